@@ -1,0 +1,86 @@
+import nx from '@nx/eslint-plugin';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import { builtinModules } from 'node:module';
+
+const frameworkImports = ['@nats-io/*', 'fastify', '@fastify/*', 'pino', 'pino-*', 'prom-client', 'node:*'];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules', '**/dist', '**/.data', '**/.nx', '**/coverage', '**/tmp'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+    },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:schemas', 'type:subjects'],
+              bannedExternalImports: frameworkImports,
+            },
+            {
+              sourceTag: 'type:schemas',
+              onlyDependOnLibsWithTags: ['type:schemas', 'type:subjects'],
+              bannedExternalImports: frameworkImports,
+            },
+            {
+              sourceTag: 'type:subjects',
+              onlyDependOnLibsWithTags: ['type:subjects'],
+              bannedExternalImports: frameworkImports,
+            },
+            {
+              sourceTag: 'type:platform',
+              onlyDependOnLibsWithTags: ['type:platform', 'type:schemas', 'type:subjects', 'type:domain'],
+            },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:schemas', 'type:subjects', 'type:domain'],
+            },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:platform', 'type:schemas', 'type:subjects', 'type:domain', 'type:testing'],
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The domain is pure: no I/O, no Node built-ins, whatever the import spelling.
+    files: ['libs/domain/**/*.ts', 'libs/schemas/**/*.ts', 'libs/subjects/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtinModules.map((name) => ({ name, message: 'pure libs may not use Node built-ins' })),
+          patterns: [{ group: ['node:*'], message: 'pure libs may not use Node built-ins' }],
+        },
+      ],
+    },
+  },
+  {
+    // CLI tools, benchmarks and the stack launcher print to the terminal on purpose.
+    files: ['tools/**/*.ts', 'tools/**/*.mjs'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);
