@@ -1,0 +1,119 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Actor, Id, IdempotencyKey, JsonObject, Seq } from './common';
+import { WorkflowDefinitionInput, WorkflowResource } from './definition';
+import { ErrorBody } from './errors';
+import { Token } from './token';
+
+export const DefineWorkflow = Type.Object(
+  {
+    type: Type.Literal('DefineWorkflow'),
+    /** `create` fails with WORKFLOW_EXISTS if the id exists; `version` needs an existing id. */
+    mode: Type.Union([Type.Literal('create'), Type.Literal('version')]),
+    definition: WorkflowDefinitionInput,
+  },
+  { additionalProperties: false },
+);
+export type DefineWorkflow = Static<typeof DefineWorkflow>;
+
+export const CreateToken = Type.Object(
+  {
+    type: Type.Literal('CreateToken'),
+    workflowId: Id,
+    tokenId: Type.Optional(Id),
+    place: Type.Optional(Id),
+    data: Type.Optional(JsonObject),
+    metadata: Type.Optional(JsonObject),
+  },
+  { additionalProperties: false },
+);
+export type CreateToken = Static<typeof CreateToken>;
+
+export const FireTransition = Type.Object(
+  {
+    type: Type.Literal('FireTransition'),
+    workflowId: Id,
+    tokenId: Id,
+    transition: Id,
+    data: Type.Optional(JsonObject),
+    metadata: Type.Optional(JsonObject),
+  },
+  { additionalProperties: false },
+);
+export type FireTransition = Static<typeof FireTransition>;
+
+export const UpdateToken = Type.Object(
+  {
+    type: Type.Literal('UpdateToken'),
+    workflowId: Id,
+    tokenId: Id,
+    data: Type.Optional(JsonObject),
+    metadata: Type.Optional(JsonObject),
+  },
+  { additionalProperties: false },
+);
+export type UpdateToken = Static<typeof UpdateToken>;
+
+export const DeleteToken = Type.Object(
+  {
+    type: Type.Literal('DeleteToken'),
+    workflowId: Id,
+    tokenId: Id,
+  },
+  { additionalProperties: false },
+);
+export type DeleteToken = Static<typeof DeleteToken>;
+
+export const TokenCommand = Type.Union([CreateToken, FireTransition, UpdateToken, DeleteToken]);
+export type TokenCommand = Static<typeof TokenCommand>;
+
+export const Command = Type.Union([
+  DefineWorkflow,
+  CreateToken,
+  FireTransition,
+  UpdateToken,
+  DeleteToken,
+]);
+export type Command = Static<typeof Command>;
+export type CommandType = Command['type'];
+
+/** What the gateway (or any client) sends on `<prefix>.cmd.<kind>`. */
+export const CommandRequest = Type.Object(
+  {
+    command: Command,
+    triggeredBy: Type.Optional(Actor),
+    /** `If-Match`: the exact version the write must apply to (0 = must not exist yet). */
+    expectedVersion: Type.Optional(Seq),
+    /** `Idempotency-Key`: a retry returns the original result instead of a second event. */
+    idempotencyKey: Type.Optional(IdempotencyKey),
+  },
+  { additionalProperties: false },
+);
+export type CommandRequest = Static<typeof CommandRequest>;
+
+export const TokenCommandResult = Type.Object({
+  ok: Type.Literal(true),
+  kind: Type.Literal('token'),
+  token: Token,
+  /** True when an idempotent retry returned the original result. */
+  duplicate: Type.Boolean(),
+  /** True when the command deleted the token (the token is its last state). */
+  deleted: Type.Boolean(),
+});
+export type TokenCommandResult = Static<typeof TokenCommandResult>;
+
+export const WorkflowCommandResult = Type.Object({
+  ok: Type.Literal(true),
+  kind: Type.Literal('workflow'),
+  workflow: WorkflowResource,
+  duplicate: Type.Boolean(),
+});
+export type WorkflowCommandResult = Static<typeof WorkflowCommandResult>;
+
+export const CommandFailure = Type.Object({
+  ok: Type.Literal(false),
+  error: ErrorBody,
+});
+export type CommandFailure = Static<typeof CommandFailure>;
+
+export const CommandReply = Type.Union([TokenCommandResult, WorkflowCommandResult, CommandFailure]);
+export type CommandReply = Static<typeof CommandReply>;

@@ -1,0 +1,40 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { SUBJECT_SAFE_ID_PATTERN } from '@cb/subjects';
+
+/** Workflow, place, transition and token ids: they become subject tokens and KV key parts. */
+export const Id = Type.String({
+  pattern: SUBJECT_SAFE_ID_PATTERN,
+  minLength: 1,
+  maxLength: 64,
+  description: '1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards)',
+});
+export type Id = Static<typeof Id>;
+
+/** RFC 3339 timestamp in UTC, as produced by `Date.prototype.toISOString`. */
+export const Timestamp = Type.String({ format: 'date-time' });
+export type Timestamp = Static<typeof Timestamp>;
+
+/** A free-form JSON object (token `data` and `metadata`). */
+export const JsonObject = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'any JSON object',
+});
+export type JsonObject = Static<typeof JsonObject>;
+
+/** Who triggered a command: a user, service or job name. Recorded in the event. */
+export const Actor = Type.String({ minLength: 1, maxLength: 256 });
+export type Actor = Static<typeof Actor>;
+
+/** A stream sequence: the version of a token or definition event. */
+export const Seq = Type.Integer({ minimum: 0 });
+export type Seq = Static<typeof Seq>;
+
+/** Client-chosen idempotency key (the `Idempotency-Key` header). */
+export const IdempotencyKey = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[\\x21-\\x7e]+$',
+});
+export type IdempotencyKey = Static<typeof IdempotencyKey>;
+
+/** Nesting limit for `data` and `metadata`: deep documents are rejected before any recursion. */
+export const MAX_JSON_DEPTH = 32;

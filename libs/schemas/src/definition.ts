@@ -1,0 +1,79 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Id, Seq, Timestamp } from './common';
+
+/** A guard is a JSON Schema evaluated against `{ data, metadata }` of the token. */
+export const GuardSchema = Type.Union(
+  [Type.Boolean(), Type.Record(Type.String(), Type.Unknown())],
+  {
+    description: 'JSON Schema (draft 2020-12 subset supported by Ajv) over `{ data, metadata }`',
+  },
+);
+export type GuardSchema = Static<typeof GuardSchema>;
+
+export const TransitionDefinition = Type.Object(
+  {
+    id: Id,
+    from: Type.Array(Id, {
+      minItems: 1,
+      maxItems: 256,
+      description: 'source places (any of them)',
+    }),
+    to: Id,
+    guard: Type.Optional(GuardSchema),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type TransitionDefinition = Static<typeof TransitionDefinition>;
+
+const definitionFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  description: Type.Optional(Type.String({ maxLength: 4000 })),
+  places: Type.Array(Id, { minItems: 1, maxItems: 1000 }),
+  initialPlace: Id,
+  finalPlaces: Type.Optional(Type.Array(Id, { maxItems: 1000 })),
+  transitions: Type.Array(TransitionDefinition, { maxItems: 2000 }),
+};
+
+/** What a client sends to define a workflow (`POST /v1/workflows`). */
+export const WorkflowDefinitionInput = Type.Object(
+  { id: Id, ...definitionFields },
+  { additionalProperties: false },
+);
+export type WorkflowDefinitionInput = Static<typeof WorkflowDefinitionInput>;
+
+/** A new version (`PUT /v1/workflows/:workflowId`): the id comes from the path. */
+export const WorkflowVersionInput = Type.Object(
+  { id: Type.Optional(Id), ...definitionFields },
+  { additionalProperties: false },
+);
+export type WorkflowVersionInput = Static<typeof WorkflowVersionInput>;
+
+/** An immutable, versioned definition as stored in the stream. */
+export const WorkflowDefinition = Type.Object(
+  {
+    id: Id,
+    version: Type.Integer({ minimum: 1 }),
+    ...definitionFields,
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type WorkflowDefinition = Static<typeof WorkflowDefinition>;
+
+/** Structural findings returned with every definition; they are warnings, not errors. */
+export const DefinitionAnalysis = Type.Object({
+  unreachablePlaces: Type.Array(Id, {
+    description: 'places no transition path from the initial place reaches',
+  }),
+  deadEndPlaces: Type.Array(Id, { description: 'places with no way out that are not final' }),
+});
+export type DefinitionAnalysis = Static<typeof DefinitionAnalysis>;
+
+/** A definition as the API returns it. */
+export const WorkflowResource = Type.Object({
+  ...WorkflowDefinition.properties,
+  analysis: DefinitionAnalysis,
+  seq: Type.Optional(Seq),
+});
+export type WorkflowResource = Static<typeof WorkflowResource>;

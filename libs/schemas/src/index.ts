@@ -1,0 +1,58 @@
+export { Id, Timestamp, JsonObject, Actor, Seq, IdempotencyKey, MAX_JSON_DEPTH } from './common';
+export {
+  GuardSchema,
+  TransitionDefinition,
+  WorkflowDefinitionInput,
+  WorkflowVersionInput,
+  WorkflowDefinition,
+  DefinitionAnalysis,
+  WorkflowResource,
+} from './definition';
+export { LastTransition, TokenState, Token } from './token';
+export {
+  WorkflowDefined,
+  TokenCreated,
+  TokenTransitioned,
+  TokenUpdated,
+  TokenDeleted,
+  TokenEvent,
+  CbEvent,
+  type CbEventType,
+} from './events';
+export {
+  ERROR_STATUS,
+  ERROR_CODES,
+  ErrorCodeSchema,
+  statusOf,
+  GuardFailure,
+  FieldError,
+  ErrorBody,
+  Problem,
+  type ErrorCode,
+} from './errors';
+export {
+  DefineWorkflow,
+  CreateToken,
+  FireTransition,
+  UpdateToken,
+  DeleteToken,
+  TokenCommand,
+  Command,
+  CommandRequest,
+  TokenCommandResult,
+  WorkflowCommandResult,
+  CommandFailure,
+  CommandReply,
+  type CommandType,
+} from './commands';
+export {
+  CreateTokenBody,
+  FireBody,
+  PatchTokenBody,
+  WorkflowParams,
+  TokenParams,
+  StrongReadQuery,
+  WriteHeaders,
+} from './http';
+export { compileValidator, type Validator, type ValidationIssue } from './validate';
+export { DisabledReason, TransitionAvailability } from './transitions';

@@ -1,0 +1,20 @@
+export {
+  SUBJECT_SAFE_ID_PATTERN,
+  InvalidNameError,
+  isSubjectSafeId,
+  assertSubjectSafeId,
+  assertPrefix,
+  assertStreamName,
+  assertPartitionCount,
+} from './ids';
+export { fnv1a32, partitionOf } from './partition';
+export {
+  Naming,
+  DEFAULT_NAMING,
+  COMMAND_KINDS,
+  READ_MODEL_KINDS,
+  type NamingOptions,
+  type CommandKind,
+  type ReadModelKind,
+  type TokenAddress,
+} from './naming';

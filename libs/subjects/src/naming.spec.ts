@@ -1,0 +1,71 @@
+import { InvalidNameError } from './ids';
+import { Naming } from './naming';
+import { partitionOf } from './partition';
+
+describe('Naming', () => {
+  const naming = new Naming({ prefix: 'cb', stream: 'CB_EVENTS', partitions: 8 });
+
+  it('builds token subjects with the stable partition', () => {
+    const p = partitionOf('tok1', 8);
+    expect(naming.tokenSubject('wf1', 'tok1')).toBe(`cb.tok.${p}.wf1.tok1`);
+    expect(naming.tokenSubjectAnyWorkflow('tok1')).toBe(`cb.tok.${p}.*.tok1`);
+    expect(naming.partitionFilter(3)).toBe('cb.tok.3.>');
+    expect(naming.workflowTokensFilter('wf1')).toBe('cb.tok.*.wf1.*');
+  });
+
+  it('keeps command subjects outside the event stream', () => {
+    expect(naming.streamSubjects).toEqual(['cb.wf.*', 'cb.tok.*.*.*']);
+    expect(naming.commandSubject('token.fire')).toBe('cb.cmd.token.fire');
+    expect(naming.commandWildcard).toBe('cb.cmd.>');
+    for (const s of naming.streamSubjects) expect(s.startsWith('cb.cmd')).toBe(false);
+  });
+
+  it('parses what it builds and rejects foreign subjects', () => {
+    const subject = naming.tokenSubject('order_processing', 'o-1');
+    expect(naming.parseTokenSubject(subject)).toEqual({
+      partition: partitionOf('o-1', 8),
+      workflowId: 'order_processing',
+      tokenId: 'o-1',
+    });
+    expect(naming.parseTokenSubject('cb.tok.99.wf.t')).toBeNull();
+    expect(naming.parseTokenSubject('xx.tok.1.wf.t')).toBeNull();
+    expect(naming.parseTokenSubject('cb.tok.1.wf')).toBeNull();
+    expect(naming.parseWorkflowSubject(naming.workflowSubject('wf_1'))).toBe('wf_1');
+    expect(naming.parseWorkflowSubject('cb.wf.a.b')).toBeNull();
+    expect(naming.parseCommandSubject('cb.cmd.token.fire')).toBe('token.fire');
+    expect(naming.parseCommandSubject('cb.cmd.token.explode')).toBeNull();
+  });
+
+  it.each(['a.b', 'a b', '*', '>', 'x'.repeat(65), '', 'tab\t'])(
+    'rejects the unsafe id %j in subjects and keys',
+    (bad) => {
+      expect(() => naming.tokenSubject('wf', bad)).toThrow(InvalidNameError);
+      expect(() => naming.workflowSubject(bad)).toThrow(InvalidNameError);
+      expect(() => naming.placeKey('wf', bad, 't')).toThrow(InvalidNameError);
+    },
+  );
+
+  it('builds keys and generational bucket names', () => {
+    expect(naming.placeKey('wf', 'draft', 't1')).toBe('wf.draft.t1');
+    expect(naming.placeKeyFilter('wf', 'draft')).toBe('wf.draft.*');
+    expect(naming.statsKey('wf', 7)).toBe('wf.7');
+    expect(() => naming.statsKey('wf', 8)).toThrow(RangeError);
+    expect(naming.workflowVersionKey('wf', 3)).toBe('wf.v3');
+    expect(naming.readModelBucket('tokens', 2)).toBe('cb_tokens_2');
+    expect(naming.leaseKey(5)).toBe('lease.5');
+    expect(naming.leaseKey('definitions')).toBe('lease.definitions');
+    expect(naming.deadLetterSubject('cb.tok.1.wf.t')).toBe('cb.dlq.tok.1.wf.t');
+  });
+
+  it('validates its own options', () => {
+    expect(() => new Naming({ prefix: 'a.b', stream: 'S', partitions: 8 })).toThrow(
+      InvalidNameError,
+    );
+    expect(() => new Naming({ prefix: 'cb', stream: 'S.X', partitions: 8 })).toThrow(
+      InvalidNameError,
+    );
+    expect(() => new Naming({ prefix: 'cb', stream: 'S', partitions: 0 })).toThrow(
+      InvalidNameError,
+    );
+  });
+});

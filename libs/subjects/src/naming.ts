@@ -1,0 +1,268 @@
+import {
+  assertPartitionCount,
+  assertPrefix,
+  assertStreamName,
+  assertSubjectSafeId,
+  isSubjectSafeId,
+} from './ids';
+import { partitionOf } from './partition';
+
+export interface NamingOptions {
+  /** Root subject token and bucket-name prefix of this deployment (default `cb`). */
+  readonly prefix: string;
+  /** Name of the event stream (default `CB_EVENTS`). */
+  readonly stream: string;
+  /** Number of token partitions; fixed when the stream is created (default 8). */
+  readonly partitions: number;
+}
+
+export const DEFAULT_NAMING: NamingOptions = Object.freeze({
+  prefix: 'cb',
+  stream: 'CB_EVENTS',
+  partitions: 8,
+});
+
+/** The command kinds; each has its own subject `<prefix>.cmd.<kind>`. */
+export const COMMAND_KINDS = [
+  'workflow.define',
+  'token.create',
+  'token.fire',
+  'token.update',
+  'token.delete',
+] as const;
+export type CommandKind = (typeof COMMAND_KINDS)[number];
+
+/** Read-model buckets are generational so a rebuild can fill fresh ones beside the live ones. */
+export const READ_MODEL_KINDS = ['tokens', 'places', 'stats', 'workflows'] as const;
+export type ReadModelKind = (typeof READ_MODEL_KINDS)[number];
+
+export interface TokenAddress {
+  readonly partition: number;
+  readonly workflowId: string;
+  readonly tokenId: string;
+}
+
+/**
+ * Every subject, stream, bucket and key of one deployment. Nothing else in the code base spells
+ * a subject: build it here.
+ */
+export class Naming {
+  readonly prefix: string;
+  readonly stream: string;
+  readonly partitions: number;
+
+  constructor(options: NamingOptions = DEFAULT_NAMING) {
+    assertPrefix(options.prefix);
+    assertStreamName(options.stream);
+    assertPartitionCount(options.partitions);
+    this.prefix = options.prefix;
+    this.stream = options.stream;
+    this.partitions = options.partitions;
+    Object.freeze(this);
+  }
+
+  // ---- event stream -------------------------------------------------------------------------
+
+  /** Subjects the event stream captures. Commands (`<prefix>.cmd.>`) are deliberately outside. */
+  get streamSubjects(): string[] {
+    return [this.allWorkflowsSubject, `${this.prefix}.tok.*.*.*`];
+  }
+
+  workflowSubject(workflowId: string): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    return `${this.prefix}.wf.${workflowId}`;
+  }
+
+  get allWorkflowsSubject(): string {
+    return `${this.prefix}.wf.*`;
+  }
+
+  tokenPartition(tokenId: string): number {
+    assertSubjectSafeId('token id', tokenId);
+    return partitionOf(tokenId, this.partitions);
+  }
+
+  tokenSubject(workflowId: string, tokenId: string): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    return `${this.prefix}.tok.${this.tokenPartition(tokenId)}.${workflowId}.${tokenId}`;
+  }
+
+  /** The token's subject in whatever workflow it belongs to (token ids are unique). */
+  tokenSubjectAnyWorkflow(tokenId: string): string {
+    return `${this.prefix}.tok.${this.tokenPartition(tokenId)}.*.${tokenId}`;
+  }
+
+  /** Every token event of one workflow, across partitions. */
+  workflowTokensFilter(workflowId: string): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    return `${this.prefix}.tok.*.${workflowId}.*`;
+  }
+
+  /** Every token event of one partition (the projection consumers' filter). */
+  partitionFilter(partition: number): string {
+    this.assertPartition(partition);
+    return `${this.prefix}.tok.${partition}.>`;
+  }
+
+  parseTokenSubject(subject: string): TokenAddress | null {
+    const parts = subject.split('.');
+    if (parts.length !== 5 || parts[0] !== this.prefix || parts[1] !== 'tok') return null;
+    const [, , p, workflowId, tokenId] = parts as [string, string, string, string, string];
+    const partition = Number(p);
+    if (!/^\d+$/.test(p) || partition >= this.partitions) return null;
+    if (!isSafe(workflowId) || !isSafe(tokenId)) return null;
+    return { partition, workflowId, tokenId };
+  }
+
+  parseWorkflowSubject(subject: string): string | null {
+    const parts = subject.split('.');
+    if (parts.length !== 3 || parts[0] !== this.prefix || parts[1] !== 'wf') return null;
+    return isSafe(parts[2]) ? (parts[2] as string) : null;
+  }
+
+  // ---- dead letters ---------------------------------------------------------------------------
+
+  get deadLetterStream(): string {
+    return `${this.stream}_DLQ`;
+  }
+
+  get deadLetterSubjects(): string[] {
+    return [`${this.prefix}.dlq.>`];
+  }
+
+  /** Dead letters keep the original subject's tokens after `<prefix>.dlq.`. */
+  deadLetterSubject(originalSubject: string): string {
+    const rest = originalSubject.startsWith(`${this.prefix}.`)
+      ? originalSubject.slice(this.prefix.length + 1)
+      : 'foreign';
+    return `${this.prefix}.dlq.${rest}`;
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  commandSubject(kind: CommandKind): string {
+    return `${this.prefix}.cmd.${kind}`;
+  }
+
+  get commandWildcard(): string {
+    return `${this.prefix}.cmd.>`;
+  }
+
+  parseCommandSubject(subject: string): CommandKind | null {
+    const head = `${this.prefix}.cmd.`;
+    if (!subject.startsWith(head)) return null;
+    const kind = subject.slice(head.length);
+    return (COMMAND_KINDS as readonly string[]).includes(kind) ? (kind as CommandKind) : null;
+  }
+
+  get commandQueueGroup(): string {
+    return `${this.prefix}-command-service`;
+  }
+
+  // ---- buckets --------------------------------------------------------------------------------
+
+  readModelBucket(kind: ReadModelKind, generation: number): string {
+    if (!Number.isInteger(generation) || generation < 1) {
+      throw new RangeError(`read-model generation must be a positive integer, got ${generation}`);
+    }
+    return `${this.prefix}_${kind}_${generation}`;
+  }
+
+  get projectorBucket(): string {
+    return `${this.prefix}_projector`;
+  }
+
+  get metaBucket(): string {
+    return `${this.prefix}_meta`;
+  }
+
+  get idempotencyBucket(): string {
+    return `${this.prefix}_idempotency`;
+  }
+
+  // ---- keys -----------------------------------------------------------------------------------
+
+  tokenKey(tokenId: string): string {
+    assertSubjectSafeId('token id', tokenId);
+    return tokenId;
+  }
+
+  placeKey(workflowId: string, place: string, tokenId: string): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    assertSubjectSafeId('place', place);
+    assertSubjectSafeId('token id', tokenId);
+    return `${workflowId}.${place}.${tokenId}`;
+  }
+
+  /** KV key filter of one place's index. */
+  placeKeyFilter(workflowId: string, place: string): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    assertSubjectSafeId('place', place);
+    return `${workflowId}.${place}.*`;
+  }
+
+  /** KV key filter of every place index of a workflow. */
+  workflowPlacesKeyFilter(workflowId: string): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    return `${workflowId}.*.*`;
+  }
+
+  statsKey(workflowId: string, partition: number): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    this.assertPartition(partition);
+    return `${workflowId}.${partition}`;
+  }
+
+  statsKeyFilter(workflowId: string): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    return `${workflowId}.*`;
+  }
+
+  workflowKey(workflowId: string): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    return workflowId;
+  }
+
+  workflowVersionKey(workflowId: string, version: number): string {
+    assertSubjectSafeId('workflow id', workflowId);
+    if (!Number.isInteger(version) || version < 1) {
+      throw new RangeError(`definition version must be a positive integer, got ${version}`);
+    }
+    return `${workflowId}.v${version}`;
+  }
+
+  leaseKey(partition: number | 'definitions'): string {
+    if (partition !== 'definitions') this.assertPartition(partition);
+    return `lease.${partition}`;
+  }
+
+  /** Meta key holding the partition count fixed at stream creation. */
+  get partitionsMetaKey(): string {
+    return 'partitions';
+  }
+
+  /** Meta key holding the read-model generation readers follow. */
+  get readModelPointerKey(): string {
+    return 'readmodels';
+  }
+
+  /** Idempotency records are keyed by a hex digest of the scoped key (computed by the caller). */
+  idempotencyKey(digestHex: string): string {
+    if (!/^[0-9a-f]{16,128}$/.test(digestHex)) {
+      throw new RangeError('idempotency record key must be a lowercase hex digest');
+    }
+    return digestHex;
+  }
+
+  private assertPartition(partition: number): void {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
+      throw new RangeError(
+        `partition must be an integer in [0, ${this.partitions}), got ${partition}`,
+      );
+    }
+  }
+}
+
+function isSafe(value: string | undefined): boolean {
+  return isSubjectSafeId(value);
+}
