@@ -1,1 +1,14 @@
-export {};
+// Public surface of @cb/domain: pure decider, definitions, guards. No I/O, clock or randomness.
+export { DomainError, type Result } from './errors';
+export { mergePatch, jsonDepthExceeds } from './json';
+export { analyzeDefinition, validateDefinition, type DefinitionGraph } from './definitions';
+export { compileWorkflow, availableTransitions, type CompiledWorkflow } from './workflow';
+export {
+  decideWorkflow,
+  decideToken,
+  evolveToken,
+  evolveWorkflow,
+  toToken,
+  type DecideContext,
+  type TokenStreamState,
+} from './decider';

@@ -1,0 +1,108 @@
+import {
+  compileValidator,
+  type DefineWorkflow,
+  type WorkflowDefinition,
+  WorkflowDefined,
+} from '@cb/schemas';
+import { compileWorkflow } from '../workflow';
+import { context, fixture, stored, T0 } from '../testing/fixtures';
+import { outcome } from '../testing/given';
+import { decideWorkflow } from './decide-workflow';
+import { evolveWorkflow } from './evolve';
+
+const schema = compileValidator(WorkflowDefined);
+const define = (mode: DefineWorkflow['mode'], definition = fixture('order_processing')) =>
+  ({ type: 'DefineWorkflow', mode, definition }) satisfies DefineWorkflow;
+const when = (command: DefineWorkflow, latest: WorkflowDefinition | null = null, ctx = {}) =>
+  outcome(decideWorkflow(command, latest, context(ctx)), (e) => schema.errors(e));
+
+describe('decideWorkflow', () => {
+  it('given no workflow, when created, then version 1 is defined with its analysis', () => {
+    const event = when(define('create'), null, { now: '2024-06-01T00:00:00.000Z' }).then();
+    expect(event).toEqual({
+      type: 'workflow.defined.v1',
+      eventId: 'evt-1',
+      occurredAt: '2024-06-01T00:00:00.000Z',
+      workflowId: 'order_processing',
+      definition: {
+        ...fixture('order_processing'),
+        version: 1,
+        createdAt: '2024-06-01T00:00:00.000Z',
+      },
+      analysis: { unreachablePlaces: [], deadEndPlaces: [] },
+    });
+    expect(event).not.toHaveProperty('triggeredBy');
+    expect(event).not.toHaveProperty('requestId');
+    expect(() => compileWorkflow(event.definition)).not.toThrow();
+  });
+
+  it('records who triggered it and the request id when given', () => {
+    const event = when(define('create'), null, { triggeredBy: 'ana', requestId: 'req-9' }).then();
+    expect(event).toMatchObject({ triggeredBy: 'ana', requestId: 'req-9' });
+  });
+
+  it('given an existing workflow, when created again, then WORKFLOW_EXISTS', () => {
+    const error = when(define('create'), stored(fixture('order_processing'))).thenError(
+      'WORKFLOW_EXISTS',
+    );
+    expect(error.details).toEqual({ workflowId: 'order_processing' });
+  });
+
+  it('given version 3, when versioned, then version 4 is defined', () => {
+    const next = fixture('order_processing');
+    next.places.push('refunded');
+    next.transitions.push({ id: 'refund', from: ['paid'], to: 'refunded' });
+    const event = when(define('version', next), stored(fixture('order_processing'), 3)).then();
+    expect(event.definition.version).toBe(4);
+    expect(event.definition.createdAt).toBe(T0);
+    expect(event.analysis.deadEndPlaces).toEqual(['refunded']);
+  });
+
+  it('given no workflow, when versioned, then WORKFLOW_NOT_FOUND', () => {
+    when(define('version')).thenError('WORKFLOW_NOT_FOUND');
+  });
+
+  it('when the definition is invalid, then VALIDATION_ERROR lists every problem', () => {
+    const bad = fixture('order_processing');
+    bad.initialPlace = 'nowhere';
+    bad.transitions[0] = { ...bad.transitions[0]!, to: 'void' };
+    const error = when(define('create', bad)).thenError('VALIDATION_ERROR');
+    expect(error.details?.['errors']).toEqual([
+      expect.objectContaining({ path: '/initialPlace' }),
+      expect.objectContaining({ path: '/transitions/0/to' }),
+    ]);
+  });
+
+  it('when a guard does not compile, then VALIDATION_ERROR at that guard', () => {
+    const bad = fixture('article_publishing');
+    bad.transitions[0] = { ...bad.transitions[0]!, guard: { type: 'object', maxProps: 1 } };
+    const error = when(define('create', bad)).thenError('VALIDATION_ERROR');
+    expect(error.details?.['errors']).toEqual([
+      expect.objectContaining({ path: '/transitions/0/guard' }),
+    ]);
+  });
+
+  it('keeps analysis warnings out of validation: an unreachable place is defined', () => {
+    const def = fixture('document_review');
+    def.places.push('archive');
+    const event = when(define('create', def)).then();
+    expect(event.analysis).toEqual({ unreachablePlaces: ['archive'], deadEndPlaces: ['archive'] });
+  });
+
+  it('stores only the schema fields, without undefined optionals', () => {
+    const def = fixture('software_deployment');
+    const event = when(define('create', def)).then();
+    expect(Object.keys(event.definition)).not.toContain('finalPlaces');
+    expect(Object.keys(event.definition.transitions[2]!)).toEqual(['id', 'from', 'to']);
+  });
+});
+
+describe('evolveWorkflow', () => {
+  it('makes the defined version the current state', () => {
+    const first = when(define('create')).then();
+    const second = when(define('version'), first.definition, { eventId: 'evt-2' }).then();
+    const state = [first, second].reduce(evolveWorkflow, null);
+    expect(state).toEqual(second.definition);
+    expect(state?.version).toBe(2);
+  });
+});

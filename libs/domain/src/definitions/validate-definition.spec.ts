@@ -1,0 +1,132 @@
+import { MAX_JSON_DEPTH, type WorkflowDefinitionInput } from '@cb/schemas';
+import { FIXTURES, fixture, type FixtureName } from '../testing/fixtures';
+import { validateDefinition } from './validate-definition';
+
+function errorsOf(input: WorkflowDefinitionInput): Array<{ path: string; message: string }> {
+  const error = validateDefinition(input);
+  expect(error?.code).toBe('VALIDATION_ERROR');
+  return (error?.details?.['errors'] ?? []) as Array<{ path: string; message: string }>;
+}
+
+function deepGuard(levels: number): Record<string, unknown> {
+  let guard: Record<string, unknown> = { type: 'object' };
+  for (let i = 0; i < levels; i++) guard = { properties: { a: guard } };
+  return guard;
+}
+
+const minimal = (): WorkflowDefinitionInput => ({
+  id: 'wf',
+  name: 'Workflow',
+  places: ['a', 'b'],
+  initialPlace: 'a',
+  transitions: [{ id: 'go', from: ['a'], to: 'b' }],
+});
+
+describe('validateDefinition', () => {
+  it.each(Object.keys(FIXTURES) as FixtureName[])('accepts the %s fixture', (name) => {
+    expect(validateDefinition(fixture(name))).toBeNull();
+  });
+
+  it('reports every semantic problem in one VALIDATION_ERROR, with JSON Pointer paths', () => {
+    const input: WorkflowDefinitionInput = {
+      id: 'broken',
+      name: 'Broken',
+      places: ['a', 'b', 'a'],
+      initialPlace: 'nowhere',
+      finalPlaces: ['b', 'gone', 'b'],
+      transitions: [
+        { id: 'go', from: ['a'], to: 'b' },
+        { id: 'ok', from: ['b'], to: 'a' },
+        { id: 'go', from: ['missing', 'a', 'a'], to: 'void' },
+        { id: 'typo', from: ['a'], to: 'b', guard: { type: 'object', minProperites: 1 } },
+      ],
+    };
+    expect(errorsOf(input)).toEqual([
+      { path: '/places/2', message: 'duplicate place "a" (first at /places/0)' },
+      { path: '/initialPlace', message: 'initial place "nowhere" is not a declared place' },
+      { path: '/finalPlaces/1', message: 'final place "gone" is not a declared place' },
+      { path: '/finalPlaces/2', message: 'duplicate final place "b" (first at /finalPlaces/0)' },
+      {
+        path: '/transitions/2/id',
+        message: 'duplicate transition id "go" (first at /transitions/0/id)',
+      },
+      { path: '/transitions/2/from/0', message: 'source place "missing" is not a declared place' },
+      {
+        path: '/transitions/2/from/2',
+        message: 'duplicate source place "a" (first at /transitions/2/from/1)',
+      },
+      { path: '/transitions/2/to', message: 'target place "void" is not a declared place' },
+      {
+        path: '/transitions/3/guard',
+        message: expect.stringContaining('unknown keyword: "minProperites"') as string,
+      },
+    ]);
+  });
+
+  it('names the number of problems in the message', () => {
+    const input = { ...minimal(), initialPlace: 'x' };
+    expect(validateDefinition(input)?.message).toBe(
+      'workflow definition "wf" is invalid: 1 problem',
+    );
+  });
+
+  it.each([
+    ['an unknown keyword', { type: 'object', requird: ['data'] }, 'unknown keyword'],
+    ['an invalid keyword value', { type: 'strng' }, 'schema is invalid'],
+    ['an unknown format', { properties: { data: { format: 'colour' } } }, 'unknown format'],
+    ['a remote $ref', { $ref: 'https://example.com/guard.json' }, "can't resolve reference"],
+    ['an async schema', { $async: true, type: 'object' }, 'async guards'],
+    [
+      "another draft's meta-schema",
+      { $schema: 'http://json-schema.org/draft-07/schema#' },
+      'no schema',
+    ],
+    ['10,000 levels of nesting', deepGuard(10_000), 'nests deeper than 128 levels'],
+  ])('rejects a guard with %s', (_what, guard, reason) => {
+    const input = minimal();
+    input.transitions[0] = { ...input.transitions[0]!, guard };
+    const errors = errorsOf(input);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.path).toBe('/transitions/0/guard');
+    expect(errors[0]?.message).toContain(reason);
+  });
+
+  it('accepts a guard reaching the deepest allowed data', () => {
+    const input = minimal();
+    input.transitions[0] = { ...input.transitions[0]!, guard: deepGuard(MAX_JSON_DEPTH + 1) };
+    expect(validateDefinition(input)).toBeNull();
+  });
+
+  it('accepts boolean guards and local $refs', () => {
+    const input = minimal();
+    input.transitions = [
+      { id: 'always', from: ['a'], to: 'b', guard: true },
+      { id: 'never', from: ['a'], to: 'b', guard: false },
+      {
+        id: 'ref',
+        from: ['a'],
+        to: 'b',
+        guard: {
+          $defs: { obj: { type: 'object' } },
+          properties: { data: { $ref: '#/$defs/obj' } },
+        },
+      },
+    ];
+    expect(validateDefinition(input)).toBeNull();
+  });
+
+  it('reports the shape problems when the input is not a definition at all', () => {
+    const input = {
+      ...minimal(),
+      id: 'has.dot',
+      transitions: undefined,
+    } as unknown as WorkflowDefinitionInput;
+    const paths = errorsOf(input).map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['/id', '/transitions']));
+  });
+
+  it('accepts a structurally valid definition with warnings (analysis is not validation)', () => {
+    const input = { ...minimal(), places: ['a', 'b', 'island'] };
+    expect(validateDefinition(input)).toBeNull();
+  });
+});

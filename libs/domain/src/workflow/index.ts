@@ -1,0 +1,2 @@
+export { compileWorkflow, type CompiledWorkflow } from './compiled-workflow';
+export { availableTransitions, enabledTransitionIds } from './available-transitions';
