@@ -1,0 +1,4 @@
+export { parseEnv, ConfigError } from './parse-env';
+export { commonEnvFields, CommonEnv, checkCredentials } from './common-env';
+export { loadConfig } from './load-config';
+export { natsSettingsOf, namingOptionsOf, streamSettingsOf } from './service-settings';
