@@ -1,0 +1,15 @@
+export { connectNats, isNatsConnected, parseServers, type NatsConnectionSettings } from './connect';
+export { encodeJson, decodeJson } from './codec';
+export { CbHeaders } from './headers';
+export { NatsPlatformError, classifyNatsError, JS_ERR, type NatsErrorCode } from './errors';
+export {
+  eventStreamConfig,
+  deadLetterStreamConfig,
+  ensureStream,
+  streamDrift,
+  type StreamSettings,
+  type DriftItem,
+} from './stream-setup';
+export { ensureInfrastructure, ensurePartitionCount, type Infrastructure } from './infrastructure';
+export { EventStore, type AppendOptions, type AppendResult } from './event-store';
+export { decodeEvent, type DecodedEvent } from './event-codec';

@@ -1,0 +1,84 @@
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '@cb/logging';
+import type { Naming } from '@cb/subjects';
+import { decodeJson, encodeJson } from './codec';
+import { NatsPlatformError } from './errors';
+import {
+  deadLetterStreamConfig,
+  ensureStream,
+  eventStreamConfig,
+  type StreamSettings,
+} from './stream-setup';
+
+export interface Infrastructure {
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly js: JetStreamClient;
+  readonly kvm: Kvm;
+  /** Deployment bookkeeping: partition count, read-model pointer. */
+  readonly meta: KV;
+  /** Idempotency records of the command service, expiring with the duplicate window. */
+  readonly idempotency: KV;
+}
+
+/**
+ * Idempotent set-up shared by every service, so start order does not matter: the event and
+ * dead-letter streams, the meta and idempotency buckets, and the partition-count check.
+ */
+export async function ensureInfrastructure(
+  nc: NatsConnection,
+  naming: Naming,
+  settings: StreamSettings,
+  logger: Logger,
+): Promise<Infrastructure> {
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  await ensureStream(jsm, eventStreamConfig(naming, settings), logger);
+  await ensureStream(jsm, deadLetterStreamConfig(naming, settings), logger);
+  const kvm = new Kvm(js);
+  const meta = await kvm.create(naming.metaBucket, { history: 1, replicas: settings.replicas });
+  const idempotency = await kvm.create(naming.idempotencyBucket, {
+    history: 1,
+    ttl: settings.duplicateWindowMs,
+    replicas: settings.replicas,
+  });
+  await ensurePartitionCount(meta, naming, logger);
+  return { nc, jsm, js, kvm, meta, idempotency };
+}
+
+/**
+ * The partition count is fixed when the stream is created: token subjects embed the partition,
+ * so a service with a different count would read and write the wrong subjects.
+ */
+export async function ensurePartitionCount(
+  meta: KV,
+  naming: Naming,
+  logger: Logger,
+): Promise<void> {
+  const key = naming.partitionsMetaKey;
+  try {
+    await meta.create(key, encodeJson({ partitions: naming.partitions }));
+    logger.info({ partitions: naming.partitions }, 'partition count recorded');
+    return;
+  } catch {
+    // exists already (or a concurrent creator won): compare below
+  }
+  const entry = await meta.get(key);
+  const recorded = entry
+    ? (decodeJson(entry.value) as { partitions?: unknown } | undefined)
+    : undefined;
+  if (recorded?.partitions !== naming.partitions) {
+    throw new NatsPlatformError(
+      'PARTITIONS_MISMATCH',
+      `this deployment's stream ${naming.stream} was created with ${String(recorded?.partitions)} ` +
+        `partitions but CB_PARTITIONS is ${naming.partitions}; set CB_PARTITIONS=${String(recorded?.partitions)}`,
+    );
+  }
+}

@@ -1,0 +1,8 @@
+export {
+  startOpsServer,
+  type OpsServer,
+  type OpsServerOptions,
+  type ReadinessCheck,
+} from './ops-server';
+export { onShutdownSignal, exitOnStartupError } from './shutdown';
+export { bootstrap } from './bootstrap';
