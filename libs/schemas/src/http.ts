@@ -55,8 +55,8 @@ export type StrongReadQuery = Static<typeof StrongReadQuery>;
 export const WriteHeaders = Type.Object({
   'if-match': Type.Optional(
     Type.String({
-      pattern: '^(W/)?"?[0-9]{1,16}"?$',
-      description: 'the expected version, e.g. "42"',
+      pattern: '^(\\*|(W/)?"?[0-9]{1,15}"?)$',
+      description: 'the version the write expects, e.g. "42" (the ETag of the resource)',
     }),
   ),
   'idempotency-key': Type.Optional(
