@@ -4,7 +4,70 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import { builtinModules } from 'node:module';
 
-const frameworkImports = ['@nats-io/*', 'fastify', '@fastify/*', 'pino', 'pino-*', 'prom-client', 'node:*'];
+/** Which project types may import which; tests of any project may also use the testing lib. */
+function boundaries(forTests) {
+  const t = (...tags) => (forTests ? [...tags, 'type:testing'] : tags);
+  return {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      {
+        sourceTag: 'type:domain',
+        onlyDependOnLibsWithTags: t('type:domain', 'type:schemas', 'type:subjects'),
+        bannedExternalImports: forTests ? [] : frameworkImports,
+      },
+      {
+        sourceTag: 'type:schemas',
+        onlyDependOnLibsWithTags: t('type:schemas', 'type:subjects'),
+        bannedExternalImports: forTests ? [] : frameworkImports,
+      },
+      {
+        sourceTag: 'type:subjects',
+        onlyDependOnLibsWithTags: t('type:subjects'),
+        bannedExternalImports: forTests ? [] : frameworkImports,
+      },
+      {
+        sourceTag: 'type:platform',
+        onlyDependOnLibsWithTags: t(
+          'type:platform',
+          'type:schemas',
+          'type:subjects',
+          'type:domain',
+        ),
+      },
+      {
+        sourceTag: 'type:testing',
+        onlyDependOnLibsWithTags: [
+          'type:testing',
+          'type:platform',
+          'type:schemas',
+          'type:subjects',
+          'type:domain',
+        ],
+      },
+      {
+        sourceTag: 'type:app',
+        onlyDependOnLibsWithTags: [
+          'type:platform',
+          'type:schemas',
+          'type:subjects',
+          'type:domain',
+          'type:testing',
+        ],
+      },
+    ],
+  };
+}
+
+const frameworkImports = [
+  '@nats-io/*',
+  'fastify',
+  '@fastify/*',
+  'pino',
+  'pino-*',
+  'prom-client',
+  'node:*',
+];
 
 export default tseslint.config(
   { ignores: ['**/node_modules', '**/dist', '**/.data', '**/.nx', '**/coverage', '**/tmp'] },
@@ -15,49 +78,33 @@ export default tseslint.config(
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+      },
     },
     rules: {
-      '@nx/enforce-module-boundaries': [
+      '@nx/enforce-module-boundaries': ['error', boundaries(false)],
+      '@typescript-eslint/no-unused-vars': [
         'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            {
-              sourceTag: 'type:domain',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:schemas', 'type:subjects'],
-              bannedExternalImports: frameworkImports,
-            },
-            {
-              sourceTag: 'type:schemas',
-              onlyDependOnLibsWithTags: ['type:schemas', 'type:subjects'],
-              bannedExternalImports: frameworkImports,
-            },
-            {
-              sourceTag: 'type:subjects',
-              onlyDependOnLibsWithTags: ['type:subjects'],
-              bannedExternalImports: frameworkImports,
-            },
-            {
-              sourceTag: 'type:platform',
-              onlyDependOnLibsWithTags: ['type:platform', 'type:schemas', 'type:subjects', 'type:domain'],
-            },
-            {
-              sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:schemas', 'type:subjects', 'type:domain'],
-            },
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:platform', 'type:schemas', 'type:subjects', 'type:domain', 'type:testing'],
-            },
-          ],
-        },
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': 'error',
     },
+  },
+  {
+    files: ['**/*.spec.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
   {
     // The domain is pure: no I/O, no Node built-ins, whatever the import spelling.
@@ -67,7 +114,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: builtinModules.map((name) => ({ name, message: 'pure libs may not use Node built-ins' })),
+          paths: builtinModules.map((name) => ({
+            name,
+            message: 'pure libs may not use Node built-ins',
+          })),
           patterns: [{ group: ['node:*'], message: 'pure libs may not use Node built-ins' }],
         },
       ],
@@ -80,7 +130,15 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

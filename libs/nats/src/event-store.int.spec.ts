@@ -1,0 +1,104 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createLogger } from '@cb/logging';
+import type { Naming } from '@cb/subjects';
+import { startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
+import { encodeJson } from './codec';
+import { decodeEvent } from './event-codec';
+import { EventStore } from './event-store';
+import { NatsPlatformError } from './errors';
+import { ensureInfrastructure } from './infrastructure';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+let server: TestNats;
+let nc: NatsConnection;
+let naming: Naming;
+let store: EventStore;
+
+beforeAll(async () => {
+  server = await startTestNats();
+  nc = await connect({ servers: server.url });
+  naming = uniqueNaming();
+  const infra = await ensureInfrastructure(
+    nc,
+    naming,
+    { replicas: 1, duplicateWindowMs: 60_000 },
+    logger,
+  );
+  store = new EventStore(nc, infra.jsm, infra.js, naming.stream);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.dispose();
+});
+
+describe('EventStore', () => {
+  it('appends with an expected last subject sequence and maps 10071 to WRONG_LAST_SEQUENCE', async () => {
+    const subject = naming.tokenSubject('wf', 'tok-a');
+    const first = await store.append(subject, { n: 1 }, { expectedLastSubjectSeq: 0 });
+    expect(first.duplicate).toBe(false);
+    const stale = await store
+      .append(subject, { n: 2 }, { expectedLastSubjectSeq: 0 })
+      .catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(NatsPlatformError);
+    expect((stale as NatsPlatformError).code).toBe('WRONG_LAST_SEQUENCE');
+    const second = await store.append(subject, { n: 2 }, { expectedLastSubjectSeq: first.seq });
+    expect(second.seq).toBeGreaterThan(first.seq);
+  });
+
+  it('de-duplicates by msg id even when the expectation is stale, returning the original seq', async () => {
+    const subject = naming.tokenSubject('wf', 'tok-b');
+    const first = await store.append(
+      subject,
+      { n: 1 },
+      { expectedLastSubjectSeq: 0, msgId: 'k-1' },
+    );
+    const retry = await store.append(
+      subject,
+      { n: 1 },
+      { expectedLastSubjectSeq: 0, msgId: 'k-1' },
+    );
+    expect(retry).toEqual({ seq: first.seq, duplicate: true });
+  });
+
+  it('reads the last message, a message by seq and a subject in order; null when absent', async () => {
+    const subject = naming.tokenSubject('wf', 'tok-c');
+    const seqs: number[] = [];
+    for (let i = 0; i < 3; i++)
+      seqs.push(
+        (await store.append(subject, { i }, { headers: { 'Cb-Request-Id': `r${i}` } })).seq,
+      );
+    const last = await store.last(subject);
+    expect(last?.seq).toBe(seqs[2]);
+    expect(last?.header?.get('Cb-Request-Id')).toBe('r2');
+    expect((await store.at(seqs[0]!))?.json()).toEqual({ i: 0 });
+    const all: number[] = [];
+    for await (const m of store.allOnSubject(subject)) all.push(m.seq);
+    expect(all).toEqual(seqs);
+    expect(await store.last(naming.tokenSubject('wf', 'nobody'))).toBeNull();
+    expect(await store.at(999_999)).toBeNull();
+    expect((await store.last(naming.tokenSubjectAnyWorkflow('tok-c')))?.seq).toBe(seqs[2]);
+  });
+
+  it('refuses an event larger than the server accepts before publishing it', async () => {
+    const big = { blob: 'x'.repeat(2 * 1024 * 1024) };
+    const error = await store
+      .append(naming.tokenSubject('wf', 'tok-big'), big)
+      .catch((e: unknown) => e);
+    expect((error as NatsPlatformError).code).toBe('MAX_PAYLOAD');
+  });
+});
+
+describe('decodeEvent', () => {
+  it('gives a reason for garbage instead of throwing', () => {
+    expect(decodeEvent(new Uint8Array())).toEqual({ ok: false, reason: 'empty payload' });
+    expect(decodeEvent(new TextEncoder().encode('{nope'))).toEqual({
+      ok: false,
+      reason: 'payload is not JSON',
+    });
+    const invalid = decodeEvent(encodeJson({ type: 'token.created.v1' }));
+    expect(invalid.ok).toBe(false);
+    expect(!invalid.ok && invalid.reason).toMatch(/not a valid event/);
+  });
+});

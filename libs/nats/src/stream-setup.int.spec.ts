@@ -1,0 +1,87 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { createLogger } from '@cb/logging';
+import { Naming } from '@cb/subjects';
+import { startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
+import { NatsPlatformError } from './errors';
+import { ensureInfrastructure } from './infrastructure';
+import { eventStreamConfig } from './stream-setup';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+const settings = { replicas: 1, duplicateWindowMs: 60_000 };
+
+let server: TestNats;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await startTestNats();
+  nc = await connect({ servers: server.url });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.dispose();
+});
+
+describe('ensureInfrastructure', () => {
+  it('creates the streams and buckets once and is idempotent', async () => {
+    const naming = uniqueNaming();
+    await ensureInfrastructure(nc, naming, settings, logger);
+    const again = await ensureInfrastructure(nc, naming, settings, logger);
+    const info = await again.jsm.streams.info(naming.stream);
+    expect(info.config.subjects.sort()).toEqual([...naming.streamSubjects].sort());
+    expect(info.config).toMatchObject({
+      retention: 'limits',
+      storage: 'file',
+      allow_direct: true,
+      deny_delete: true,
+      deny_purge: true,
+      max_age: 0,
+      max_msgs: -1,
+    });
+    await expect(again.jsm.streams.info(naming.deadLetterStream)).resolves.toBeTruthy();
+    const kvm = new Kvm(nc);
+    await expect(kvm.open(naming.metaBucket)).resolves.toBeTruthy();
+  });
+
+  it('refuses to start on drift, reports every difference and changes nothing', async () => {
+    const naming = uniqueNaming();
+    await ensureInfrastructure(nc, naming, settings, logger);
+    const jsm = await jetstreamManager(nc);
+    const before = await jsm.streams.info(naming.stream);
+    const error = await ensureInfrastructure(
+      nc,
+      naming,
+      { replicas: 1, duplicateWindowMs: 5_000 },
+      logger,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NatsPlatformError);
+    expect((error as NatsPlatformError).code).toBe('STREAM_DRIFT');
+    expect((error as Error).message).toMatch(/duplicate_window/);
+    const after = await jsm.streams.info(naming.stream);
+    expect(after.config).toEqual(before.config);
+  });
+
+  it('detects a stream whose subjects were changed by hand', async () => {
+    const naming = uniqueNaming();
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({
+      ...eventStreamConfig(naming, settings),
+      name: naming.stream,
+      subjects: [`${naming.prefix}.wf.*`],
+    });
+    const error = await ensureInfrastructure(nc, naming, settings, logger).catch((e: unknown) => e);
+    expect((error as NatsPlatformError).code).toBe('STREAM_DRIFT');
+    expect((error as Error).message).toMatch(/subjects/);
+  });
+
+  it('refuses a partition count different from the one recorded at creation', async () => {
+    const naming = uniqueNaming(8);
+    await ensureInfrastructure(nc, naming, settings, logger);
+    const other = new Naming({ prefix: naming.prefix, stream: naming.stream, partitions: 16 });
+    const error = await ensureInfrastructure(nc, other, settings, logger).catch((e: unknown) => e);
+    expect((error as NatsPlatformError).code).toBe('PARTITIONS_MISMATCH');
+    expect((error as Error).message).toMatch(/CB_PARTITIONS=8/);
+  });
+});
