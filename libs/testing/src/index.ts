@@ -1,0 +1,29 @@
+export {
+  startTestNats,
+  findNatsServerBinary,
+  spawnWatched,
+  type TestNats,
+  type StartTestNatsOptions,
+  type StopTestNatsOptions,
+  type SpawnWatchedOptions,
+  type WatchedProcess,
+} from './nats';
+export {
+  startService,
+  stopAll,
+  serviceMain,
+  REPO_ROOT,
+  type ServiceName,
+  type ServiceProcess,
+  type StartServiceOptions,
+  type StopServiceOptions,
+} from './services';
+export { uniqueNaming } from './unique-naming';
+export { waitFor, type WaitForOptions } from './wait-for';
+export {
+  FIXTURES_DIR,
+  FIXTURE_WORKFLOWS,
+  loadFixtureWorkflow,
+  type FixtureWorkflowName,
+} from './fixtures';
+export { freePort } from './free-port';

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../free-port';
+import { onProcessExit } from './exit-cleanup';
+import { readServerInfo } from './server-info';
+import type { StopTestNatsOptions, TestNats } from './test-nats';
+import { spawnWatched, type WatchedProcess } from './watchdog';
+
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 15_000;
+const GRACEFUL_STOP_MS = 10_000;
+const PORT_ATTEMPTS = 5;
+
+interface ServerSpec {
+  readonly binary: string;
+  readonly port: number;
+  readonly name: string;
+  readonly storeDir: string | null;
+}
+
+/** Start the local nats-server binary on a free port, with a fresh store dir for JetStream. */
+export async function startBinaryNats(binary: string, jetstream: boolean): Promise<TestNats> {
+  const name = `cb_test_${randomBytes(4).toString('hex')}`;
+  const storeDir = jetstream ? mkdtempSync(join(tmpdir(), 'cb-nats-')) : null;
+  const unregister = onProcessExit(() => {
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+  });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const spec: ServerSpec = { binary, port: await freePort(), name, storeDir };
+      try {
+        const proc = await launch(spec);
+        unregister();
+        return new BinaryNats(spec, proc);
+      } catch (err) {
+        // Someone took the port between freePort() and the bind: try another one.
+        if (!(err instanceof PortInUseError) || attempt >= PORT_ATTEMPTS) throw err;
+      }
+    }
+  } catch (err) {
+    unregister();
+    if (storeDir) await rm(storeDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+class PortInUseError extends Error {}
+
+class BinaryNats implements TestNats {
+  readonly source = 'binary' as const;
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string | null;
+  private proc: WatchedProcess | null;
+  private disposed = false;
+  private readonly unregister: () => void;
+
+  constructor(
+    private readonly spec: ServerSpec,
+    proc: WatchedProcess,
+  ) {
+    this.url = `nats://${HOST}:${spec.port}`;
+    this.port = spec.port;
+    this.storeDir = spec.storeDir;
+    this.proc = proc;
+    // Synchronous last resort when the process exits without dispose(): kill, remove.
+    this.unregister = onProcessExit(() => {
+      if (this.proc?.running) this.proc.kill('SIGKILL');
+      if (this.storeDir) rmSync(this.storeDir, { recursive: true, force: true });
+    });
+  }
+
+  get pid(): number | null {
+    return this.proc?.running ? this.proc.pid : null;
+  }
+
+  async stop(options: StopTestNatsOptions = {}): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = null;
+    await terminate(proc, options.signal ?? 'SIGTERM');
+  }
+
+  async restart(): Promise<void> {
+    if (this.disposed) throw new Error(`test nats-server on port ${this.port} was disposed`);
+    await this.stop();
+    const proc = await launch(this.spec);
+    if (this.disposed) {
+      await terminate(proc, 'SIGKILL');
+      throw new Error(`test nats-server on port ${this.port} was disposed during restart`);
+    }
+    this.proc = proc;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      await this.stop({ signal: 'SIGKILL' });
+    } finally {
+      if (this.storeDir) await rm(this.storeDir, { recursive: true, force: true, maxRetries: 3 });
+      this.unregister();
+    }
+  }
+}
+
+async function terminate(proc: WatchedProcess, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  proc.release();
+  proc.kill(signal);
+  if (await proc.waitExit(signal === 'SIGKILL' ? 5_000 : GRACEFUL_STOP_MS)) return;
+  proc.kill('SIGKILL');
+  if (!(await proc.waitExit(5_000))) {
+    throw new Error(`nats-server (pid ${proc.pid}) did not exit after SIGKILL`);
+  }
+}
+
+/** Spawn nats-server under the watchdog and wait until it answers with our server name. */
+async function launch(spec: ServerSpec): Promise<WatchedProcess> {
+  const args = ['-a', HOST, '-p', String(spec.port), '-n', spec.name];
+  if (spec.storeDir) args.push('-js', '-sd', spec.storeDir);
+  const proc = await spawnWatched(spec.binary, args, spec.storeDir);
+  try {
+    await waitUntilReady(proc, spec);
+    return proc;
+  } catch (err) {
+    await terminate(proc, 'SIGKILL').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function waitUntilReady(proc: WatchedProcess, spec: ServerSpec): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const command = `${spec.binary} -p ${spec.port}`;
+  for (;;) {
+    if (!proc.running) {
+      // Give the pipe a moment to deliver the server's last words.
+      await sleep(20);
+      const output = proc.output();
+      const message = `${command} exited during start-up:\n${output}`;
+      throw /address already in use/i.test(output)
+        ? new PortInUseError(message)
+        : new Error(message);
+    }
+    // Our server name in INFO proves the port is ours, not a stranger's that took it first.
+    const info = await readServerInfo(HOST, spec.port, 1000).catch(() => null);
+    if (info?.server_name === spec.name && (!spec.storeDir || info.jetstream === true)) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${command} did not accept connections within ${READY_TIMEOUT_MS} ms:\n${proc.output()}`,
+      );
+    }
+    await sleep(info ? 25 : 10);
+  }
+}

@@ -1,0 +1,10 @@
+export {
+  startService,
+  stopAll,
+  serviceMain,
+  type ServiceName,
+  type ServiceProcess,
+  type StartServiceOptions,
+  type StopServiceOptions,
+} from './service-process';
+export { REPO_ROOT } from './repo-root';
