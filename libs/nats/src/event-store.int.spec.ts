@@ -25,7 +25,7 @@ beforeAll(async () => {
     { replicas: 1, duplicateWindowMs: 60_000 },
     logger,
   );
-  store = new EventStore(nc, infra.jsm, infra.js, naming.stream);
+  store = new EventStore(nc, infra.mux, naming.stream);
 });
 
 afterAll(async () => {

@@ -11,5 +11,12 @@ export {
   type DriftItem,
 } from './stream-setup';
 export { ensureInfrastructure, ensurePartitionCount, type Infrastructure } from './infrastructure';
-export { EventStore, type AppendOptions, type AppendResult } from './event-store';
+export {
+  EventStore,
+  type AppendOptions,
+  type AppendResult,
+  type StoredMessage,
+} from './event-store';
+export { RequestMux } from './request-mux';
+export { BatchedPublisher } from './batched-publisher';
 export { decodeEvent, type DecodedEvent } from './event-codec';

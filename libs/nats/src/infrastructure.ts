@@ -10,6 +10,7 @@ import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 import { decodeJson, encodeJson } from './codec';
 import { NatsPlatformError } from './errors';
+import { RequestMux } from './request-mux';
 import {
   deadLetterStreamConfig,
   ensureStream,
@@ -26,6 +27,8 @@ export interface Infrastructure {
   readonly meta: KV;
   /** Idempotency records of the command service, expiring with the duplicate window. */
   readonly idempotency: KV;
+  /** Lean request/reply for hot paths (see RequestMux). */
+  readonly mux: RequestMux;
 }
 
 /**
@@ -50,7 +53,7 @@ export async function ensureInfrastructure(
     replicas: settings.replicas,
   });
   await ensurePartitionCount(meta, naming, logger);
-  return { nc, jsm, js, kvm, meta, idempotency };
+  return { nc, jsm, js, kvm, meta, idempotency, mux: new RequestMux(nc) };
 }
 
 /**
