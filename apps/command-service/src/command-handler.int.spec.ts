@@ -1,0 +1,414 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createLogger } from '@cb/logging';
+import { ensureInfrastructure, encodeJson, type Infrastructure } from '@cb/nats';
+import type { CommandReply, CommandRequest, Token, TokenCommandResult } from '@cb/schemas';
+import type { Naming } from '@cb/subjects';
+import { loadFixtureWorkflow, startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
+import type { CommandHandler } from './command-handler';
+import { createCommandService } from './service';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+let server: TestNats;
+let nc: NatsConnection;
+let naming: Naming;
+let infra: Infrastructure;
+let handler: CommandHandler;
+
+beforeAll(async () => {
+  server = await startTestNats();
+  nc = await connect({ servers: server.url });
+  naming = uniqueNaming();
+  infra = await ensureInfrastructure(
+    nc,
+    naming,
+    { replicas: 1, duplicateWindowMs: 60_000 },
+    logger,
+  );
+  handler = createCommandService({
+    nc,
+    infra,
+    naming,
+    logger,
+    maxRetries: 5,
+    concurrency: 64,
+  }).handler;
+  for (const name of ['document-review', 'article-publishing', 'order-processing'] as const) {
+    const reply = await handler.handle({
+      command: { type: 'DefineWorkflow', mode: 'create', definition: loadFixtureWorkflow(name) },
+    });
+    expect(reply.ok).toBe(true);
+  }
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.dispose();
+});
+
+async function messages(): Promise<number> {
+  return (await infra.jsm.streams.info(naming.stream)).state.messages;
+}
+
+function token(reply: CommandReply): Token {
+  if (!reply.ok || reply.kind !== 'token')
+    throw new Error(`expected a token, got ${JSON.stringify(reply)}`);
+  return reply.token;
+}
+
+function code(reply: CommandReply): string {
+  return reply.ok ? 'ok' : reply.error.code;
+}
+
+async function create(
+  workflowId: string,
+  extra: Partial<CommandRequest> = {},
+  data?: Record<string, unknown>,
+) {
+  return token(
+    await handler.handle({
+      command: { type: 'CreateToken', workflowId, ...(data ? { data } : {}) },
+      ...extra,
+    }),
+  );
+}
+
+describe('definitions', () => {
+  it('refuses a second definition with the same id and versions with PUT semantics', async () => {
+    const def = loadFixtureWorkflow('document-review');
+    expect(
+      code(
+        await handler.handle({
+          command: { type: 'DefineWorkflow', mode: 'create', definition: def },
+        }),
+      ),
+    ).toBe('WORKFLOW_EXISTS');
+    const wf = { ...def, id: 'versioned' };
+    const v1 = await handler.handle({
+      command: { type: 'DefineWorkflow', mode: 'create', definition: wf },
+    });
+    expect(v1.ok && v1.kind === 'workflow' && v1.workflow.version).toBe(1);
+    const old = await create('versioned');
+    const v2def = { ...wf, transitions: wf.transitions.filter((t) => t.id !== 'submit') };
+    const v2 = await handler.handle({
+      command: { type: 'DefineWorkflow', mode: 'version', definition: v2def },
+    });
+    expect(v2.ok && v2.kind === 'workflow' && v2.workflow.version).toBe(2);
+    // A token keeps the version it was created with; a new token gets the new one.
+    const fired = await handler.handle({
+      command: {
+        type: 'FireTransition',
+        workflowId: 'versioned',
+        tokenId: old.id,
+        transition: 'submit',
+      },
+    });
+    expect(token(fired).place).toBe('pending_review');
+    expect(token(fired).definitionVersion).toBe(1);
+    const fresh = await create('versioned');
+    expect(fresh.definitionVersion).toBe(2);
+    const blocked = await handler.handle({
+      command: {
+        type: 'FireTransition',
+        workflowId: 'versioned',
+        tokenId: fresh.id,
+        transition: 'submit',
+      },
+    });
+    expect(code(blocked)).toBe('TRANSITION_NOT_ENABLED');
+  });
+
+  it('rejects a new version of an unknown workflow and a stale If-Match on versions', async () => {
+    const def = { ...loadFixtureWorkflow('document-review'), id: 'nowhere' };
+    expect(
+      code(
+        await handler.handle({
+          command: { type: 'DefineWorkflow', mode: 'version', definition: def },
+        }),
+      ),
+    ).toBe('WORKFLOW_NOT_FOUND');
+    const base = { ...def, id: 'guarded_versions' };
+    await handler.handle({ command: { type: 'DefineWorkflow', mode: 'create', definition: base } });
+    const stale = await handler.handle({
+      command: { type: 'DefineWorkflow', mode: 'version', definition: base },
+      expectedVersion: 7,
+    });
+    expect(code(stale)).toBe('VERSION_MISMATCH');
+    const fine = await handler.handle({
+      command: { type: 'DefineWorkflow', mode: 'version', definition: base },
+      expectedVersion: 1,
+    });
+    expect(code(fine)).toBe('ok');
+  });
+});
+
+describe('optimistic concurrency', () => {
+  it('30 concurrent fires with the same expected version: one succeeds, 29 VERSION_MISMATCH, one event', async () => {
+    const t = await create('document_review');
+    const before = await messages();
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        handler.handle({
+          command: {
+            type: 'FireTransition',
+            workflowId: 'document_review',
+            tokenId: t.id,
+            transition: 'submit',
+          },
+          expectedVersion: t.version,
+        }),
+      ),
+    );
+    const codes = replies.map(code);
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'VERSION_MISMATCH')).toHaveLength(29);
+    expect(await messages()).toBe(before + 1);
+  });
+
+  it('30 concurrent submits without If-Match: one succeeds, the rest see the token moved, one event', async () => {
+    const t = await create('document_review');
+    const before = await messages();
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        handler.handle({
+          command: {
+            type: 'FireTransition',
+            workflowId: 'document_review',
+            tokenId: t.id,
+            transition: 'submit',
+          },
+        }),
+      ),
+    );
+    const codes = replies.map(code);
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'TRANSITION_NOT_ENABLED')).toHaveLength(29);
+    expect(await messages()).toBe(before + 1);
+  });
+
+  it('concurrent updates without If-Match apply on fresh state (retries): no update is lost', async () => {
+    const t = await create('document_review');
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        handler.handle({
+          command: {
+            type: 'UpdateToken',
+            workflowId: 'document_review',
+            tokenId: t.id,
+            data: { [`k${i}`]: i },
+          },
+        }),
+      ),
+    );
+    // Each either applied on fresh state or gave up after the bounded retries: no lost update.
+    expect(replies.map(code).every((c) => c === 'ok' || c === 'CONFLICT')).toBe(true);
+    expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(1);
+    const last = await handler.handle({
+      command: {
+        type: 'UpdateToken',
+        workflowId: 'document_review',
+        tokenId: t.id,
+        data: { done: true },
+      },
+    });
+    const okCount = replies.filter((r) => r.ok).length;
+    expect(Object.keys(token(last).data)).toHaveLength(okCount + 1);
+  });
+});
+
+describe('idempotency', () => {
+  it('the same create ten times with one key: one event, ten identical results', async () => {
+    const before = await messages();
+    const request: CommandRequest = {
+      command: { type: 'CreateToken', workflowId: 'order_processing', data: { n: 1 } },
+      idempotencyKey: 'create-once',
+    };
+    const replies: CommandReply[] = [];
+    for (let i = 0; i < 10; i++) replies.push(await handler.handle(request));
+    const tokens = replies.map(token);
+    expect(new Set(tokens.map((t) => JSON.stringify(t))).size).toBe(1);
+    expect(await messages()).toBe(before + 1);
+  });
+
+  it('the same fire ten times concurrently with one key: one event, identical results', async () => {
+    const t = await create('document_review');
+    const before = await messages();
+    const request: CommandRequest = {
+      command: {
+        type: 'FireTransition',
+        workflowId: 'document_review',
+        tokenId: t.id,
+        transition: 'submit',
+      },
+      idempotencyKey: `fire-${t.id}`,
+    };
+    const replies = await Promise.all(Array.from({ length: 10 }, () => handler.handle(request)));
+    expect(replies.map(code)).toEqual(Array(10).fill('ok'));
+    expect(new Set(replies.map((r) => JSON.stringify(token(r)))).size).toBe(1);
+    expect(await messages()).toBe(before + 1);
+    // A retry after the token moved on still gets the original result, not an error.
+    await handler.handle({
+      command: {
+        type: 'FireTransition',
+        workflowId: 'document_review',
+        tokenId: t.id,
+        transition: 'review',
+      },
+    });
+    const late = await handler.handle(request);
+    expect(token(late)).toEqual(token(replies[0]!));
+  });
+
+  it('refuses a reused key with a different request', async () => {
+    const t = await create('document_review', {}, { a: 1 });
+    const first = await handler.handle({
+      command: {
+        type: 'UpdateToken',
+        workflowId: 'document_review',
+        tokenId: t.id,
+        data: { a: 2 },
+      },
+      idempotencyKey: 'reused',
+    });
+    expect(code(first)).toBe('ok');
+    const second = await handler.handle({
+      command: {
+        type: 'UpdateToken',
+        workflowId: 'document_review',
+        tokenId: t.id,
+        data: { a: 3 },
+      },
+      idempotencyKey: 'reused',
+    });
+    expect(code(second)).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+});
+
+describe('tokens', () => {
+  it('merge-patches data on fire and records the patch in the event', async () => {
+    const t = await create('document_review', {}, { a: 1 });
+    const fired = await handler.handle({
+      command: {
+        type: 'FireTransition',
+        workflowId: 'document_review',
+        tokenId: t.id,
+        transition: 'submit',
+        data: { b: 2 },
+      },
+    });
+    const after = token(fired);
+    expect(after.data).toEqual({ a: 1, b: 2 });
+    const msg = await infra.jsm.direct.getMessage(naming.stream, { seq: after.version });
+    expect(msg?.json()).toMatchObject({
+      type: 'token.transitioned.v1',
+      dataPatch: { b: 2 },
+      from: 'draft',
+      to: 'pending_review',
+    });
+  });
+
+  it('enforces guards with every failing path and lets the emergency branch publish', async () => {
+    const short = await create(
+      'article_publishing',
+      {},
+      { title: 't', content: 'c', word_count: 50 },
+    );
+    const blocked = await handler.handle({
+      command: {
+        type: 'FireTransition',
+        workflowId: 'article_publishing',
+        tokenId: short.id,
+        transition: 'submit',
+      },
+    });
+    expect(code(blocked)).toBe('GUARD_FAILED');
+    expect(!blocked.ok && blocked.error.details?.failures).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: '/data/word_count' })]),
+    );
+    const long = await create(
+      'article_publishing',
+      {},
+      { title: 't', content: 'c', word_count: 150 },
+    );
+    const fire = (id: string, transition: string, metadata?: Record<string, unknown>) =>
+      handler.handle({
+        command: {
+          type: 'FireTransition',
+          workflowId: 'article_publishing',
+          tokenId: id,
+          transition,
+          ...(metadata ? { metadata } : {}),
+        },
+      });
+    expect(code(await fire(long.id, 'submit'))).toBe('ok');
+    expect(code(await fire(long.id, 'approve', { reviewer: 'ann' }))).toBe('ok');
+    expect(code(await fire(long.id, 'publish'))).toBe('GUARD_FAILED');
+    const published = await fire(long.id, 'publish', { emergency: true });
+    expect(token(published).place).toBe('published');
+  });
+
+  it('keeps token ids unique across workflows and never reuses a deleted id', async () => {
+    const t = token(
+      await handler.handle({
+        command: { type: 'CreateToken', workflowId: 'document_review', tokenId: 'unique-1' },
+      }),
+    );
+    expect(t.id).toBe('unique-1');
+    const elsewhere = await handler.handle({
+      command: { type: 'CreateToken', workflowId: 'order_processing', tokenId: 'unique-1' },
+    });
+    expect(code(elsewhere)).toBe('TOKEN_EXISTS');
+    const deleted = await handler.handle({
+      command: { type: 'DeleteToken', workflowId: 'document_review', tokenId: 'unique-1' },
+    });
+    expect(deleted.ok && (deleted as TokenCommandResult).deleted).toBe(true);
+    expect(
+      code(
+        await handler.handle({
+          command: {
+            type: 'FireTransition',
+            workflowId: 'document_review',
+            tokenId: 'unique-1',
+            transition: 'submit',
+          },
+        }),
+      ),
+    ).toBe('TOKEN_NOT_FOUND');
+    expect(
+      code(
+        await handler.handle({
+          command: { type: 'CreateToken', workflowId: 'document_review', tokenId: 'unique-1' },
+        }),
+      ),
+    ).toBe('TOKEN_EXISTS');
+  });
+
+  it('survives garbage published on a token subject', async () => {
+    const t = await create('document_review', {}, { a: 1 });
+    const ack = await infra.js.publish(
+      naming.tokenSubject('document_review', t.id),
+      encodeJson({ not: 'an event' }),
+    );
+    const fired = await handler.handle({
+      command: {
+        type: 'FireTransition',
+        workflowId: 'document_review',
+        tokenId: t.id,
+        transition: 'submit',
+      },
+      expectedVersion: t.version,
+    });
+    expect(token(fired).place).toBe('pending_review');
+    expect(token(fired).version).toBeGreaterThan(ack.seq);
+    expect(token(fired).data).toEqual({ a: 1 });
+  });
+
+  it('rejects data nested too deeply before doing anything with it', async () => {
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 10_000; i++) deep = { d: deep };
+    const reply = await handler.handle({
+      command: { type: 'CreateToken', workflowId: 'document_review', data: deep },
+    });
+    expect(code(reply)).toBe('VALIDATION_ERROR');
+  });
+});

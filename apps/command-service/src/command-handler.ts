@@ -1,0 +1,331 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  decideToken,
+  decideWorkflow,
+  jsonDepthExceeds,
+  type DecideContext,
+  type DomainError,
+} from '@cb/domain';
+import { CbHeaders, NatsPlatformError, type EventStore } from '@cb/nats';
+import type { Logger } from '@cb/logging';
+import {
+  MAX_JSON_DEPTH,
+  type CbEvent,
+  type CommandReply,
+  type CommandRequest,
+  type DefineWorkflow,
+  type TokenCommand,
+} from '@cb/schemas';
+import type { Naming } from '@cb/subjects';
+import { uuidv7 } from './ids';
+import { commandHash, type IdempotencyRecords } from './idempotency';
+import { failure, replyFromEvent } from './replies';
+import { toStoredEvent } from './stored-event';
+import type { LoadedToken, TokenRepository } from './token-repository';
+import type { WorkflowRepository } from './workflow-repository';
+
+export interface CommandHandlerDeps {
+  naming: Naming;
+  store: EventStore;
+  tokens: TokenRepository;
+  workflows: WorkflowRepository;
+  idempotency: IdempotencyRecords;
+  /** Retries of a write without an expected version that lost a race. */
+  maxRetries: number;
+  logger: Logger;
+  clock?: () => Date;
+  newId?: () => string;
+}
+
+export interface CommandMeta {
+  requestId?: string;
+}
+
+const ABSENT_TOKEN: LoadedToken = {
+  state: { status: 'absent' },
+  version: 0,
+  lastSubjectSeq: 0,
+  last: null,
+  cached: false,
+};
+
+/** What one attempt produced: a reply, or "lost the race, try again on fresh state". */
+type Attempt = { reply: CommandReply } | { retry: true };
+
+/**
+ * Load state (one direct get), decide (pure), append one event with the expected last subject
+ * sequence, reply. Idempotency-Keys become the event's msg id; a retry returns the original
+ * result. Without If-Match, a lost race is retried on fresh state and the decider re-validates.
+ */
+export class CommandHandler {
+  private readonly clock: () => Date;
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: CommandHandlerDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+    this.newId = deps.newId ?? (() => uuidv7());
+  }
+
+  async handle(request: CommandRequest, meta: CommandMeta = {}): Promise<CommandReply> {
+    // Everything below may recurse into the payload (hashing, merge patch, guards): bound it first.
+    if (jsonDepthExceeds(request, MAX_JSON_DEPTH + 4)) {
+      return failure(
+        'VALIDATION_ERROR',
+        `data and metadata may nest at most ${MAX_JSON_DEPTH} levels`,
+      );
+    }
+    try {
+      const command = request.command;
+      return command.type === 'DefineWorkflow'
+        ? await this.defineWorkflow(command, request, meta)
+        : await this.tokenCommand(command, request, meta);
+    } catch (err) {
+      return this.unexpected(err, request);
+    }
+  }
+
+  private async defineWorkflow(
+    command: DefineWorkflow,
+    request: CommandRequest,
+    meta: CommandMeta,
+  ): Promise<CommandReply> {
+    const { workflows, idempotency } = this.deps;
+    const id = command.definition.id;
+    const hash = request.idempotencyKey ? commandHash(request) : undefined;
+    const digest = request.idempotencyKey
+      ? idempotency.digest(['DefineWorkflow', command.mode, id], request.idempotencyKey)
+      : undefined;
+    const remembered = digest ? await idempotency.lookup(digest) : null;
+    if (remembered !== null) return this.replay(remembered, hash);
+
+    return this.withRetries(request, async () => {
+      const loaded = await workflows.latest(id);
+      if (digest && loaded.last?.msgId === digest)
+        return { reply: await this.replay(loaded.last.seq, hash) };
+      if (
+        command.mode === 'version' &&
+        request.expectedVersion !== undefined &&
+        loaded.latest !== null &&
+        loaded.latest.version !== request.expectedVersion
+      ) {
+        return { reply: this.versionMismatch(request.expectedVersion, loaded.latest.version) };
+      }
+      const decision = decideWorkflow(command, loaded.latest, this.context(request, meta, ''));
+      if (!decision.ok) return { reply: this.rejected(decision.error) };
+      const attempt = await this.append(
+        this.deps.naming.workflowSubject(id),
+        decision.value,
+        loaded.lastSubjectSeq,
+        request,
+        meta,
+        digest,
+        hash,
+      );
+      if ('reply' in attempt && attempt.reply.ok && attempt.reply.kind === 'workflow') {
+        workflows.compile(decision.value.definition);
+      }
+      return attempt;
+    });
+  }
+
+  private async tokenCommand(
+    command: TokenCommand,
+    request: CommandRequest,
+    meta: CommandMeta,
+  ): Promise<CommandReply> {
+    const { tokens, workflows, idempotency } = this.deps;
+    const generated = command.type === 'CreateToken' && command.tokenId === undefined;
+    const tokenId =
+      command.type === 'CreateToken' ? (command.tokenId ?? this.newId()) : command.tokenId;
+    const hash = request.idempotencyKey ? commandHash(request) : undefined;
+    const digest = request.idempotencyKey
+      ? idempotency.digest(
+          [command.type, command.workflowId, generated ? '' : tokenId],
+          request.idempotencyKey,
+        )
+      : undefined;
+    const remembered = digest ? await idempotency.lookup(digest) : null;
+    if (remembered !== null) return this.replay(remembered, hash);
+
+    if (command.type === 'CreateToken' && !generated) {
+      // Token ids are unique across workflows (GET /v1/tokens/:id): refuse one used elsewhere.
+      const owner = await tokens.workflowOf(tokenId);
+      if (owner !== null && owner !== command.workflowId) {
+        return failure('TOKEN_EXISTS', `token ${tokenId} already exists in another workflow`, {
+          tokenId,
+        });
+      }
+    }
+
+    const attempt = async (loaded: LoadedToken): Promise<Attempt> => {
+      if (digest && loaded.last?.msgId === digest)
+        return { reply: await this.replay(loaded.last.seq, hash) };
+      if (
+        command.type !== 'CreateToken' &&
+        loaded.state.status === 'live' &&
+        request.expectedVersion !== undefined &&
+        loaded.version !== request.expectedVersion
+      ) {
+        return { reply: this.versionMismatch(request.expectedVersion, loaded.version) };
+      }
+      const workflow =
+        command.type === 'CreateToken' || loaded.state.status !== 'live'
+          ? await workflows.latestCompiled(command.workflowId)
+          : await workflows.version(command.workflowId, loaded.state.token.definitionVersion);
+      const decision = decideToken(
+        command,
+        loaded.state,
+        workflow,
+        this.context(request, meta, tokenId),
+      );
+      if (!decision.ok) return { reply: this.rejected(decision.error) };
+      const result = await this.append(
+        this.deps.naming.tokenSubject(command.workflowId, tokenId),
+        decision.value,
+        loaded.lastSubjectSeq,
+        request,
+        meta,
+        digest,
+        hash,
+      );
+      if ('retry' in result) tokens.forget(command.workflowId, tokenId);
+      else if (result.reply.ok && result.reply.kind === 'token' && !result.reply.duplicate) {
+        tokens.remember(decision.value, result.reply.token.version, digest, hash);
+      }
+      return result;
+    };
+
+    return this.withRetries(request, async () => {
+      if (generated) return attempt(ABSENT_TOKEN);
+      const loaded = await tokens.load(command.workflowId, tokenId);
+      const result = await attempt(loaded);
+      // A cached state may be stale: never reject on it; decide again on the stream's state.
+      if (loaded.cached && 'reply' in result && !result.reply.ok) {
+        tokens.forget(command.workflowId, tokenId);
+        return attempt(await tokens.load(command.workflowId, tokenId, { fresh: true }));
+      }
+      return result;
+    });
+  }
+
+  /** Publish the event; map a lost race to a retry, or to VERSION_MISMATCH under If-Match. */
+  private async append(
+    subject: string,
+    event: CbEvent,
+    expectedLastSubjectSeq: number,
+    request: CommandRequest,
+    meta: CommandMeta,
+    digest: string | undefined,
+    hash: string | undefined,
+  ): Promise<Attempt> {
+    const headers: Record<string, string> = {};
+    if (hash) headers[CbHeaders.commandHash] = hash;
+    if (meta.requestId) headers[CbHeaders.requestId] = meta.requestId;
+    try {
+      const ack = await this.deps.store.append(subject, event, {
+        expectedLastSubjectSeq,
+        ...(digest ? { msgId: digest } : {}),
+        headers,
+      });
+      if (ack.duplicate) return { reply: await this.replay(ack.seq, hash) };
+      if (digest) await this.deps.idempotency.remember(digest, ack.seq);
+      return { reply: replyFromEvent(event, ack.seq, false) };
+    } catch (err) {
+      if (err instanceof NatsPlatformError && err.code === 'WRONG_LAST_SEQUENCE') {
+        if (request.expectedVersion !== undefined && request.command.type !== 'CreateToken') {
+          return { reply: this.versionMismatch(request.expectedVersion, null) };
+        }
+        return { retry: true };
+      }
+      throw err;
+    }
+  }
+
+  private async withRetries(
+    request: CommandRequest,
+    attempt: () => Promise<Attempt>,
+  ): Promise<CommandReply> {
+    const max = this.deps.maxRetries;
+    for (let i = 0; i <= max; i++) {
+      const result = await attempt();
+      if ('reply' in result) return result.reply;
+      if (i < max) await sleep(Math.random() * 2 ** Math.min(i + 1, 6));
+    }
+    this.deps.logger.warn(
+      { command: request.command.type, retries: max },
+      'write kept losing concurrent races',
+    );
+    return failure(
+      'CONFLICT',
+      `the write conflicted with concurrent writes ${max + 1} times; retry later`,
+      {
+        attempts: max + 1,
+      },
+    );
+  }
+
+  /** The original result of an idempotent retry (the event at `seq`). */
+  private async replay(seq: number, hash: string | undefined): Promise<CommandReply> {
+    const msg = await this.deps.store.at(seq);
+    const stored = msg ? toStoredEvent(msg) : null;
+    if (stored === null || stored.event === null) {
+      return failure('CONFLICT', 'the original result of this Idempotency-Key cannot be read', {
+        seq,
+      });
+    }
+    if (stored.commandHash !== undefined && hash !== undefined && stored.commandHash !== hash) {
+      return failure(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was already used with a different request',
+        { seq },
+      );
+    }
+    return replyFromEvent(stored.event, seq, true);
+  }
+
+  private context(request: CommandRequest, meta: CommandMeta, newTokenId: string): DecideContext {
+    return {
+      now: this.clock().toISOString(),
+      eventId: this.newId(),
+      newTokenId,
+      ...(request.triggeredBy !== undefined ? { triggeredBy: request.triggeredBy } : {}),
+      ...(meta.requestId !== undefined ? { requestId: meta.requestId } : {}),
+    };
+  }
+
+  private rejected(error: DomainError): CommandReply {
+    return failure(error.code, error.message, error.details);
+  }
+
+  private versionMismatch(expected: number, actual: number | null): CommandReply {
+    return failure(
+      'VERSION_MISMATCH',
+      actual === null
+        ? `version ${expected} is no longer current`
+        : `expected version ${expected} but the current version is ${actual}`,
+      { expectedVersion: expected, ...(actual !== null ? { currentVersion: actual } : {}) },
+    );
+  }
+
+  private unexpected(err: unknown, request: CommandRequest): CommandReply {
+    if (err instanceof NatsPlatformError) {
+      switch (err.code) {
+        case 'MAX_PAYLOAD':
+          return failure('PAYLOAD_TOO_LARGE', `the resulting event is too large: ${err.message}`);
+        case 'TIMEOUT':
+        case 'CONNECTION':
+        case 'NO_RESPONDERS':
+        case 'STREAM_NOT_FOUND':
+          this.deps.logger.warn({ err, command: request.command.type }, 'event store unavailable');
+          return failure(
+            'SERVICE_UNAVAILABLE',
+            'the event store did not answer; the write may or may not have happened — retry with the same Idempotency-Key',
+          );
+        default:
+          break;
+      }
+    }
+    this.deps.logger.error({ err, command: request.command.type }, 'command failed unexpectedly');
+    return failure('INTERNAL_ERROR', 'the command failed unexpectedly; it was logged');
+  }
+}

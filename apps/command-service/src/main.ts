@@ -1,0 +1,47 @@
+import { namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
+import { connectNats, ensureInfrastructure, isNatsConnected } from '@cb/nats';
+import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from '@cb/ops';
+import { Naming } from '@cb/subjects';
+import { loadCommandServiceConfig } from './config';
+import { createCommandService } from './service';
+
+const SERVICE = 'command-service';
+
+async function main(): Promise<void> {
+  const { config, logger } = bootstrap(SERVICE, () => loadCommandServiceConfig());
+  try {
+    const naming = new Naming(namingOptionsOf(config));
+    const nc = await connectNats(natsSettingsOf(config, SERVICE), logger);
+    const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
+    const { server, metrics } = createCommandService({
+      nc,
+      infra,
+      naming,
+      logger,
+      maxRetries: config.COMMAND_MAX_RETRIES,
+      concurrency: config.COMMAND_CONCURRENCY,
+    });
+    server.start();
+    const ops = await startOpsServer({
+      host: config.COMMAND_HTTP_HOST,
+      port: config.COMMAND_HTTP_PORT,
+      registry: metrics.registry,
+      logger,
+      readiness: [{ name: 'nats', check: () => isNatsConnected(nc) }],
+      healthDetails: () => ({ service: SERVICE, inFlight: server.busy }),
+    });
+    onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+      await server.stop();
+      await ops.close();
+      await nc.drain();
+    });
+    logger.info(
+      { stream: naming.stream, partitions: naming.partitions, opsPort: ops.port },
+      'command service ready',
+    );
+  } catch (err) {
+    exitOnStartupError(logger, err);
+  }
+}
+
+void main();

@@ -1,0 +1,55 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '@cb/logging';
+import { EventStore, type Infrastructure } from '@cb/nats';
+import type { Naming } from '@cb/subjects';
+import { CommandHandler } from './command-handler';
+import { CommandServer } from './command-server';
+import { IdempotencyRecords } from './idempotency';
+import { createCommandMetrics, type CommandMetrics } from './metrics';
+import { TokenRepository } from './token-repository';
+import { WorkflowRepository } from './workflow-repository';
+
+export interface CommandServiceOptions {
+  nc: NatsConnection;
+  infra: Infrastructure;
+  naming: Naming;
+  logger: Logger;
+  maxRetries: number;
+  concurrency: number;
+}
+
+export interface CommandService {
+  handler: CommandHandler;
+  server: CommandServer;
+  metrics: CommandMetrics;
+  store: EventStore;
+}
+
+/** Wire the handler and the queue-group server; `server.start()` begins taking commands. */
+export function createCommandService(options: CommandServiceOptions): CommandService {
+  const { nc, infra, naming, logger } = options;
+  const store = new EventStore(nc, infra.mux, naming.stream);
+  const metrics = createCommandMetrics();
+  const handler = new CommandHandler({
+    naming,
+    store,
+    tokens: new TokenRepository(store, naming, logger.child({ component: 'tokens' })),
+    workflows: new WorkflowRepository(store, naming, logger.child({ component: 'workflows' })),
+    idempotency: new IdempotencyRecords(
+      infra.idempotency,
+      naming,
+      logger.child({ component: 'idempotency' }),
+    ),
+    maxRetries: options.maxRetries,
+    logger,
+  });
+  const server = new CommandServer({
+    nc,
+    naming,
+    handler,
+    logger: logger.child({ component: 'commands' }),
+    metrics,
+    concurrency: options.concurrency,
+  });
+  return { handler, server, metrics, store };
+}

@@ -1,0 +1,125 @@
+import { evolveToken, type TokenStreamState } from '@cb/domain';
+import type { EventStore } from '@cb/nats';
+import type { Logger } from '@cb/logging';
+import type { TokenEvent } from '@cb/schemas';
+import type { Naming } from '@cb/subjects';
+import { LruCache } from './lru';
+import { type StoredEvent, toStoredEvent } from './stored-event';
+
+export interface LoadedToken {
+  state: TokenStreamState;
+  /** Seq of the token's last valid event (0 when it never existed): its `version`. */
+  version: number;
+  /** Seq of the last message on the subject: the expectation for the next write. */
+  lastSubjectSeq: number;
+  last: StoredEvent | null;
+  /**
+   * True when served from this instance's cache. A cached state may be stale (another replica
+   * wrote since): a write based on it fails its expected-sequence check and is retried fresh,
+   * and a rejection must never be based on it (the caller reloads first).
+   */
+  cached: boolean;
+}
+
+const ABSENT: LoadedToken = {
+  state: { status: 'absent' },
+  version: 0,
+  lastSubjectSeq: 0,
+  last: null,
+  cached: false,
+};
+
+/**
+ * Loads a token for a decision with one direct get: every token event carries the full state
+ * after it, so the last message on the token's subject is the current state. States this
+ * instance wrote itself are cached, which saves the direct get on the hot path.
+ */
+export class TokenRepository {
+  private readonly cache: LruCache<string, LoadedToken>;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly naming: Naming,
+    private readonly logger: Logger,
+    cacheSize = 50_000,
+  ) {
+    this.cache = new LruCache(cacheSize);
+  }
+
+  async load(
+    workflowId: string,
+    tokenId: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<LoadedToken> {
+    const subject = this.naming.tokenSubject(workflowId, tokenId);
+    if (!options.fresh) {
+      const hit = this.cache.get(subject);
+      if (hit) return hit;
+    }
+    const msg = await this.store.last(subject);
+    if (msg === null) return ABSENT;
+    const last = toStoredEvent(msg);
+    if (last.event !== null) {
+      return {
+        state: this.stateOf(last.event),
+        version: last.seq,
+        lastSubjectSeq: last.seq,
+        last,
+        cached: false,
+      };
+    }
+    // Something that is not an event was published on the subject (a misbehaving client): fold
+    // the valid events instead, and still expect the real last sequence on the next write.
+    this.logger.warn(
+      { subject, seq: last.seq, reason: last.invalidReason },
+      'skipping invalid message on token subject',
+    );
+    let state: TokenStreamState = { status: 'absent' };
+    let version = 0;
+    for await (const m of this.store.allOnSubject(subject)) {
+      const stored = toStoredEvent(m);
+      if (stored.event === null || stored.event.type === 'workflow.defined.v1') continue;
+      state = evolveToken(state, stored.event);
+      version = stored.seq;
+    }
+    return { state, version, lastSubjectSeq: last.seq, last, cached: false };
+  }
+
+  /** Remember the state after an event this instance just appended. */
+  remember(
+    event: TokenEvent,
+    seq: number,
+    msgId: string | undefined,
+    commandHash: string | undefined,
+  ): void {
+    const subject = this.naming.tokenSubject(event.workflowId, event.tokenId);
+    this.cache.set(subject, {
+      state: evolveToken({ status: 'absent' }, event),
+      version: seq,
+      lastSubjectSeq: seq,
+      last: {
+        seq,
+        event,
+        ...(msgId !== undefined ? { msgId } : {}),
+        ...(commandHash !== undefined ? { commandHash } : {}),
+      },
+      cached: true,
+    });
+  }
+
+  forget(workflowId: string, tokenId: string): void {
+    this.cache.delete(this.naming.tokenSubject(workflowId, tokenId));
+  }
+
+  /** The workflow a token id belongs to, whatever workflow that is (ids are globally unique). */
+  async workflowOf(tokenId: string): Promise<string | null> {
+    const msg = await this.store.last(this.naming.tokenSubjectAnyWorkflow(tokenId));
+    if (msg === null) return null;
+    return this.naming.parseTokenSubject(msg.subject)?.workflowId ?? null;
+  }
+
+  private stateOf(event: NonNullable<StoredEvent['event']>): TokenStreamState {
+    if (event.type === 'workflow.defined.v1') return { status: 'absent' };
+    return evolveToken({ status: 'absent' }, event);
+  }
+}

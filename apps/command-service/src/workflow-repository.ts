@@ -1,0 +1,82 @@
+import { compileWorkflow, type CompiledWorkflow } from '@cb/domain';
+import type { EventStore } from '@cb/nats';
+import type { Logger } from '@cb/logging';
+import type { WorkflowDefinition } from '@cb/schemas';
+import type { Naming } from '@cb/subjects';
+import { LruCache } from './lru';
+import { type StoredEvent, toStoredEvent } from './stored-event';
+
+export interface LoadedWorkflow {
+  latest: WorkflowDefinition | null;
+  /** Seq of the last message on the workflow subject (0 if none): the next write's expectation. */
+  lastSubjectSeq: number;
+  last: StoredEvent | null;
+}
+
+/**
+ * Definitions live in the stream on `<prefix>.wf.<id>`, one event per version. They are
+ * immutable, so compiled versions (guards compiled by Ajv) are cached; only "latest" is read
+ * from the stream each time (one direct get).
+ */
+export class WorkflowRepository {
+  private readonly compiled = new LruCache<string, CompiledWorkflow>(1000);
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly naming: Naming,
+    private readonly logger: Logger,
+  ) {}
+
+  async latest(workflowId: string): Promise<LoadedWorkflow> {
+    const subject = this.naming.workflowSubject(workflowId);
+    const msg = await this.store.last(subject);
+    if (msg === null) return { latest: null, lastSubjectSeq: 0, last: null };
+    const last = toStoredEvent(msg);
+    if (last.event?.type === 'workflow.defined.v1') {
+      return { latest: last.event.definition, lastSubjectSeq: last.seq, last };
+    }
+    this.logger.warn(
+      { subject, seq: last.seq, reason: last.invalidReason },
+      'skipping invalid message on workflow subject',
+    );
+    let latest: WorkflowDefinition | null = null;
+    for await (const m of this.store.allOnSubject(subject)) {
+      const e = toStoredEvent(m).event;
+      if (e?.type === 'workflow.defined.v1') latest = e.definition;
+    }
+    return { latest, lastSubjectSeq: last.seq, last };
+  }
+
+  /** The compiled latest definition (null if the workflow does not exist). */
+  async latestCompiled(workflowId: string): Promise<CompiledWorkflow | null> {
+    const { latest } = await this.latest(workflowId);
+    return latest === null ? null : this.compile(latest);
+  }
+
+  /** A specific version, compiled (null if it does not exist). */
+  async version(workflowId: string, version: number): Promise<CompiledWorkflow | null> {
+    const hit = this.compiled.get(cacheKey(workflowId, version));
+    if (hit) return hit;
+    let found: WorkflowDefinition | null = null;
+    for await (const m of this.store.allOnSubject(this.naming.workflowSubject(workflowId))) {
+      const e = toStoredEvent(m).event;
+      if (e?.type !== 'workflow.defined.v1') continue;
+      if (e.definition.version === version) found = e.definition;
+    }
+    return found === null ? null : this.compile(found);
+  }
+
+  compile(definition: WorkflowDefinition): CompiledWorkflow {
+    const key = cacheKey(definition.id, definition.version);
+    let compiled = this.compiled.get(key);
+    if (!compiled) {
+      compiled = compileWorkflow(definition);
+      this.compiled.set(key, compiled);
+    }
+    return compiled;
+  }
+}
+
+function cacheKey(workflowId: string, version: number): string {
+  return `${workflowId}@${version}`;
+}
