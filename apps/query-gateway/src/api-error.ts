@@ -1,0 +1,64 @@
+import { statusOf, type ErrorCode, type Problem } from '@cb/schemas';
+
+/** An error the API reports as problem+json with a stable code. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ApiError';
+    this.status = statusOf(code);
+  }
+}
+
+const TITLES: Record<ErrorCode, string> = {
+  VALIDATION_ERROR: 'The request is not valid',
+  WORKFLOW_NOT_FOUND: 'Workflow not found',
+  TOKEN_NOT_FOUND: 'Token not found',
+  ROUTE_NOT_FOUND: 'No such route',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
+  NOT_ACCEPTABLE: 'Not acceptable',
+  WORKFLOW_EXISTS: 'A workflow with this id exists',
+  TOKEN_EXISTS: 'A token with this id exists',
+  CONFLICT: 'The write conflicted with concurrent writes',
+  VERSION_MISMATCH: 'The resource changed since the given version',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  TRANSITION_NOT_ENABLED: 'The transition is not enabled',
+  GUARD_FAILED: 'The transition guard failed',
+  IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key reused with a different request',
+  TOO_MANY_REQUESTS: 'Too many requests',
+  INTERNAL_ERROR: 'Internal error',
+  PROJECTION_LAGGING: 'The read model is behind the requested sequence',
+  COMMAND_SERVICE_UNAVAILABLE: 'No command service is available',
+  SERVICE_UNAVAILABLE: 'Service unavailable',
+  COMMAND_TIMEOUT: 'The command service did not answer in time',
+};
+
+/** RFC 9457 problem details; `details` become extension members (e.g. `failures`, `errors`). */
+export function toProblem(
+  code: ErrorCode,
+  detail: string,
+  details: Record<string, unknown> | undefined,
+  instance: string,
+  requestId: string,
+): Problem {
+  const reserved = new Set(['type', 'title', 'status', 'code', 'detail', 'instance', 'requestId']);
+  const extensions = Object.fromEntries(
+    Object.entries(details ?? {}).filter(([k]) => !reserved.has(k)),
+  );
+  return {
+    type: `https://circuit-breaker.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    title: TITLES[code],
+    status: statusOf(code),
+    code,
+    detail,
+    instance,
+    requestId,
+    ...extensions,
+  };
+}

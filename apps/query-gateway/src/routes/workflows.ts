@@ -1,0 +1,97 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  Problem,
+  WorkflowDefinitionInput,
+  WorkflowParams,
+  WorkflowResource,
+  WorkflowVersionInput,
+  WriteHeaders,
+} from '@cb/schemas';
+import { ApiError } from '../api-error';
+import type { CommandClient } from '../command-client';
+import { etag, requestOptions } from '../write-headers';
+
+export interface WorkflowRouteDeps {
+  commands: CommandClient;
+}
+
+const errors = {
+  400: Problem,
+  404: Problem,
+  409: Problem,
+  412: Problem,
+  413: Problem,
+  503: Problem,
+};
+
+/** Definitions are immutable and versioned: POST defines version 1, PUT adds a version. */
+export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (app, { commands }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.post(
+    '/v1/workflows',
+    {
+      schema: {
+        tags: ['workflows'],
+        summary: 'Define a workflow (version 1)',
+        body: WorkflowDefinitionInput,
+        headers: WriteHeaders,
+        response: { 201: WorkflowResource, 200: WorkflowResource, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const result = await commands.workflow(
+        {
+          command: { type: 'DefineWorkflow', mode: 'create', definition: req.body },
+          ...requestOptions(req.headers, undefined),
+        },
+        req.id,
+      );
+      const wf = result.workflow;
+      return reply
+        .code(201)
+        .header('location', `/v1/workflows/${wf.id}`)
+        .header('etag', etag(wf.version))
+        .send(wf);
+    },
+  );
+
+  api.put(
+    '/v1/workflows/:workflowId',
+    {
+      schema: {
+        tags: ['workflows'],
+        summary: 'Define a new version of a workflow (If-Match takes the current version number)',
+        params: WorkflowParams,
+        body: WorkflowVersionInput,
+        headers: WriteHeaders,
+        response: { 200: WorkflowResource, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const { workflowId } = req.params;
+      if (req.body.id !== undefined && req.body.id !== workflowId) {
+        throw new ApiError(
+          'VALIDATION_ERROR',
+          `body id ${req.body.id} does not match the path ${workflowId}`,
+          {
+            errors: [{ path: 'body/id', message: 'must match the workflow id in the path' }],
+          },
+        );
+      }
+      const result = await commands.workflow(
+        {
+          command: {
+            type: 'DefineWorkflow',
+            mode: 'version',
+            definition: { ...req.body, id: workflowId },
+          },
+          ...requestOptions(req.headers, undefined),
+        },
+        req.id,
+      );
+      return reply.header('etag', etag(result.workflow.version)).send(result.workflow);
+    },
+  );
+};
