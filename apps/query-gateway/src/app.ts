@@ -124,8 +124,25 @@ function installErrorHandling(app: App): void {
       new ApiError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
     );
   });
-  app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
-    sendProblem(req, reply, toApiError(error, req));
+  app.setErrorHandler(async (error: FastifyError | ApiError, req, reply) => {
+    const problem = toApiError(error, req);
+    // Answering before the client has sent its whole body makes many clients fail with EPIPE
+    // instead of reading the 413: read and discard the rest first (bounded in time).
+    if (problem.code === 'PAYLOAD_TOO_LARGE' && !req.raw.complete) await drain(req.raw, 5000);
+    sendProblem(req, reply, problem);
+  });
+}
+
+function drain(stream: IncomingMessage, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
+      stream.off('end', done).off('error', done).off('close', done);
+      resolve();
+    }
+    stream.on('end', done).on('error', done).on('close', done);
+    stream.resume();
   });
 }
 
