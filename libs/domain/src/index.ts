@@ -1,4 +1,5 @@
-// Public surface of @cb/domain: pure decider, definitions, guards. No I/O, clock or randomness.
+// Public surface of @cb/domain: pure decider, definitions, guards and read-model projections.
+// No I/O, clock or randomness.
 export { DomainError, type Result } from './errors';
 export { mergePatch, jsonDepthExceeds } from './json';
 export { analyzeDefinition, validateDefinition, type DefinitionGraph } from './definitions';
@@ -12,3 +13,19 @@ export {
   type DecideContext,
   type TokenStreamState,
 } from './decider';
+export {
+  planTokenWrites,
+  applyStatsEvents,
+  emptyStats,
+  sumStats,
+  hourKey,
+  pruneHourly,
+  HOURLY_WINDOW_HOURS,
+  definitionKeysFor,
+  isNewerDefinition,
+  toTokenDoc,
+  foldReadModels,
+  type StoredTokenEvent,
+  type TokenWritePlan,
+  type FoldedReadModels,
+} from './projections';

@@ -54,5 +54,19 @@ export {
   StrongReadQuery,
   WriteHeaders,
 } from './http';
+export {
+  TokenDoc,
+  PlaceEntry,
+  HourKey,
+  HourlyCounts,
+  Hourly,
+  TimeInPlace,
+  PartitionStats,
+  WorkflowStats,
+  ReadModelPointer,
+  PartitionWatermark,
+  Lease,
+  WorkerHeartbeat,
+} from './read-models';
 export { compileValidator, type Validator, type ValidationIssue } from './validate';
 export { DisabledReason, TransitionAvailability } from './transitions';
