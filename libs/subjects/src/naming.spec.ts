@@ -52,8 +52,12 @@ describe('Naming', () => {
     expect(() => naming.statsKey('wf', 8)).toThrow(RangeError);
     expect(naming.workflowVersionKey('wf', 3)).toBe('wf.v3');
     expect(naming.readModelBucket('tokens', 2)).toBe('cb_tokens_2');
-    expect(naming.leaseKey(5)).toBe('lease.5');
-    expect(naming.leaseKey('definitions')).toBe('lease.definitions');
+    expect(naming.leaseKey(1, 5)).toBe('lease.g1.5');
+    expect(naming.leaseKey(2, 'definitions')).toBe('lease.g2.definitions');
+    expect(naming.watermarkKey(1, 3)).toBe('applied.g1.3');
+    expect(naming.partitionConsumer(1, 3)).toBe('cb_proj_g1_p3');
+    expect(naming.definitionsConsumer(2)).toBe('cb_proj_g2_defs');
+    expect(() => naming.workerKey('a.b')).toThrow(InvalidNameError);
     expect(naming.deadLetterSubject('cb.tok.1.wf.t')).toBe('cb.dlq.tok.1.wf.t');
   });
 

@@ -162,9 +162,7 @@ export class Naming {
   // ---- buckets --------------------------------------------------------------------------------
 
   readModelBucket(kind: ReadModelKind, generation: number): string {
-    if (!Number.isInteger(generation) || generation < 1) {
-      throw new RangeError(`read-model generation must be a positive integer, got ${generation}`);
-    }
+    this.assertGeneration(generation);
     return `${this.prefix}_${kind}_${generation}`;
   }
 
@@ -231,9 +229,52 @@ export class Naming {
     return `${workflowId}.v${version}`;
   }
 
-  leaseKey(partition: number | 'definitions'): string {
-    if (partition !== 'definitions') this.assertPartition(partition);
-    return `lease.${partition}`;
+  /** The lease on one partition (or the definitions) of one read-model generation. */
+  leaseKey(generation: number, item: number | 'definitions'): string {
+    this.assertGeneration(generation);
+    if (item !== 'definitions') this.assertPartition(item);
+    return `lease.g${generation}.${item}`;
+  }
+
+  /** Key filter of every lease of a generation. */
+  leaseKeyFilter(generation: number): string {
+    this.assertGeneration(generation);
+    return `lease.g${generation}.*`;
+  }
+
+  /** A projection worker's heartbeat (workers count each other to share partitions). */
+  workerKey(workerId: string): string {
+    assertSubjectSafeId('worker id', workerId);
+    return `worker.${workerId}`;
+  }
+
+  get workerKeyFilter(): string {
+    return 'worker.*';
+  }
+
+  /** The seq up to which a partition's events are applied, per generation. */
+  watermarkKey(generation: number, item: number | 'definitions'): string {
+    this.assertGeneration(generation);
+    if (item !== 'definitions') this.assertPartition(item);
+    return `applied.g${generation}.${item}`;
+  }
+
+  watermarkKeyFilter(generation: number): string {
+    this.assertGeneration(generation);
+    return `applied.g${generation}.*`;
+  }
+
+  /** Durable consumer of one partition for one read-model generation. */
+  partitionConsumer(generation: number, partition: number): string {
+    this.assertGeneration(generation);
+    this.assertPartition(partition);
+    return `${this.prefix}_proj_g${generation}_p${partition}`;
+  }
+
+  /** Durable consumer of the definitions for one read-model generation. */
+  definitionsConsumer(generation: number): string {
+    this.assertGeneration(generation);
+    return `${this.prefix}_proj_g${generation}_defs`;
   }
 
   /** Meta key holding the partition count fixed at stream creation. */
@@ -252,6 +293,12 @@ export class Naming {
       throw new RangeError('idempotency record key must be a lowercase hex digest');
     }
     return digestHex;
+  }
+
+  private assertGeneration(generation: number): void {
+    if (!Number.isInteger(generation) || generation < 1) {
+      throw new RangeError(`read-model generation must be a positive integer, got ${generation}`);
+    }
   }
 
   private assertPartition(partition: number): void {
