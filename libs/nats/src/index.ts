@@ -11,12 +11,15 @@ export {
   type DriftItem,
 } from './stream-setup';
 export { ensureInfrastructure, ensurePartitionCount, type Infrastructure } from './infrastructure';
+export { EventStore, type AppendOptions, type AppendResult } from './event-store';
 export {
-  EventStore,
-  type AppendOptions,
-  type AppendResult,
+  jsPublish,
+  directGet,
   type StoredMessage,
-} from './event-store';
+  type PublishOptions,
+  type DirectGetQuery,
+} from './js-wire';
+export { LeanKv, type KvEntry } from './lean-kv';
 export { RequestMux } from './request-mux';
 export { BatchedPublisher } from './batched-publisher';
 export { decodeEvent, type DecodedEvent } from './event-codec';

@@ -9,7 +9,7 @@ describe('Naming', () => {
     const p = partitionOf('tok1', 8);
     expect(naming.tokenSubject('wf1', 'tok1')).toBe(`cb.tok.${p}.wf1.tok1`);
     expect(naming.tokenSubjectAnyWorkflow('tok1')).toBe(`cb.tok.${p}.*.tok1`);
-    expect(naming.partitionFilter(3)).toBe('cb.tok.3.>');
+    expect(naming.partitionFilter(3)).toBe('cb.tok.3.*.*');
     expect(naming.workflowTokensFilter('wf1')).toBe('cb.tok.*.wf1.*');
   });
 

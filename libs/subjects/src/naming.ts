@@ -101,7 +101,8 @@ export class Naming {
   /** Every token event of one partition (the projection consumers' filter). */
   partitionFilter(partition: number): string {
     this.assertPartition(partition);
-    return `${this.prefix}.tok.${partition}.>`;
+    // Exactly the stream's token shape: nats-server rejects a consumer filter wider than the stream.
+    return `${this.prefix}.tok.${partition}.*.*`;
   }
 
   parseTokenSubject(subject: string): TokenAddress | null {

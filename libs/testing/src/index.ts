@@ -27,3 +27,11 @@ export {
   type FixtureWorkflowName,
 } from './fixtures';
 export { freePort } from './free-port';
+export {
+  EventGenerator,
+  readBucket,
+  prng,
+  type EventSink,
+  type GeneratorOptions,
+  type GeneratorResult,
+} from './events';

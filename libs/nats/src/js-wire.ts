@@ -1,0 +1,91 @@
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { decodeJson, encodeJson } from './codec';
+import { JS_ERR, NatsPlatformError } from './errors';
+import type { RequestMux } from './request-mux';
+
+/** JetStream API calls on hot paths, spoken directly over the lean request mux. */
+
+const API_TIMEOUT_MS = 5000;
+
+/** One stored message, as a direct get returns it. */
+export interface StoredMessage {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+  /** The message's own headers plus the server's Nats-* metadata. */
+  header: MsgHdrs | undefined;
+  /** Parse the payload as JSON (undefined if it is not JSON). */
+  json(): unknown;
+}
+
+export interface PublishOptions {
+  /** Optimistic concurrency on the subject (0 = the subject must be empty). */
+  expectedLastSubjectSeq?: number;
+  msgId?: string;
+  headers?: Record<string, string>;
+}
+
+interface PubAck {
+  seq?: number;
+  duplicate?: boolean;
+  error?: { code?: number; err_code?: number; description?: string };
+}
+
+/** Publish to a stream subject and wait for the acknowledgement. */
+export async function jsPublish(
+  mux: RequestMux,
+  subject: string,
+  data: Uint8Array,
+  options: PublishOptions = {},
+): Promise<{ seq: number; duplicate: boolean }> {
+  const h = natsHeaders();
+  if (options.msgId !== undefined) h.set('Nats-Msg-Id', options.msgId);
+  if (options.expectedLastSubjectSeq !== undefined) {
+    h.set('Nats-Expected-Last-Subject-Sequence', String(options.expectedLastSubjectSeq));
+  }
+  for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
+  const reply = await mux.request(subject, data, API_TIMEOUT_MS, h);
+  const ack = decodeJson(reply.data) as PubAck | undefined;
+  if (ack?.error) {
+    const code =
+      ack.error.err_code === JS_ERR.wrongLastSequence ? 'WRONG_LAST_SEQUENCE' : 'JETSTREAM';
+    throw new NatsPlatformError(code, ack.error.description ?? 'publish rejected', {
+      cause: { code: ack.error.code, err_code: ack.error.err_code },
+    });
+  }
+  if (typeof ack?.seq !== 'number')
+    throw new NatsPlatformError('JETSTREAM', 'unreadable publish acknowledgement');
+  return { seq: ack.seq, duplicate: ack.duplicate === true };
+}
+
+export type DirectGetQuery = { last_by_subj: string } | { seq: number; next_by_subj?: string };
+
+/** Direct get (any replica answers); null when there is no such message. */
+export async function directGet(
+  mux: RequestMux,
+  stream: string,
+  query: DirectGetQuery,
+): Promise<StoredMessage | null> {
+  const reply = await mux.request(
+    `$JS.API.DIRECT.GET.${stream}`,
+    encodeJson(query),
+    API_TIMEOUT_MS,
+  );
+  const h = reply.headers;
+  const status = h?.code ?? 0;
+  if (status === 404) return null;
+  if (status >= 400 || !h) {
+    throw new NatsPlatformError(
+      'JETSTREAM',
+      `direct get failed: ${status} ${h?.description ?? ''}`.trim(),
+    );
+  }
+  const data = reply.data;
+  return {
+    seq: Number(h.get('Nats-Sequence')),
+    subject: h.get('Nats-Subject'),
+    data,
+    header: h,
+    json: () => decodeJson(data),
+  };
+}

@@ -1,0 +1,63 @@
+import { Empty } from '@nats-io/transport-node';
+import { decodeJson, encodeJson } from './codec';
+import { directGet, jsPublish } from './js-wire';
+import type { RequestMux } from './request-mux';
+
+export interface KvEntry {
+  key: string;
+  /** The entry's stream sequence: pass it back as `expectedRevision` for compare-and-set. */
+  revision: number;
+  operation: 'PUT' | 'DEL' | 'PURGE';
+  value: Uint8Array;
+  json<T = unknown>(): T | undefined;
+}
+
+/**
+ * A KV bucket spoken over the wire protocol (`$KV.<bucket>.<key>` on stream `KV_<bucket>`),
+ * through the lean request mux: pipelined puts, deletes and compare-and-set without the KV
+ * client's per-call overhead. Use for hot read-model writes; the nats.js KV client for the rest.
+ */
+export class LeanKv {
+  private readonly stream: string;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly mux: RequestMux,
+    readonly bucket: string,
+  ) {
+    this.stream = `KV_${bucket}`;
+    this.prefix = `$KV.${bucket}.`;
+  }
+
+  async get(key: string): Promise<KvEntry | null> {
+    const msg = await directGet(this.mux, this.stream, { last_by_subj: this.prefix + key });
+    if (msg === null) return null;
+    const op = msg.header?.get('KV-Operation');
+    const operation = op === 'DEL' || op === 'PURGE' ? op : 'PUT';
+    const value = msg.data;
+    return {
+      key,
+      revision: msg.seq,
+      operation,
+      value,
+      json: <T>() => decodeJson(value) as T | undefined,
+    };
+  }
+
+  /** Put a JSON value; with `expectedRevision` the write fails (WRONG_LAST_SEQUENCE) if the key moved on. */
+  async put(key: string, value: unknown, expectedRevision?: number): Promise<number> {
+    const ack = await jsPublish(this.mux, this.prefix + key, encodeJson(value), {
+      ...(expectedRevision !== undefined ? { expectedLastSubjectSeq: expectedRevision } : {}),
+    });
+    return ack.seq;
+  }
+
+  /** Delete (a tombstone marker, as the KV client writes it). */
+  async delete(key: string, expectedRevision?: number): Promise<number> {
+    const ack = await jsPublish(this.mux, this.prefix + key, Empty, {
+      headers: { 'KV-Operation': 'DEL' },
+      ...(expectedRevision !== undefined ? { expectedLastSubjectSeq: expectedRevision } : {}),
+    });
+    return ack.seq;
+  }
+}
