@@ -1,0 +1,62 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ConfigError, commonEnvFields, loadConfig } from '@cb/config';
+
+export const ProjectionEnv = Type.Object({
+  ...commonEnvFields,
+  PROJECTION_HTTP_PORT: Type.Integer({
+    default: 9102,
+    minimum: 0,
+    maximum: 65535,
+    description:
+      'port of /health, /ready and /metrics (0 = any free port); a taken port falls back to a free one',
+  }),
+  PROJECTION_HTTP_HOST: Type.String({
+    default: '0.0.0.0',
+    description: 'interface for /health and /metrics',
+  }),
+  PROJECTION_BATCH_SIZE: Type.Integer({
+    default: 500,
+    minimum: 1,
+    maximum: 5000,
+    description: 'events fetched and applied per batch (1 to 5000)',
+  }),
+  PROJECTION_LEASE_TTL_MS: Type.Integer({
+    default: 10_000,
+    minimum: 1000,
+    maximum: 300_000,
+    description:
+      'partition lease lifetime in ms (1000 to 300000): how long a dead worker holds its partitions',
+  }),
+  PROJECTION_ACK_WAIT_MS: Type.Integer({
+    default: 4000,
+    minimum: 500,
+    maximum: 150_000,
+    description:
+      'redelivery delay for unacknowledged events in ms (500 to 150000; at most half the lease TTL)',
+  }),
+  PROJECTION_MAX_ATTEMPTS: Type.Integer({
+    default: 5,
+    minimum: 1,
+    maximum: 100,
+    description: 'deliveries of an event that keeps failing before it is dead-lettered (1 to 100)',
+  }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    maximum: 300_000,
+    description: 'how long graceful shutdown waits for in-flight batches (100 to 300000 ms)',
+  }),
+});
+export type ProjectionConfig = Static<typeof ProjectionEnv>;
+
+export function loadProjectionConfig(env = process.env): Readonly<ProjectionConfig> {
+  const config = loadConfig(ProjectionEnv, env);
+  // A dead worker's unacknowledged events must be up for redelivery before its lease can be
+  // taken over, so the next owner sees them first and applies the partition in order.
+  if (config.PROJECTION_ACK_WAIT_MS * 2 > config.PROJECTION_LEASE_TTL_MS) {
+    throw new ConfigError([
+      `PROJECTION_ACK_WAIT_MS=${config.PROJECTION_ACK_WAIT_MS} is invalid: expected at most half of PROJECTION_LEASE_TTL_MS (${config.PROJECTION_LEASE_TTL_MS})`,
+    ]);
+  }
+  return config;
+}

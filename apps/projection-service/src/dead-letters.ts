@@ -1,0 +1,41 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { jsPublish, type RequestMux } from '@cb/nats';
+import type { Logger } from '@cb/logging';
+import type { Naming } from '@cb/subjects';
+import type { ProjectionMetrics } from './metrics';
+
+export type DeadLetterKind = 'undecodable' | 'invalid' | 'failing';
+
+/**
+ * Undecodable or schema-invalid events, and events that keep failing, are copied with their
+ * seq, subject and reason to the dead-letter stream and terminated, so the projection goes on.
+ * The copy is acknowledged by the server before the original is terminated: nothing is lost.
+ */
+export class DeadLetters {
+  constructor(
+    private readonly mux: RequestMux,
+    private readonly naming: Naming,
+    private readonly consumer: string,
+    private readonly metrics: ProjectionMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async send(msg: JsMsg, kind: DeadLetterKind, reason: string): Promise<void> {
+    await jsPublish(this.mux, this.naming.deadLetterSubject(msg.subject), msg.data, {
+      // The same original never lands twice, even if we crash between publish and terminate.
+      msgId: `dlq-${this.naming.stream}-${msg.seq}`,
+      headers: {
+        'Cb-Dlq-Reason': reason.slice(0, 1000),
+        'Cb-Dlq-Kind': kind,
+        'Cb-Dlq-Stream': this.naming.stream,
+        'Cb-Dlq-Seq': String(msg.seq),
+        'Cb-Dlq-Subject': msg.subject,
+        'Cb-Dlq-Consumer': this.consumer,
+        'Cb-Dlq-Deliveries': String(msg.info.deliveryCount),
+      },
+    });
+    msg.term(reason.slice(0, 200));
+    this.metrics.deadLetters.inc({ kind });
+    this.logger.warn({ seq: msg.seq, subject: msg.subject, kind, reason }, 'event dead-lettered');
+  }
+}

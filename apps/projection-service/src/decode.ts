@@ -1,0 +1,81 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { decodeEvent } from '@cb/nats';
+import type { Naming } from '@cb/subjects';
+import type { DecodedDefinitionEvent, DecodedTokenEvent } from './batch';
+import type { Decoded } from './partition-runner';
+
+function undecodable(reason: string): boolean {
+  return reason === 'empty payload' || reason === 'payload is not JSON';
+}
+
+/** Token events of one partition; anything else on its subjects is a dead letter. */
+export function tokenDecoder(
+  naming: Naming,
+  partition: number,
+): (msg: JsMsg) => Decoded<DecodedTokenEvent> {
+  return (msg) => {
+    const d = decodeEvent(msg.data);
+    if (!d.ok)
+      return {
+        ok: false,
+        kind: undecodable(d.reason) ? 'undecodable' : 'invalid',
+        reason: d.reason,
+      };
+    const event = d.event;
+    if (event.type === 'workflow.defined.v1') {
+      return {
+        ok: false,
+        kind: 'invalid',
+        reason: 'a workflow definition event on a token subject',
+      };
+    }
+    const address = naming.parseTokenSubject(msg.subject);
+    if (
+      address === null ||
+      address.partition !== partition ||
+      address.workflowId !== event.workflowId ||
+      address.tokenId !== event.tokenId ||
+      event.state.id !== event.tokenId ||
+      event.state.workflowId !== event.workflowId
+    ) {
+      return {
+        ok: false,
+        kind: 'invalid',
+        reason: `subject ${msg.subject} does not match the event's workflow and token`,
+      };
+    }
+    return { ok: true, value: { msg, seq: msg.seq, event } };
+  };
+}
+
+/** Definition events; anything else on the definition subjects is a dead letter. */
+export function definitionDecoder(naming: Naming): (msg: JsMsg) => Decoded<DecodedDefinitionEvent> {
+  return (msg) => {
+    const d = decodeEvent(msg.data);
+    if (!d.ok)
+      return {
+        ok: false,
+        kind: undecodable(d.reason) ? 'undecodable' : 'invalid',
+        reason: d.reason,
+      };
+    const event = d.event;
+    if (event.type !== 'workflow.defined.v1') {
+      return {
+        ok: false,
+        kind: 'invalid',
+        reason: `a ${event.type} event on a definition subject`,
+      };
+    }
+    if (
+      naming.parseWorkflowSubject(msg.subject) !== event.workflowId ||
+      event.definition.id !== event.workflowId
+    ) {
+      return {
+        ok: false,
+        kind: 'invalid',
+        reason: `subject ${msg.subject} does not match the definition id`,
+      };
+    }
+    return { ok: true, value: { msg, seq: msg.seq, event } };
+  };
+}

@@ -1,0 +1,200 @@
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { foldReadModels, type FoldedReadModels } from '@cb/domain';
+import { createLogger } from '@cb/logging';
+import {
+  EventStore,
+  LeanKv,
+  decodeEvent,
+  decodeJson,
+  ensureInfrastructure,
+  type Infrastructure,
+} from '@cb/nats';
+import type { CbEvent, PartitionWatermark, ReadModelPointer } from '@cb/schemas';
+import type { Naming } from '@cb/subjects';
+import { readBucket, startTestNats, uniqueNaming, waitFor, type TestNats } from '@cb/testing';
+import { createProjectionMetrics } from '../metrics';
+import type { ProjectorDeps, ProjectorSettings } from '../projector';
+import { ProjectionWorker } from '../worker';
+
+export const TEST_SETTINGS: ProjectorSettings = {
+  batchSize: 200,
+  leaseTtlMs: 2000,
+  ackWaitMs: 1000,
+  maxAttempts: 3,
+  replicas: 1,
+};
+
+export interface Harness {
+  nats: TestNats;
+  nc: NatsConnection;
+  naming: Naming;
+  infra: Infrastructure;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  store: EventStore;
+  projectorKv: KV;
+  deps(overrides?: Partial<ProjectorDeps>): ProjectorDeps;
+  dispose(): Promise<void>;
+}
+
+export const silent = createLogger({ service: 'test', level: 'silent' });
+
+export async function startHarness(partitions = 8): Promise<Harness> {
+  const nats = await startTestNats();
+  const nc = await connect({ servers: nats.url });
+  const naming = uniqueNaming(partitions);
+  const infra = await ensureInfrastructure(
+    nc,
+    naming,
+    { replicas: 1, duplicateWindowMs: 60_000 },
+    silent,
+  );
+  const projectorKv = await infra.kvm.create(naming.projectorBucket, { history: 1 });
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  let workers = 0;
+  return {
+    nats,
+    nc,
+    naming,
+    infra,
+    js,
+    jsm,
+    store: new EventStore(nc, infra.mux, naming.stream),
+    projectorKv,
+    deps: (overrides = {}) => ({
+      js,
+      jsm,
+      kvm: infra.kvm,
+      mux: infra.mux,
+      naming,
+      projectorKv,
+      projectorLean: new LeanKv(infra.mux, naming.projectorBucket),
+      metrics: createProjectionMetrics(),
+      logger: silent,
+      workerId: `w${++workers}`,
+      settings: TEST_SETTINGS,
+      ...overrides,
+    }),
+    async dispose() {
+      await nc.close();
+      await nats.dispose();
+    },
+  };
+}
+
+export function startWorker(h: Harness, overrides: Partial<ProjectorDeps> = {}): ProjectionWorker {
+  const worker = new ProjectionWorker(h.deps(overrides), h.infra.meta, h.naming, silent);
+  return worker;
+}
+
+export async function generation(h: Harness): Promise<number> {
+  const entry = await h.infra.meta.get(h.naming.readModelPointerKey);
+  return entry ? (decodeJson(entry.value) as ReadModelPointer).generation : 1;
+}
+
+/** Every event in the stream, decoded (garbage left out), in order. */
+export async function allEvents(h: Harness): Promise<Array<{ seq: number; event: CbEvent }>> {
+  const out: Array<{ seq: number; event: CbEvent }> = [];
+  const info = await h.jsm.streams.info(h.naming.stream);
+  if (info.state.messages === 0) return out;
+  const consumer = await h.js.consumers.get(h.naming.stream, { deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume();
+  for await (const m of messages) {
+    const d = decodeEvent(m.data);
+    if (d.ok) out.push({ seq: m.seq, event: d.event });
+    if (m.info.pending === 0) break;
+  }
+  await messages.close();
+  return out;
+}
+
+/** Resolve when every partition's watermark covers its last event (and the definitions'). */
+export async function waitCaughtUp(h: Harness, gen: number, timeoutMs = 60_000): Promise<void> {
+  const projector = new LeanKv(h.infra.mux, h.naming.projectorBucket);
+  const items: Array<number | 'definitions'> = [
+    ...Array.from({ length: h.naming.partitions }, (_, p) => p),
+    'definitions',
+  ];
+  await waitFor(
+    async () => {
+      for (const item of items) {
+        const subject =
+          item === 'definitions' ? h.naming.allWorkflowsSubject : h.naming.partitionFilter(item);
+        const last = await h.store.last(subject);
+        if (last === null) continue;
+        const mark = await projector.get(h.naming.watermarkKey(gen, item));
+        const seq = mark?.json<PartitionWatermark>()?.seq ?? 0;
+        if (seq < last.seq) return false;
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 200, description: `read models of generation ${gen} to catch up` },
+  );
+}
+
+export interface ReadModelContents {
+  tokens: Map<string, unknown>;
+  places: Map<string, unknown>;
+  stats: Map<string, unknown>;
+  workflows: Map<string, unknown>;
+}
+
+export async function readModels(h: Harness, gen: number): Promise<ReadModelContents> {
+  const read = (kind: 'tokens' | 'places' | 'stats' | 'workflows') =>
+    readBucket(h.js, h.jsm, h.naming.readModelBucket(kind, gen));
+  return {
+    tokens: await read('tokens'),
+    places: await read('places'),
+    stats: await read('stats'),
+    workflows: await read('workflows'),
+  };
+}
+
+export async function expectedReadModels(h: Harness): Promise<FoldedReadModels> {
+  return foldReadModels(await allEvents(h), (tokenId) => h.naming.tokenPartition(tokenId));
+}
+
+/** Differences between what KV holds and the fold, as readable lines (empty = equal). */
+export function diffReadModels(
+  actual: ReadModelContents,
+  expected: FoldedReadModels,
+  limit = 10,
+): string[] {
+  const out: string[] = [];
+  for (const kind of ['tokens', 'places', 'stats', 'workflows'] as const) {
+    const a = actual[kind];
+    const e = expected[kind] as Map<string, unknown>;
+    for (const [key, value] of e) {
+      if (!a.has(key)) out.push(`${kind}: missing ${key}`);
+      else if (JSON.stringify(sortKeys(a.get(key))) !== JSON.stringify(sortKeys(value))) {
+        out.push(
+          `${kind}: ${key} differs: kv=${JSON.stringify(a.get(key)).slice(0, 300)} fold=${JSON.stringify(value).slice(0, 300)}`,
+        );
+      }
+    }
+    for (const key of a.keys()) if (!e.has(key)) out.push(`${kind}: unexpected ${key}`);
+    if (out.length >= limit) break;
+  }
+  return out.slice(0, limit);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
