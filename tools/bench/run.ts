@@ -2,10 +2,12 @@
  * `npm run bench [-- <name>…] [--seconds N]`: runs the benchmarks (all by default) and prints
  * our figure beside the raw NATS baseline measured in the same run.
  */
+import { benchProjection } from './projection';
 import { benchWritePath } from './write-path';
 
 const BENCHES: Record<string, (seconds: number) => Promise<unknown>> = {
   write: benchWritePath,
+  projection: () => benchProjection(),
 };
 
 async function main(): Promise<void> {

@@ -86,7 +86,7 @@ export class LeaseManager {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
-    for (const item of [...this.held.keys()]) await this.release(item, 'shutdown');
+    await Promise.all([...this.held.keys()].map((item) => this.release(item, 'shutdown')));
     await this.options.kv
       .delete(this.options.naming.workerKey(this.workerId))
       .catch(() => undefined);
@@ -112,7 +112,7 @@ export class LeaseManager {
       : Math.ceil(this.items.length / Math.max(1, workers));
     if (this.held.size > share) {
       const extras = this.owned.sort(byItem).slice(share);
-      for (const item of extras) await this.release(item, 'rebalance');
+      await Promise.all(extras.map((item) => this.release(item, 'rebalance')));
     } else if (this.held.size < share) {
       await this.acquireUpTo(share, now);
     }
