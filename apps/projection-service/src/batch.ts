@@ -14,14 +14,32 @@ export interface DecodedDefinitionEvent {
   event: WorkflowDefined;
 }
 
+/**
+ * A retryable condition that is not the events' fault (an earlier event is still with another
+ * worker, or the lease ended): the batch goes back and is retried, never dead-lettered.
+ */
+export class NotYetError extends Error {
+  override name = 'NotYetError';
+}
+
 export interface ApplyResult {
   applied: number;
   skipped: number;
 }
 
 /** Applies decoded events of one work item to the read models; throws if a write failed. */
+export interface BatchContext {
+  /**
+   * Every message of the batch was a first delivery, with consecutive consumer sequences: no
+   * event of the partition lies between two of them in the stream.
+   */
+  contiguous: boolean;
+  /** Highest stream seq of the batch, dead-lettered messages included (for the watermark). */
+  lastSeq: number;
+}
+
 export interface BatchApplier<E> {
-  apply(batch: E[]): Promise<ApplyResult>;
+  apply(batch: E[], context: BatchContext): Promise<ApplyResult>;
   /** Drop cached read-model state (another worker may have written since). */
   reset(): void;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, commonEnvFields, loadConfig } from '@cb/config';
+import { PULL_EXPIRES_MS, VALID_SHARE } from './lease-manager';
 
 export const ProjectionEnv = Type.Object({
   ...commonEnvFields,
@@ -28,11 +29,11 @@ export const ProjectionEnv = Type.Object({
       'partition lease lifetime in ms (1000 to 300000): how long a dead worker holds its partitions',
   }),
   PROJECTION_ACK_WAIT_MS: Type.Integer({
-    default: 4000,
-    minimum: 500,
-    maximum: 150_000,
+    default: 2000,
+    minimum: 250,
+    maximum: 60_000,
     description:
-      'redelivery delay for unacknowledged events in ms (500 to 150000; at most half the lease TTL)',
+      'redelivery delay for unacknowledged events in ms (250 to 60000; at most 30 % of the lease TTL minus 1000)',
   }),
   PROJECTION_MAX_ATTEMPTS: Type.Integer({
     default: 5,
@@ -51,11 +52,15 @@ export type ProjectionConfig = Static<typeof ProjectionEnv>;
 
 export function loadProjectionConfig(env = process.env): Readonly<ProjectionConfig> {
   const config = loadConfig(ProjectionEnv, env);
-  // A dead worker's unacknowledged events must be up for redelivery before its lease can be
-  // taken over, so the next owner sees them first and applies the partition in order.
-  if (config.PROJECTION_ACK_WAIT_MS * 2 > config.PROJECTION_LEASE_TTL_MS) {
+  // A worker stops pulling when its lease stops being valid locally (60 % of the TTL after its
+  // last renewal); others may take over at the full TTL. Everything delivered to it until its
+  // last pull request expires must be up for redelivery by then, so the next owner receives it
+  // first and applies the partition in order: pull expiry + ack wait must fit in 30 % of the TTL.
+  const limit =
+    Math.floor(config.PROJECTION_LEASE_TTL_MS * (1 - VALID_SHARE - 0.1)) - PULL_EXPIRES_MS;
+  if (config.PROJECTION_ACK_WAIT_MS > limit) {
     throw new ConfigError([
-      `PROJECTION_ACK_WAIT_MS=${config.PROJECTION_ACK_WAIT_MS} is invalid: expected at most half of PROJECTION_LEASE_TTL_MS (${config.PROJECTION_LEASE_TTL_MS})`,
+      `PROJECTION_ACK_WAIT_MS=${config.PROJECTION_ACK_WAIT_MS} is invalid: with PROJECTION_LEASE_TTL_MS=${config.PROJECTION_LEASE_TTL_MS} it may be at most ${limit} (30 % of the TTL minus the 1000 ms pull expiry)`,
     ]);
   }
   return config;

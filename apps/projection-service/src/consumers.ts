@@ -43,11 +43,11 @@ export async function ensureConsumer(
     filter_subject:
       item === 'definitions' ? naming.allWorkflowsSubject : naming.partitionFilter(item),
     ack_wait: nanos(ackWait),
-    max_deliver: settings.maxAttempts + 2,
-    // The server requires max_deliver to exceed the number of back-off steps.
-    backoff: [ackWait, ackWait * 2, ackWait * 4]
-      .slice(0, settings.maxAttempts + 1)
-      .map((ms) => nanos(ms)),
+    // Our own dead-lettering applies PROJECTION_MAX_ATTEMPTS to events that fail; batches that
+    // merely wait for an earlier event are handed back without counting against them, so the
+    // server's bound only has to stop a runaway loop.
+    max_deliver: Math.max(100, settings.maxAttempts * 10),
+    backoff: [ackWait, ackWait * 2, ackWait * 4].map((ms) => nanos(ms)),
     max_ack_pending: settings.batchSize * 4,
     inactive_threshold: 0,
   };

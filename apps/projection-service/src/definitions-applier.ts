@@ -2,7 +2,7 @@ import { definitionKeysFor, isNewerDefinition } from '@cb/domain';
 import type { LeanKv } from '@cb/nats';
 import type { PartitionWatermark, WorkflowResource } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
-import type { ApplyResult, BatchApplier, DecodedDefinitionEvent } from './batch';
+import type { ApplyResult, BatchApplier, BatchContext, DecodedDefinitionEvent } from './batch';
 import type { ReadModels } from './read-models';
 import { isConflict } from './token-applier';
 
@@ -23,7 +23,7 @@ export class DefinitionsApplier implements BatchApplier<DecodedDefinitionEvent> 
     this.latest = new Map();
   }
 
-  async apply(batch: DecodedDefinitionEvent[]): Promise<ApplyResult> {
+  async apply(batch: DecodedDefinitionEvent[], context: BatchContext): Promise<ApplyResult> {
     let applied = 0;
     let skipped = 0;
     for (const { seq, event } of batch) {
@@ -35,7 +35,7 @@ export class DefinitionsApplier implements BatchApplier<DecodedDefinitionEvent> 
       if (await this.putLatest(event.workflowId, latestCandidate)) applied++;
       else skipped++;
     }
-    const last = batch[batch.length - 1]?.seq ?? 0;
+    const last = Math.max(context.lastSeq, ...batch.map((e) => e.seq));
     if (last > this.watermark) {
       const mark: PartitionWatermark = { seq: last, at: new Date().toISOString() };
       await this.projector.put(

@@ -7,7 +7,7 @@ import type { Lease, WorkerHeartbeat } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import type { WorkItem } from './consumers';
 
-/** A held lease. `valid()` turns false a safety margin before others may take it over. */
+/** A held lease. `valid()` turns false well before others may take it over. */
 export interface LeaseHandle {
   readonly item: WorkItem;
   valid(): boolean;
@@ -30,9 +30,20 @@ export interface LeaseManagerOptions {
   share?: (items: number, workers: number) => number;
 }
 
+/**
+ * Lease timing, as shares of the TTL. A holder renews every RENEW_SHARE and trusts its lease for
+ * VALID_SHARE after the start of its last successful renewal; others take over only after the
+ * full TTL. What lies between (with the pull expiry and the ack wait, see the config check) lets
+ * everything delivered to a holder become redeliverable before anyone else can pull.
+ */
+export const RENEW_SHARE = 0.15;
+export const VALID_SHARE = 0.6;
+/** The pull requests' expiry (the server delivers to an open pull until it expires). */
+export const PULL_EXPIRES_MS = 1000;
+
 interface Held {
   revision: number;
-  /** Local validity deadline: the last renewal's start + 3/4 of the TTL. */
+  /** Local validity deadline: the last renewal's start + VALID_SHARE of the TTL. */
   validUntil: number;
   handle: LeaseHandle;
 }
@@ -46,7 +57,7 @@ export function newWorkerId(): string {
 
 /**
  * Partition leases in KV: create/update-with-revision on `lease.g<gen>.<item>`, renewed every
- * quarter TTL. Workers publish heartbeats, count each other and each aim for its share
+ * RENEW_SHARE of the TTL. Workers publish heartbeats, count each other and each aim for its share
  * (ceil(items / workers)): a new worker takes free leases, a worker over its share hands extras
  * back, a dead worker's leases are taken over once they expire.
  */
@@ -68,7 +79,7 @@ export class LeaseManager {
   }
 
   start(): void {
-    const interval = Math.max(100, Math.floor(this.options.ttlMs / 4));
+    const interval = Math.max(100, Math.floor(this.options.ttlMs * RENEW_SHARE));
     const run = (): void => {
       if (this.stopped || this.ticking) return;
       this.ticking = this.tick()
@@ -103,6 +114,7 @@ export class LeaseManager {
       id: this.workerId,
       expiresAt: now + ttlMs,
       partitions: this.owned.filter((i): i is number => i !== 'definitions'),
+      generation: this.options.generation,
     };
     await kv.put(naming.workerKey(this.workerId), encodeJson(heartbeat));
     await this.renewAll(now);
@@ -128,7 +140,7 @@ export class LeaseManager {
           encodeJson(lease),
           h.revision,
         );
-        h.validUntil = now + Math.floor((ttlMs * 3) / 4);
+        h.validUntil = now + Math.floor(ttlMs * VALID_SHARE);
       } catch (err) {
         this.options.logger.warn({ err, item }, 'lease renewal failed');
         // Another worker holds it now (revision moved) or NATS is unreachable: the local
@@ -148,7 +160,8 @@ export class LeaseManager {
       const e = await kv.get(key);
       const hb =
         e?.operation === 'PUT' ? (decodeJson(e.value) as WorkerHeartbeat | undefined) : undefined;
-      if (hb && hb.expiresAt > now) alive++;
+      // Only workers of the same generation share its items (a rebuild runs beside them).
+      if (hb && hb.expiresAt > now && hb.generation === this.options.generation) alive++;
     }
     return Math.max(alive, 1);
   }
@@ -175,7 +188,7 @@ export class LeaseManager {
           : await kv.create(key, value);
         const held: Held = {
           revision,
-          validUntil: now + Math.floor((ttlMs * 3) / 4),
+          validUntil: now + Math.floor(ttlMs * VALID_SHARE),
           handle: {
             item,
             valid: () => Date.now() < held.validUntil && this.held.get(item) === held,

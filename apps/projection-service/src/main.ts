@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
-import { LeanKv, connectNats, ensureInfrastructure, isNatsConnected } from '@cb/nats';
+import { EventStore, LeanKv, connectNats, ensureInfrastructure, isNatsConnected } from '@cb/nats';
 import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from '@cb/ops';
 import { Naming } from '@cb/subjects';
 import { loadProjectionConfig } from './config';
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
         jsm: await jetstreamManager(nc),
         kvm: infra.kvm,
         mux: infra.mux,
+        store: new EventStore(nc, infra.mux, naming.stream),
         naming,
         projectorKv,
         projectorLean: new LeanKv(infra.mux, naming.projectorBucket),

@@ -1,9 +1,9 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@cb/logging';
-import type { ApplyResult, BatchApplier } from './batch';
+import { NotYetError, type ApplyResult, type BatchApplier } from './batch';
 import type { WorkItem } from './consumers';
 import type { DeadLetterKind, DeadLetters } from './dead-letters';
-import type { LeaseHandle } from './lease-manager';
+import { PULL_EXPIRES_MS, type LeaseHandle } from './lease-manager';
 import type { ProjectionMetrics } from './metrics';
 
 export type Decoded<E> =
@@ -37,11 +37,13 @@ export interface RunnerOptions<E> {
  * after a pause, so events of a token are never applied out of order.
  */
 export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
-  private queue: JsMsg[] = [];
+  /** Delivered, not yet acknowledged messages by stream seq (the latest delivery of each). */
+  private buffer = new Map<number, JsMsg>();
   private wake: (() => void) | null = null;
   private messages: ConsumerMessages | null = null;
   private stopping: 'graceful' | 'abandon' | null = null;
   private done: Promise<void> = Promise.resolve();
+  private lastKeepAlive = 0;
   private readonly label: string;
 
   constructor(private readonly o: RunnerOptions<E>) {
@@ -49,9 +51,17 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
   }
 
   start(): void {
-    this.done = this.loop().catch((err: unknown) => {
-      this.o.logger.error({ err, item: this.o.item }, 'partition runner stopped on an error');
-    });
+    // Stop pulling the moment the lease is no longer valid, even in the middle of a batch:
+    // whatever reaches us afterwards must be up for redelivery before anyone can take over.
+    const watchdog = setInterval(() => {
+      if (!this.o.lease.valid() && this.messages) void this.unsubscribe();
+      if (!this.o.lease.valid()) this.wake?.();
+    }, 100);
+    this.done = this.loop()
+      .catch((err: unknown) => {
+        this.o.logger.error({ err, item: this.o.item }, 'partition runner stopped on an error');
+      })
+      .finally(() => clearInterval(watchdog));
   }
 
   /** graceful: finish the batch in hand and return the buffered rest; abandon: ack nothing more. */
@@ -70,44 +80,46 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
     let failures = 0;
     while (this.active) {
       await this.subscribe();
+      let waiting = false;
       while (this.active) {
-        await this.nextMessages();
+        await this.nextMessages(waiting);
         if (!this.active) break;
-        const batch = this.queue.splice(0, this.o.batchSize);
-        const unhandled = await this.process(batch);
-        if (unhandled.length === 0) {
+        const outcome = await this.process(this.lowest(this.o.batchSize));
+        waiting = outcome === 'wait';
+        if (outcome === 'done') {
           failures = 0;
-          continue;
+        } else if (outcome === 'wait') {
+          // An earlier event is still with a previous owner: keep everything, in stream order,
+          // until it is redelivered to us; meanwhile keep the held messages from expiring.
+          this.keepAlive();
+        } else {
+          // A write failed: hand everything back in stream order and pause before retrying.
+          failures++;
+          await this.unsubscribe();
+          this.nakAll();
+          await sleep(Math.min(this.o.retryDelayMs * failures, 30_000), () => !this.active);
+          break;
         }
-        // Rewind: return what was not applied and everything behind it, in order, then pause.
-        failures++;
-        await this.unsubscribe();
-        for (const m of [...unhandled, ...this.queue]) m.nak();
-        this.queue = [];
-        await sleep(Math.min(this.o.retryDelayMs * failures, 30_000), () => !this.active);
-        break;
       }
     }
     await this.unsubscribe();
     if (this.stopping !== 'abandon' && this.o.lease.valid()) {
       // Graceful hand-over: give the buffered messages back at once, then wait one ack-wait so
       // any message still on its way to us when we unsubscribed is up for redelivery too.
-      // Only then may the next owner start: it receives all of them first, in order, and the
-      // stats' last-applied-seq check never skips an event that was not applied.
-      for (const m of this.queue) m.nak();
-      this.queue = [];
+      // Only then may the next owner start: it receives all of them before anything newer.
+      this.nakAll();
       await sleep(this.o.retryDelayMs + 250, () => false);
     }
-    this.queue = [];
+    this.buffer.clear();
   }
 
   private async subscribe(): Promise<void> {
     const consumer = await this.o.js.consumers.get(this.o.stream, this.o.consumer);
     this.messages = await consumer.consume({
       max_messages: this.o.batchSize * 2,
-      expires: 5000,
+      expires: PULL_EXPIRES_MS,
       callback: (m) => {
-        this.queue.push(m);
+        this.buffer.set(m.seq, m); // a redelivery replaces the older delivery
         this.wake?.();
       },
     });
@@ -119,22 +131,41 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
     if (messages) await messages.close().catch(() => undefined);
   }
 
-  private nextMessages(): Promise<void> {
-    if (this.queue.length > 0 || !this.active) return Promise.resolve();
+  /** The `n` buffered messages with the lowest stream sequences, in order. */
+  private lowest(n: number): JsMsg[] {
+    const seqs = [...this.buffer.keys()].sort((a, b) => a - b).slice(0, n);
+    return seqs.map((seq) => this.buffer.get(seq)!);
+  }
+
+  private nakAll(): void {
+    for (const m of this.lowest(this.buffer.size)) m.nak();
+    this.buffer.clear();
+  }
+
+  private keepAlive(): void {
+    const now = Date.now();
+    if (now - this.lastKeepAlive < this.o.retryDelayMs / 2) return;
+    this.lastKeepAlive = now;
+    for (const m of this.buffer.values()) m.working();
+  }
+
+  /** Wait for messages (or, when `waiting`, for a new one) — at most a second. */
+  private nextMessages(waiting: boolean): Promise<void> {
+    if ((!waiting && this.buffer.size > 0) || !this.active) return Promise.resolve();
     return new Promise((resolve) => {
-      // Wake on a message or a stop; re-check the lease now and then even when idle.
       const done = (): void => {
         clearTimeout(timer);
         this.wake = null;
         resolve();
       };
-      const timer = setTimeout(done, 1000);
+      const timer = setTimeout(done, waiting ? 250 : 1000);
       this.wake = done;
     });
   }
 
-  /** Apply and acknowledge one batch; returns the messages left unhandled (to retry later). */
-  private async process(batch: JsMsg[]): Promise<JsMsg[]> {
+  /** Apply and acknowledge one batch (handled messages leave the buffer). */
+  private async process(batch: JsMsg[]): Promise<'done' | 'wait' | 'retry'> {
+    if (batch.length === 0) return 'done';
     const started = performance.now();
     const handled = new Set<JsMsg>();
     const decoded: E[] = [];
@@ -148,17 +179,31 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
           handled.add(msg);
         }
       }
-      const result = await this.o.applier.apply(decoded);
+      const result = await this.o.applier.apply(decoded, {
+        contiguous: isContiguous(batch),
+        lastSeq: batch[batch.length - 1]!.seq,
+      });
       this.record(batch, result, started);
-      for (const e of decoded) e.msg.ack();
-      return [];
+      // Writes are idempotent, so acking after the lease ended is harmless; acking lets the
+      // next owner start right after these instead of waiting for their redelivery.
+      for (const e of decoded) {
+        e.msg.ack();
+        handled.add(e.msg);
+      }
+      return 'done';
     } catch (err) {
       this.o.applier.reset();
+      if (err instanceof NotYetError) {
+        this.o.logger.debug({ err, item: this.o.item }, 'batch must wait for an earlier event');
+        return 'wait';
+      }
       this.o.logger.warn({ err, item: this.o.item, size: batch.length }, 'batch failed; retrying');
       if (decoded.some((e) => e.msg.info.deliveryCount >= this.o.maxAttempts)) {
         await this.isolateFailing(decoded, handled);
       }
-      return batch.filter((m) => !handled.has(m));
+      return 'retry';
+    } finally {
+      for (const m of handled) if (this.buffer.get(m.seq) === m) this.buffer.delete(m.seq);
     }
   }
 
@@ -171,13 +216,13 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
     for (const e of decoded) {
       const started = performance.now();
       try {
-        const result = await this.o.applier.apply([e]);
+        const result = await this.o.applier.apply([e], { contiguous: false, lastSeq: e.seq });
         this.record([e.msg], result, started);
         e.msg.ack();
         handled.add(e.msg);
       } catch (err) {
         this.o.applier.reset();
-        if (e.msg.info.deliveryCount < this.o.maxAttempts) return;
+        if (err instanceof NotYetError || e.msg.info.deliveryCount < this.o.maxAttempts) return;
         try {
           await this.o.deadLetters.send(
             e.msg,
@@ -215,4 +260,14 @@ function sleep(ms: number, cancelled: () => boolean): Promise<void> {
       }
     }, 50);
   });
+}
+
+/** First deliveries with consecutive consumer sequences: nothing of the partition between them. */
+function isContiguous(batch: JsMsg[]): boolean {
+  for (let i = 0; i < batch.length; i++) {
+    const info = batch[i]!.info;
+    if (info.deliveryCount !== 1) return false;
+    if (i > 0 && info.deliverySequence !== batch[i - 1]!.info.deliverySequence + 1) return false;
+  }
+  return true;
 }

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV, Kvm } from '@nats-io/kv';
-import type { LeanKv, RequestMux } from '@cb/nats';
+import type { EventStore, LeanKv, RequestMux } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 import type { DecodedDefinitionEvent, DecodedTokenEvent } from './batch';
@@ -27,6 +27,8 @@ export interface ProjectorDeps {
   jsm: JetStreamManager;
   kvm: Kvm;
   mux: RequestMux;
+  /** Direct reads of the event stream. */
+  store: EventStore;
   naming: Naming;
   /** Leases and heartbeats (nats.js KV) and watermarks (lean writer) in the projector bucket. */
   projectorKv: KV;
@@ -118,7 +120,14 @@ export class Projector {
           })
         : new PartitionRunner<DecodedTokenEvent>({
             ...common,
-            applier: new TokenApplier(models, deps.projectorLean, deps.naming, item),
+            applier: new TokenApplier(
+              models,
+              deps.projectorLean,
+              deps.naming,
+              item,
+              deps.store,
+              () => lease.valid(),
+            ),
             decode: tokenDecoder(deps.naming, item),
           });
     this.runners.set(item, runner);

@@ -1,8 +1,14 @@
 import { applyStatsEvents, planTokenWrites, type StoredTokenEvent } from '@cb/domain';
-import { NatsPlatformError, type LeanKv } from '@cb/nats';
+import { NatsPlatformError, decodeEvent, type EventStore, type LeanKv } from '@cb/nats';
 import type { PartitionStats, PartitionWatermark, TokenDoc } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
-import type { ApplyResult, BatchApplier, DecodedTokenEvent } from './batch';
+import {
+  NotYetError,
+  type ApplyResult,
+  type BatchApplier,
+  type BatchContext,
+  type DecodedTokenEvent,
+} from './batch';
 import type { ReadModels } from './read-models';
 
 interface Cached<T> {
@@ -30,6 +36,9 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     private readonly projector: LeanKv,
     private readonly naming: Naming,
     private readonly partition: number,
+    private readonly store: EventStore,
+    /** Whether this worker may still write (its lease is valid). */
+    private readonly mayWrite: () => boolean,
   ) {}
 
   reset(): void {
@@ -37,30 +46,25 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     this.stats = new Map();
   }
 
-  async apply(batch: DecodedTokenEvent[]): Promise<ApplyResult> {
-    if (batch.length === 0) return { applied: 0, skipped: 0 };
+  async apply(batch: DecodedTokenEvent[], context: BatchContext): Promise<ApplyResult> {
+    if (batch.length === 0) {
+      await this.advanceWatermark(context.lastSeq);
+      return { applied: 0, skipped: 0 };
+    }
     const byToken = new Map<string, StoredTokenEvent[]>();
     const byWorkflow = new Map<string, StoredTokenEvent[]>();
     for (const { seq, event } of batch) {
       push(byToken, event.tokenId, { seq, event });
       push(byWorkflow, event.workflowId, { seq, event });
     }
-    const tokenResults = Promise.all(
+    // Token documents and place entries first (idempotent by seq), then the stats (counted once
+    // by their last applied seq): a worker that lost its lease meanwhile must not count.
+    const tokens = await Promise.all(
       [...byToken].map(([id, events]) => this.applyToken(id, events)),
     );
-    const statsResults = Promise.all(
-      [...byWorkflow].map(([wf, events]) => this.applyStats(wf, events)),
-    );
-    const [tokens] = await Promise.all([tokenResults, statsResults]);
-    const last = batch[batch.length - 1]!.seq;
-    if (last > this.watermark) {
-      const mark: PartitionWatermark = { seq: last, at: new Date().toISOString() };
-      await this.projector.put(
-        this.naming.watermarkKey(this.models.generation, this.partition),
-        mark,
-      );
-      this.watermark = last;
-    }
+    if (!this.mayWrite()) throw new LeaseLostError();
+    await Promise.all([...byWorkflow].map(([wf, events]) => this.applyStats(wf, events, context)));
+    await this.advanceWatermark(Math.max(context.lastSeq, ...batch.map((e) => e.seq)));
     if (this.docs.size > CACHE_LIMIT) this.docs = new Map();
     return tokens.reduce(
       (a, r) => ({ applied: a.applied + r.applied, skipped: a.skipped + r.skipped }),
@@ -69,6 +73,16 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
         skipped: 0,
       },
     );
+  }
+
+  private async advanceWatermark(seq: number): Promise<void> {
+    if (seq <= this.watermark) return;
+    const mark: PartitionWatermark = { seq, at: new Date().toISOString() };
+    await this.projector.put(
+      this.naming.watermarkKey(this.models.generation, this.partition),
+      mark,
+    );
+    this.watermark = seq;
   }
 
   private async applyToken(tokenId: string, events: StoredTokenEvent[]): Promise<ApplyResult> {
@@ -110,7 +124,11 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     }
   }
 
-  private async applyStats(workflowId: string, events: StoredTokenEvent[]): Promise<void> {
+  private async applyStats(
+    workflowId: string,
+    events: StoredTokenEvent[],
+    context: BatchContext,
+  ): Promise<void> {
     const key = this.naming.statsKey(workflowId, this.partition);
     for (let attempt = 0; ; attempt++) {
       const current =
@@ -120,6 +138,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
         this.stats.set(key, current);
         return;
       }
+      await this.assertNoGap(workflowId, current.value?.seq ?? 0, events, context);
       try {
         const revision = await this.models.stats.put(key, result.stats, current.revision);
         this.stats.set(key, { value: result.stats, revision });
@@ -128,6 +147,46 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
         this.stats.delete(key);
         if (!isConflict(err) || attempt >= CAS_ATTEMPTS) throw err;
       }
+    }
+  }
+
+  /**
+   * Stats skip events at or below their last applied seq, so they must never move past an event
+   * of this workflow and partition that was not applied: each new event must be the very next
+   * one of its subjects in the stream (garbage, which is dead-lettered, does not count). The
+   * first is always checked (one direct get); the others only when the batch cannot prove by
+   * its consumer sequences that nothing lies between them.
+   */
+  private async assertNoGap(
+    workflowId: string,
+    appliedSeq: number,
+    events: StoredTokenEvent[],
+    context: BatchContext,
+  ): Promise<void> {
+    const fresh = events
+      .map((e) => e.seq)
+      .filter((seq) => seq > appliedSeq)
+      .sort((a, b) => a - b);
+    const pairs = fresh.map((seq, i) => [i === 0 ? appliedSeq : fresh[i - 1]!, seq] as const);
+    const checks = context.contiguous ? pairs.slice(0, 1) : pairs;
+    await Promise.all(checks.map(([after, seq]) => this.assertNextAfter(workflowId, after, seq)));
+  }
+
+  private async assertNextAfter(
+    workflowId: string,
+    after: number,
+    expected: number,
+  ): Promise<void> {
+    const subject = this.naming.partitionWorkflowFilter(this.partition, workflowId);
+    let from = after + 1;
+    for (;;) {
+      const next = await this.store.nextOnSubject(subject, from);
+      if (next === null || next.seq >= expected) return;
+      const decoded = decodeEvent(next.data);
+      if (decoded.ok && decoded.event.type !== 'workflow.defined.v1') {
+        throw new StatsGapError(workflowId, this.partition, next.seq, expected);
+      }
+      from = next.seq + 1;
     }
   }
 
@@ -145,6 +204,24 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+/** The lease ended while the batch was being applied: nothing more may be written or acked. */
+export class LeaseLostError extends NotYetError {
+  constructor() {
+    super('the lease ended while applying the batch');
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** An earlier event of this stats key is not applied yet (still with another worker). */
+export class StatsGapError extends NotYetError {
+  constructor(workflowId: string, partition: number, missing: number, first: number) {
+    super(
+      `stats ${workflowId}.${partition}: event ${missing} is not applied yet, ${first} must wait`,
+    );
+    this.name = 'StatsGapError';
+  }
 }
 
 export function isConflict(err: unknown): boolean {

@@ -11,6 +11,7 @@ describe('Naming', () => {
     expect(naming.tokenSubjectAnyWorkflow('tok1')).toBe(`cb.tok.${p}.*.tok1`);
     expect(naming.partitionFilter(3)).toBe('cb.tok.3.*.*');
     expect(naming.workflowTokensFilter('wf1')).toBe('cb.tok.*.wf1.*');
+    expect(naming.partitionWorkflowFilter(2, 'wf1')).toBe('cb.tok.2.wf1.*');
   });
 
   it('keeps command subjects outside the event stream', () => {

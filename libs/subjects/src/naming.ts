@@ -105,6 +105,13 @@ export class Naming {
     return `${this.prefix}.tok.${partition}.*.*`;
   }
 
+  /** Every token event of one workflow within one partition. */
+  partitionWorkflowFilter(partition: number, workflowId: string): string {
+    this.assertPartition(partition);
+    assertSubjectSafeId('workflow id', workflowId);
+    return `${this.prefix}.tok.${partition}.${workflowId}.*`;
+  }
+
   parseTokenSubject(subject: string): TokenAddress | null {
     const parts = subject.split('.');
     if (parts.length !== 5 || parts[0] !== this.prefix || parts[1] !== 'tok') return null;

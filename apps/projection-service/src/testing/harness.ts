@@ -26,8 +26,8 @@ import { ProjectionWorker } from '../worker';
 
 export const TEST_SETTINGS: ProjectorSettings = {
   batchSize: 200,
-  leaseTtlMs: 2000,
-  ackWaitMs: 1000,
+  leaseTtlMs: 5000,
+  ackWaitMs: 500,
   maxAttempts: 3,
   replicas: 1,
 };
@@ -75,6 +75,7 @@ export async function startHarness(partitions = 8): Promise<Harness> {
       jsm,
       kvm: infra.kvm,
       mux: infra.mux,
+      store: new EventStore(nc, infra.mux, naming.stream),
       naming,
       projectorKv,
       projectorLean: new LeanKv(infra.mux, naming.projectorBucket),

@@ -1,0 +1,117 @@
+import {
+  EventGenerator,
+  freePort,
+  loadFixtureWorkflow,
+  prng,
+  startService,
+  stopAll,
+  type ServiceProcess,
+} from '@cb/testing';
+import {
+  diffReadModels,
+  expectedReadModels,
+  readModels,
+  startHarness,
+  waitCaughtUp,
+  type Harness,
+} from './testing/harness';
+
+jest.setTimeout(240_000);
+
+/**
+ * Three workers as real processes; while 20,000 events flow, a random worker is SIGKILLed
+ * about every second and started again. At the end the read models equal the fold.
+ */
+describe('chaos: workers killed while events flow', () => {
+  let h: Harness;
+  const workers: Array<ServiceProcess | undefined> = [];
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+
+  afterAll(async () => {
+    await stopAll(workers);
+    await h?.dispose();
+  });
+
+  async function startWorkerProcess(): Promise<ServiceProcess> {
+    const port = await freePort();
+    return startService('projection-service', {
+      env: {
+        NATS_URL: h.nats.url,
+        CB_PREFIX: h.naming.prefix,
+        CB_STREAM: h.naming.stream,
+        CB_DUPLICATE_WINDOW_MS: '60000',
+        PROJECTION_HTTP_PORT: String(port),
+        PROJECTION_LEASE_TTL_MS: '8000',
+        PROJECTION_ACK_WAIT_MS: '1000',
+        PROJECTION_BATCH_SIZE: '200',
+        LOG_LEVEL: process.env.CHAOS_LOG ?? 'warn',
+      },
+      readyUrl: `http://127.0.0.1:${port}/ready`,
+    });
+  }
+
+  it('loses no token, leaves none in an old place and counts nothing twice', async () => {
+    const workflows = (['document-review', 'order-processing', 'article-publishing'] as const).map(
+      loadFixtureWorkflow,
+    );
+    const generator = new EventGenerator({
+      store: h.store,
+      naming: h.naming,
+      workflows,
+      seed: 1234,
+      tokens: 1000,
+      concurrency: 32,
+    });
+    await generator.defineWorkflows();
+    for (let i = 0; i < 3; i++) workers.push(await startWorkerProcess());
+
+    const random = prng(99);
+    let kills = 0;
+    let flowing = true;
+    const chaos = (async () => {
+      while (flowing) {
+        await new Promise((r) => setTimeout(r, 700 + random() * 600));
+        if (!flowing) break;
+        const victim = Math.floor(random() * workers.length);
+        workers[victim]?.kill('SIGKILL');
+        await workers[victim]?.waitExit(5000);
+        kills++;
+        workers[victim] = await startWorkerProcess();
+      }
+    })();
+    const result = await generator.runUntilEvents(20_000);
+    flowing = false;
+    await chaos;
+
+    expect(result.events).toBeGreaterThanOrEqual(20_000);
+    expect(kills).toBeGreaterThanOrEqual(3);
+    try {
+      await waitCaughtUp(h, 1, 60_000);
+    } catch (err) {
+      for (const w of workers) {
+        const lines = (w?.output() ?? '')
+          .split('\n')
+          .filter((l) => /must wait|failed|error|lost/i.test(l));
+        process.stderr.write(`--- ${w?.name}\n${lines.slice(-3).join('\n')}\n`);
+      }
+      for (let p = 0; p < h.naming.partitions; p++) {
+        const info = await h.jsm.consumers.info(h.naming.stream, h.naming.partitionConsumer(1, p));
+        process.stderr.write(
+          `p${p} ack_floor=${JSON.stringify(info.ack_floor)} delivered=${JSON.stringify(info.delivered)} ack_pending=${info.num_ack_pending} redelivered=${info.num_redelivered} pending=${info.num_pending} waiting=${info.num_waiting}\n`,
+        );
+      }
+      for (const w of workers) {
+        const lines = (w?.output() ?? '')
+          .split('\n')
+          .filter((l) => /"item":7/.test(l) && !/must wait/.test(l));
+        process.stderr.write(`=== ${w?.name}\n${lines.slice(-20).join('\n')}\n`);
+      }
+      throw err;
+    }
+    const expected = await expectedReadModels(h);
+    expect(diffReadModels(await readModels(h, 1), expected)).toEqual([]);
+  });
+});
