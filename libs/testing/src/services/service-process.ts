@@ -87,7 +87,11 @@ export async function startService(
   const started = Date.now();
 
   const lines = new LineWatchers();
-  const watched = await spawnWatched(process.execPath, ['--import', 'tsx', main], {
+  // CB_PROFILE=<dir> writes a V8 CPU profile of every service process there when it exits.
+  const profile = process.env.CB_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CB_PROFILE}`]
+    : [];
+  const watched = await spawnWatched(process.execPath, [...profile, '--import', 'tsx', main], {
     env: { ...baseEnv(), ...options.env },
     cwd: REPO_ROOT,
     outputLimit: OUTPUT_LIMIT,
