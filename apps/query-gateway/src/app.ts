@@ -12,19 +12,32 @@ import Fastify, {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { jsonDepthExceeds } from '@cb/domain';
 import type { Logger } from '@cb/logging';
+import { NatsPlatformError, type EventStore } from '@cb/nats';
+import type { Naming } from '@cb/subjects';
 import { MAX_JSON_DEPTH } from '@cb/schemas';
 import { ApiError, toProblem } from './api-error';
 import type { CommandClient } from './command-client';
+import { registerHttpMetrics } from './http-metrics';
+import { registerOpenApi } from './openapi';
+import type { LiveEvents } from './read/live-events';
+import type { Reads } from './read/reads';
+import { bulkFireRoutes } from './routes/bulk-fire';
+import { eventRoutes } from './routes/events';
 import { opsRoutes } from './routes/ops';
+import { searchRoutes } from './routes/search';
 import { tokenRoutes } from './routes/tokens';
 import { workflowRoutes } from './routes/workflows';
-import type { StrongTokenReader } from './token-reader';
 
 export interface AppDeps {
   logger: Logger;
   commands: CommandClient;
-  strongReads: StrongTokenReader;
+  reads: Reads;
+  live: LiveEvents;
+  store: EventStore;
+  naming: Naming;
   maxBodyBytes: number;
+  /** Tokens fired at once by one bulk-fire request. */
+  bulkFireConcurrency: number;
   readiness: () => Promise<Record<string, boolean>>;
 }
 
@@ -62,9 +75,24 @@ export function buildApp(deps: AppDeps): App {
     reply.header('x-request-id', req.id);
   });
 
+  // Both hook into route registration, so they come before the routes.
+  registerOpenApi(app);
+  registerHttpMetrics(app);
   app.register(opsRoutes, { readiness: deps.readiness });
-  app.register(workflowRoutes, { commands: deps.commands });
-  app.register(tokenRoutes, { commands: deps.commands, strongReads: deps.strongReads });
+  app.register(workflowRoutes, { commands: deps.commands, reads: deps.reads });
+  app.register(tokenRoutes, { commands: deps.commands, reads: deps.reads });
+  app.register(searchRoutes, { reads: deps.reads });
+  app.register(bulkFireRoutes, {
+    commands: deps.commands,
+    reads: deps.reads,
+    concurrency: deps.bulkFireConcurrency,
+  });
+  app.register(eventRoutes, {
+    live: deps.live,
+    reads: deps.reads,
+    store: deps.store,
+    naming: deps.naming,
+  });
   return app;
 }
 
@@ -124,7 +152,7 @@ function installErrorHandling(app: App): void {
       new ApiError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
     );
   });
-  app.setErrorHandler(async (error: FastifyError | ApiError, req, reply) => {
+  app.setErrorHandler(async (error: FastifyError | ApiError | NatsPlatformError, req, reply) => {
     const problem = toApiError(error, req);
     // Answering before the client has sent its whole body makes many clients fail with EPIPE
     // instead of reading the 413: read and discard the rest first (bounded in time).
@@ -161,11 +189,20 @@ export function sendProblem(req: FastifyRequest, reply: FastifyReply, error: Api
     );
 }
 
-function toApiError(error: FastifyError | ApiError, req: FastifyRequest): ApiError {
+function toApiError(
+  error: FastifyError | ApiError | NatsPlatformError,
+  req: FastifyRequest,
+): ApiError {
   if (error instanceof ApiError) {
     if (error.status >= 500)
       req.log.warn({ code: error.code, cause: String(error.cause ?? '') }, error.message);
     return error;
+  }
+  if (error instanceof NatsPlatformError) {
+    req.log.warn({ err: error }, 'NATS unavailable');
+    return new ApiError('SERVICE_UNAVAILABLE', 'NATS is unavailable; retry shortly', {
+      retryAfterSeconds: 1,
+    });
   }
   if (error.validation) {
     const part = error.validationContext ?? 'body';

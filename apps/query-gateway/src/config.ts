@@ -23,6 +23,37 @@ export const GatewayEnv = Type.Object({
     maximum: 120_000,
     description: 'how long to wait for the command service (100 to 120000 ms)',
   }),
+  MIN_SEQ_WAIT_MS: Type.Integer({
+    default: 5000,
+    minimum: 0,
+    maximum: 60_000,
+    description:
+      'how long a read with minSeq waits for the projections before 503 PROJECTION_LAGGING (0 to 60000 ms)',
+  }),
+  SCAN_TIMEOUT_MS: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    maximum: 120_000,
+    description: 'bound on one key-range scan behind a list (100 to 120000 ms)',
+  }),
+  SSE_HEARTBEAT_MS: Type.Integer({
+    default: 15_000,
+    minimum: 1000,
+    maximum: 300_000,
+    description: 'heartbeat comment interval on live event streams (1000 to 300000 ms)',
+  }),
+  SSE_MAX_CONNECTIONS: Type.Integer({
+    default: 1000,
+    minimum: 1,
+    maximum: 100_000,
+    description: 'live event streams served at once; more get 429 (1 to 100000)',
+  }),
+  BULK_FIRE_CONCURRENCY: Type.Integer({
+    default: 16,
+    minimum: 1,
+    maximum: 256,
+    description: 'fires in flight at once for one bulk-fire request (1 to 256)',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     default: 10_000,
     minimum: 100,

@@ -5,6 +5,9 @@ import { Naming } from '@cb/subjects';
 import { buildApp } from './app';
 import { CommandClient } from './command-client';
 import { loadGatewayConfig } from './config';
+import { LiveEvents } from './read/live-events';
+import { ReadView } from './read/read-view';
+import { Reads } from './read/reads';
 import { StrongTokenReader } from './token-reader';
 
 const SERVICE = 'query-gateway';
@@ -16,10 +19,29 @@ async function main(): Promise<void> {
     const nc = await connectNats(natsSettingsOf(config, SERVICE), logger);
     const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
     const store = new EventStore(nc, infra.mux, naming.stream);
+    const view = new ReadView(nc, infra.mux, naming, logger);
+    await view.start();
+    const reads = new Reads(
+      nc,
+      infra.mux,
+      naming,
+      store,
+      view,
+      new StrongTokenReader(store, naming),
+      { lagWaitMs: config.MIN_SEQ_WAIT_MS, scanTimeoutMs: config.SCAN_TIMEOUT_MS },
+    );
+    const live = new LiveEvents(nc, infra.mux, naming, logger, {
+      heartbeatMs: config.SSE_HEARTBEAT_MS,
+      maxConnections: config.SSE_MAX_CONNECTIONS,
+    });
     const app = buildApp({
       logger,
       commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS),
-      strongReads: new StrongTokenReader(store, naming),
+      reads,
+      live,
+      store,
+      naming,
+      bulkFireConcurrency: config.BULK_FIRE_CONCURRENCY,
       maxBodyBytes: config.MAX_BODY_BYTES,
       readiness: async () => {
         const nats = isNatsConnected(nc);
@@ -36,6 +58,8 @@ async function main(): Promise<void> {
     logger.info({ address }, 'gateway listening');
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await app.close();
+      await live.stopAll();
+      await view.stop();
       await nc.drain();
     });
   } catch (err) {

@@ -25,3 +25,6 @@ export function requestOptions(
 export function etag(version: number): string {
   return `"${version}"`;
 }
+
+/** Response header of every read: every event with seq ≤ its value is reflected in the body. */
+export const asOfHeader = 'x-as-of-seq';

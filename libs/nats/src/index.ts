@@ -23,3 +23,13 @@ export { LeanKv, type KvEntry } from './lean-kv';
 export { RequestMux } from './request-mux';
 export { BatchedPublisher } from './batched-publisher';
 export { decodeEvent, type DecodedEvent } from './event-codec';
+export {
+  scanStream,
+  StreamTail,
+  parseAckSubject,
+  type DeliveredMessage,
+  type StartAt,
+  type ScanOptions,
+  type ScanResult,
+  type TailOptions,
+} from './stream-consumers';

@@ -64,3 +64,143 @@ export const WriteHeaders = Type.Object({
   ),
 });
 export type WriteHeaders = Static<typeof WriteHeaders>;
+
+// ---- reads ---------------------------------------------------------------------------------------
+
+/** Read-your-writes: answer only once every event with seq ≤ minSeq is reflected. */
+const MinSeq = Type.Integer({
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description:
+    'answer only once the read model reflects every event with seq ≤ minSeq (e.g. the `version` of your last write); 503 PROJECTION_LAGGING if it does not in time',
+});
+const Limit = Type.Integer({
+  minimum: 1,
+  maximum: 1000,
+  default: 50,
+  description: 'page size (1 to 1000, default 50)',
+});
+const Cursor = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'the `nextCursor` of the previous page',
+});
+
+export const TokenReadQuery = Type.Object(
+  {
+    consistency: Type.Optional(
+      Type.Union([Type.Literal('eventual'), Type.Literal('strong')], {
+        description: '`strong` reads the token straight from the stream',
+      }),
+    ),
+    minSeq: Type.Optional(MinSeq),
+  },
+  { additionalProperties: false },
+);
+export type TokenReadQuery = Static<typeof TokenReadQuery>;
+
+export const MinSeqQuery = Type.Object(
+  { minSeq: Type.Optional(MinSeq) },
+  { additionalProperties: false },
+);
+export type MinSeqQuery = Static<typeof MinSeqQuery>;
+
+export const PageQuery = Type.Object(
+  { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor), minSeq: Type.Optional(MinSeq) },
+  { additionalProperties: false },
+);
+export type PageQuery = Static<typeof PageQuery>;
+
+export const WorkflowGetQuery = Type.Object(
+  {
+    version: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'a specific version (default: the latest)' }),
+    ),
+    minSeq: Type.Optional(MinSeq),
+  },
+  { additionalProperties: false },
+);
+export type WorkflowGetQuery = Static<typeof WorkflowGetQuery>;
+
+export const TokenListQuery = Type.Object(
+  {
+    place: Type.Optional(Id),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    minSeq: Type.Optional(MinSeq),
+  },
+  { additionalProperties: false },
+);
+export type TokenListQuery = Static<typeof TokenListQuery>;
+
+/** `metadata.<key>=<value>` parameters match tokens whose metadata has that (scalar) value. */
+export const TokenSearchQuery = Type.Object(
+  {
+    workflowId: Type.Optional(Id),
+    place: Type.Optional(Id),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    minSeq: Type.Optional(MinSeq),
+  },
+  {
+    additionalProperties: false,
+    patternProperties: {
+      '^metadata\\.[A-Za-z0-9_.-]{1,128}$': Type.String({
+        maxLength: 1024,
+        description: 'match tokens whose metadata has this value (compared as text)',
+      }),
+    },
+  },
+);
+export type TokenSearchQuery = Static<typeof TokenSearchQuery> & Record<string, string | undefined>;
+
+export const StatsQuery = Type.Object(
+  {
+    from: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'start of the created/completed window (default: 24 hours before `to`)',
+      }),
+    ),
+    to: Type.Optional(
+      Type.String({ format: 'date-time', description: 'end of the window (default: now)' }),
+    ),
+    minSeq: Type.Optional(MinSeq),
+  },
+  { additionalProperties: false },
+);
+export type StatsQuery = Static<typeof StatsQuery>;
+
+export const HistoryQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: 1000,
+        description: 'events per page (1 to 1000, default 1000)',
+      }),
+    ),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+export type HistoryQuery = Static<typeof HistoryQuery>;
+
+export const EventsQuery = Type.Object(
+  {
+    since: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          'resume after this seq (like the Last-Event-ID header); without either, only new events are sent',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EventsQuery = Static<typeof EventsQuery>;
+
+export const TokenIdParams = Type.Object({ tokenId: Id });
+export type TokenIdParams = Static<typeof TokenIdParams>;

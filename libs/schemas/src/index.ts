@@ -53,7 +53,25 @@ export {
   TokenParams,
   StrongReadQuery,
   WriteHeaders,
+  TokenReadQuery,
+  MinSeqQuery,
+  PageQuery,
+  WorkflowGetQuery,
+  TokenListQuery,
+  TokenSearchQuery,
+  StatsQuery,
+  HistoryQuery,
+  EventsQuery,
+  TokenIdParams,
 } from './http';
+export {
+  TokenPage,
+  WorkflowPage,
+  SequencedEvent,
+  HistoryPage,
+  StatsWindow,
+  StatsResponse,
+} from './read-api';
 export {
   TokenDoc,
   PlaceEntry,

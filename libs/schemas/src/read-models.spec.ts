@@ -85,7 +85,11 @@ describe('read-model schemas', () => {
     expect(lease.check({ owner: '', expiresAt: 1, generation: 2 })).toBe(false);
     expect(lease.check({ owner: 'w-1', expiresAt: 1.5, generation: 2 })).toBe(false);
     const heartbeat = compileValidator(WorkerHeartbeat);
-    expect(heartbeat.check({ id: 'w-1', expiresAt: 1, partitions: [0, 3], generation: 1 })).toBe(true);
-    expect(heartbeat.check({ id: 'w-1', expiresAt: 1, partitions: [-1], generation: 1 })).toBe(false);
+    expect(heartbeat.check({ id: 'w-1', expiresAt: 1, partitions: [0, 3], generation: 1 })).toBe(
+      true,
+    );
+    expect(heartbeat.check({ id: 'w-1', expiresAt: 1, partitions: [-1], generation: 1 })).toBe(
+      false,
+    );
   });
 });

@@ -121,7 +121,10 @@ export const WorkerHeartbeat = Type.Object(
     id: Type.String({ minLength: 1 }),
     expiresAt: Type.Integer({ minimum: 0, description: 'ms since the epoch' }),
     partitions: Type.Array(Type.Integer({ minimum: 0 })),
-    generation: Type.Integer({ minimum: 1, description: 'the read-model generation the worker serves' }),
+    generation: Type.Integer({
+      minimum: 1,
+      description: 'the read-model generation the worker serves',
+    }),
   },
   { additionalProperties: false },
 );

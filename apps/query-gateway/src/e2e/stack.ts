@@ -20,13 +20,22 @@ export interface E2eStack {
   baseUrl: string;
   command: ServiceProcess;
   gateway: ServiceProcess;
+  projections: ServiceProcess[];
   env: Record<string, string>;
   /** Messages stored on one subject (counts events without consuming). */
   countOn(subject: string): Promise<number>;
   stop(): Promise<void>;
 }
 
-export async function startE2eStack(extraEnv: Record<string, string> = {}): Promise<E2eStack> {
+export interface E2eStackOptions {
+  /** Projection workers to run (default 0: write-path tests need none). */
+  projectionWorkers?: number;
+}
+
+export async function startE2eStack(
+  extraEnv: Record<string, string> = {},
+  options: E2eStackOptions = {},
+): Promise<E2eStack> {
   const nats = await startTestNats();
   const naming = uniqueNaming();
   const env = {
@@ -46,6 +55,16 @@ export async function startE2eStack(extraEnv: Record<string, string> = {}): Prom
     env: { ...env, GATEWAY_PORT: String(gatewayPort), GATEWAY_HOST: '127.0.0.1' },
     readyUrl: `http://127.0.0.1:${gatewayPort}/ready`,
   });
+  const projections: ServiceProcess[] = [];
+  for (let i = 0; i < (options.projectionWorkers ?? 0); i++) {
+    const port = await freePort();
+    projections.push(
+      await startService('projection-service', {
+        env: { ...env, PROJECTION_HTTP_PORT: String(port), PROJECTION_HTTP_HOST: '127.0.0.1' },
+        readyUrl: `http://127.0.0.1:${port}/ready`,
+      }),
+    );
+  }
   const nc = await connect({ servers: nats.url });
   const jsm = await jetstreamManager(nc);
   return {
@@ -56,6 +75,7 @@ export async function startE2eStack(extraEnv: Record<string, string> = {}): Prom
     baseUrl: `http://127.0.0.1:${gatewayPort}`,
     command,
     gateway,
+    projections,
     env,
     async countOn(subject) {
       const info = await jsm.streams.info(naming.stream, { subjects_filter: subject });
@@ -63,7 +83,7 @@ export async function startE2eStack(extraEnv: Record<string, string> = {}): Prom
     },
     async stop() {
       await nc.close();
-      await stopAll([gateway, command]);
+      await stopAll([gateway, command, ...projections]);
       await nats.dispose();
     },
   };

@@ -5,8 +5,13 @@ import {
   FireBody,
   PatchTokenBody,
   Problem,
-  StrongReadQuery,
+  HistoryPage,
+  HistoryQuery,
   Token,
+  TokenListQuery,
+  TokenPage,
+  TokenReadQuery,
+  TransitionAvailability,
   TokenParams,
   WorkflowParams,
   WriteHeaders,
@@ -14,12 +19,12 @@ import {
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../api-error';
 import type { CommandClient } from '../command-client';
-import type { StrongTokenReader } from '../token-reader';
-import { etag, requestOptions } from '../write-headers';
+import type { Reads } from '../read/reads';
+import { asOfHeader, etag, requestOptions } from '../write-headers';
 
 export interface TokenRouteDeps {
   commands: CommandClient;
-  strongReads: StrongTokenReader;
+  reads: Reads;
 }
 
 const writeErrors = {
@@ -33,10 +38,7 @@ const writeErrors = {
   504: Problem,
 };
 
-export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (
-  app,
-  { commands, strongReads },
-) => {
+export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { commands, reads }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.post(
@@ -178,23 +180,102 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (
     {
       schema: {
         tags: ['tokens'],
-        summary: 'Read a token (`consistency=strong` reads the stream directly)',
+        summary:
+          'Read a token from the read model (`minSeq` for read-your-writes; `consistency=strong` reads the stream)',
         params: TokenParams,
-        querystring: StrongReadQuery,
+        querystring: TokenReadQuery,
         response: { 200: Token, 400: Problem, 404: Problem, 503: Problem },
       },
     },
     async (req, reply) => {
       const { workflowId, tokenId } = req.params;
-      // Until the read models exist every read is served from the stream.
-      const token = await strongReads.get(workflowId, tokenId);
-      if (token === null) {
+      if (req.query.consistency === 'strong') {
+        const token = await reads.strongToken(workflowId, tokenId);
+        return reply
+          .header('etag', etag(token.version))
+          .header(asOfHeader, String(token.version))
+          .send(token);
+      }
+      const { value, asOf } = await reads.token(workflowId, tokenId, req.query.minSeq);
+      return reply.header('etag', etag(value.version)).header(asOfHeader, String(asOf)).send(value);
+    },
+  );
+
+  api.get(
+    '/v1/workflows/:workflowId/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary:
+          'Tokens of a workflow, or of one place, ordered by id; cursor pages list each token that stays exactly once',
+        params: WorkflowParams,
+        querystring: TokenListQuery,
+        response: { 200: TokenPage, 400: Problem, 404: Problem, 503: Problem },
+      },
+    },
+    async (req, reply) => {
+      const { workflowId } = req.params;
+      const { place, limit, cursor, minSeq } = req.query;
+      const definition = await reads.workflow(workflowId);
+      if (place !== undefined && !definition.places.includes(place)) {
         throw new ApiError(
-          'TOKEN_NOT_FOUND',
-          `token ${tokenId} does not exist in workflow ${workflowId}`,
+          'VALIDATION_ERROR',
+          `place ${place} is not declared by workflow ${workflowId} (places: ${definition.places.join(', ')})`,
+          { errors: [{ path: 'querystring/place', message: 'is not a place of the workflow' }] },
         );
       }
-      return reply.header('etag', etag(token.version)).send(token);
+      const { value, asOf } = await reads.tokens({
+        workflowId,
+        ...(place !== undefined ? { place } : {}),
+        limit: limit ?? 50,
+        ...(cursor !== undefined ? { cursor } : {}),
+        ...(minSeq !== undefined ? { minSeq } : {}),
+      });
+      return reply.header(asOfHeader, String(asOf)).send(value);
+    },
+  );
+
+  api.get(
+    '/v1/workflows/:workflowId/tokens/:tokenId/transitions',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary:
+          'Every transition of the token’s definition version: enabled, or each reason it is not (wrong place, failing guard paths)',
+        params: TokenParams,
+        querystring: TokenReadQuery,
+        response: {
+          200: Type.Object({ items: Type.Array(TransitionAvailability) }),
+          400: Problem,
+          404: Problem,
+          503: Problem,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { workflowId, tokenId } = req.params;
+      const { value, asOf } = await reads.transitions(workflowId, tokenId, {
+        strong: req.query.consistency === 'strong',
+        ...(req.query.minSeq !== undefined ? { minSeq: req.query.minSeq } : {}),
+      });
+      return reply.header(asOfHeader, String(asOf)).send({ items: value });
+    },
+  );
+
+  api.get(
+    '/v1/workflows/:workflowId/tokens/:tokenId/history',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Every event of the token in stream order, from the stream (deleted tokens too)',
+        params: TokenParams,
+        querystring: HistoryQuery,
+        response: { 200: HistoryPage, 400: Problem, 404: Problem, 503: Problem },
+      },
+    },
+    async (req) => {
+      const { workflowId, tokenId } = req.params;
+      return reads.history(workflowId, tokenId, req.query.limit ?? 1000, req.query.cursor);
     },
   );
 };

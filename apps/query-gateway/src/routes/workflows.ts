@@ -1,8 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  PageQuery,
   Problem,
+  StatsQuery,
+  StatsResponse,
   WorkflowDefinitionInput,
+  WorkflowGetQuery,
+  WorkflowPage,
   WorkflowParams,
   WorkflowResource,
   WorkflowVersionInput,
@@ -10,10 +15,12 @@ import {
 } from '@cb/schemas';
 import { ApiError } from '../api-error';
 import type { CommandClient } from '../command-client';
-import { etag, requestOptions } from '../write-headers';
+import type { Reads } from '../read/reads';
+import { asOfHeader, etag, requestOptions } from '../write-headers';
 
 export interface WorkflowRouteDeps {
   commands: CommandClient;
+  reads: Reads;
 }
 
 const errors = {
@@ -26,8 +33,71 @@ const errors = {
 };
 
 /** Definitions are immutable and versioned: POST defines version 1, PUT adds a version. */
-export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (app, { commands }) => {
+export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
+  app,
+  { commands, reads },
+) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get(
+    '/v1/workflows',
+    {
+      schema: {
+        tags: ['workflows'],
+        summary: 'Workflow definitions (latest versions), ordered by id',
+        querystring: PageQuery,
+        response: { 200: WorkflowPage, 400: Problem, 503: Problem },
+      },
+    },
+    async (req) => {
+      const { limit, cursor, minSeq } = req.query;
+      return reads.workflows(limit ?? 50, cursor, minSeq);
+    },
+  );
+
+  api.get(
+    '/v1/workflows/:workflowId',
+    {
+      schema: {
+        tags: ['workflows'],
+        summary: 'A workflow definition: the latest version, or `?version=n`',
+        params: WorkflowParams,
+        querystring: WorkflowGetQuery,
+        response: { 200: WorkflowResource, 400: Problem, 404: Problem, 503: Problem },
+      },
+    },
+    async (req, reply) => {
+      const resource = await reads.workflow(
+        req.params.workflowId,
+        req.query.version,
+        req.query.minSeq,
+      );
+      return reply.header('etag', etag(resource.version)).send(resource);
+    },
+  );
+
+  api.get(
+    '/v1/workflows/:workflowId/stats',
+    {
+      schema: {
+        tags: ['workflows'],
+        summary:
+          'Live tokens in total and per place, transitions fired, average time in place, tokens created and completed in a window',
+        params: WorkflowParams,
+        querystring: StatsQuery,
+        response: { 200: StatsResponse, 400: Problem, 404: Problem, 503: Problem },
+      },
+    },
+    async (req, reply) => {
+      const { from, to, minSeq } = req.query;
+      const { value, asOf } = await reads.stats(
+        req.params.workflowId,
+        { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
+        minSeq,
+      );
+      return reply.header(asOfHeader, String(asOf)).send(value);
+    },
+  );
 
   api.post(
     '/v1/workflows',

@@ -1,0 +1,478 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { availableTransitions, compileWorkflow, sumStats, type CompiledWorkflow } from '@cb/domain';
+import {
+  classifyNatsError,
+  decodeEvent,
+  decodeJson,
+  scanStream,
+  type EventStore,
+  type DeliveredMessage,
+  type RequestMux,
+} from '@cb/nats';
+import type {
+  HistoryPage,
+  PartitionStats,
+  SequencedEvent,
+  StatsResponse,
+  Token,
+  TokenDoc,
+  TokenPage,
+  TransitionAvailability,
+  WorkflowPage,
+  WorkflowResource,
+} from '@cb/schemas';
+import type { Naming } from '@cb/subjects';
+import { ApiError } from '../api-error';
+import type { StrongTokenReader } from '../token-reader';
+import { decodeCursor, encodeCursor } from './cursor';
+import type { ReadView } from './read-view';
+
+export interface ReadsOptions {
+  /** How long a read with `minSeq` waits for the projections before 503 PROJECTION_LAGGING. */
+  lagWaitMs: number;
+  /** Bound on one key-range scan. */
+  scanTimeoutMs: number;
+}
+
+/** A read and the seq it is as of: every event with seq ≤ asOf is reflected in it. */
+export interface AsOf<T> {
+  value: T;
+  asOf: number;
+}
+
+export interface TokenQuery {
+  workflowId?: string;
+  place?: string;
+  /** Scalar metadata values to match, compared as text. */
+  metadata?: Record<string, string>;
+  limit: number;
+  cursor?: string;
+  minSeq?: number;
+}
+
+const HOUR_MS = 3_600_000;
+const COMPILED_CACHE = 256;
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Every read of the API, from the KV read models (key-range scans for lists, never one request
+ * per token), with read-your-writes: `minSeq` waits until the relevant partitions' watermarks, or
+ * the stream itself, prove every event with seq ≤ minSeq is reflected.
+ */
+export class Reads {
+  private readonly compiled = new Map<string, CompiledWorkflow>();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly mux: RequestMux,
+    private readonly naming: Naming,
+    private readonly store: EventStore,
+    private readonly view: ReadView,
+    private readonly strong: StrongTokenReader,
+    private readonly options: ReadsOptions,
+  ) {}
+
+  // ---- definitions ------------------------------------------------------------------------------
+
+  /** The latest definition, or one version; falls back to the stream while the projection lags. */
+  async workflow(workflowId: string, version?: number, minSeq?: number): Promise<WorkflowResource> {
+    const resource = await this.waitFresh(
+      minSeq,
+      () => this.readWorkflow(workflowId, version),
+      () => this.definitionsCovered(minSeq ?? 0),
+    );
+    if (resource === null) {
+      throw new ApiError(
+        'WORKFLOW_NOT_FOUND',
+        version === undefined
+          ? `workflow ${workflowId} does not exist`
+          : `workflow ${workflowId} has no version ${version}`,
+      );
+    }
+    return resource;
+  }
+
+  async workflows(limit: number, cursor?: string, minSeq?: number): Promise<WorkflowPage> {
+    const after = decodeCursor('workflows', cursor);
+    const bucket = this.view.kv('workflows').bucket;
+    const prefix = `$KV.${bucket}.`;
+    const messages = await this.waitFresh(
+      minSeq,
+      () => this.scanKeys(bucket, `${prefix}*`),
+      () => this.definitionsCovered(minSeq ?? 0),
+    );
+    const live = messages
+      .filter((m) => isPut(m))
+      .map((m) => ({ key: m.subject.slice(prefix.length), m }))
+      .filter(({ key }) => after === undefined || key > after)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const page = live.slice(0, limit);
+    const items = page
+      .map(({ m }) => decodeJson(m.data) as WorkflowResource | undefined)
+      .filter((w): w is WorkflowResource => w !== undefined);
+    const last = page.at(-1);
+    return {
+      items,
+      ...(live.length > limit && last ? { nextCursor: encodeCursor('workflows', last.key) } : {}),
+    };
+  }
+
+  // ---- tokens -----------------------------------------------------------------------------------
+
+  /** One token from the read model (`workflowId` undefined: any workflow). */
+  async token(
+    workflowId: string | undefined,
+    tokenId: string,
+    minSeq?: number,
+  ): Promise<AsOf<Token>> {
+    const p = this.naming.tokenPartition(tokenId);
+    const doc = await this.waitFresh(
+      minSeq,
+      () => this.readTokenDoc(tokenId),
+      (d) => this.tokenCovered(tokenId, d?.version ?? 0, minSeq ?? 0),
+    );
+    if (
+      doc === null ||
+      doc.deleted ||
+      (workflowId !== undefined && doc.workflowId !== workflowId)
+    ) {
+      throw new ApiError(
+        'TOKEN_NOT_FOUND',
+        workflowId === undefined
+          ? `token ${tokenId} does not exist`
+          : `token ${tokenId} does not exist in workflow ${workflowId}`,
+      );
+    }
+    const { deleted: _d, deletedAt: _a, ...token } = doc;
+    return { value: token, asOf: Math.max(doc.version, this.view.watermark(p), minSeq ?? 0) };
+  }
+
+  /** A token straight from the stream (one direct get). */
+  async strongToken(workflowId: string, tokenId: string): Promise<Token> {
+    const token = await this.strong.get(workflowId, tokenId);
+    if (token === null) {
+      throw new ApiError(
+        'TOKEN_NOT_FOUND',
+        `token ${tokenId} does not exist in workflow ${workflowId}`,
+      );
+    }
+    return token;
+  }
+
+  /**
+   * A page of tokens ordered by id: one key-range scan of the place index (a workflow's, one
+   * place's, or every workflow's), so each token that stays is listed exactly once across pages
+   * however others move.
+   */
+  async tokens(query: TokenQuery): Promise<AsOf<TokenPage>> {
+    const listName = `tokens:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
+    const after = decodeCursor(listName, query.cursor);
+    const bucket = this.view.kv('places').bucket;
+    const prefix = `$KV.${bucket}.`;
+    const filter = `${prefix}${query.workflowId ?? '*'}.${query.place ?? '*'}.*`;
+    const minSeq = query.minSeq ?? 0;
+    const messages = await this.waitFresh(
+      query.minSeq,
+      () => this.scanKeys(bucket, filter),
+      () => this.partitionsCovered(minSeq, query.workflowId),
+    );
+    // A token moving between places is briefly in both: keep its newest entry.
+    const newest = new Map<string, DeliveredMessage>();
+    for (const m of messages) {
+      const tokenId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+      if (after !== undefined && tokenId <= after) continue;
+      const seen = newest.get(tokenId);
+      if (!seen || seen.seq < m.seq) newest.set(tokenId, m);
+    }
+    const ids = [...newest.keys()].sort();
+    const items: Token[] = [];
+    let lastId: string | undefined;
+    let more = false;
+    const wanted = Object.entries(query.metadata ?? {});
+    for (const id of ids) {
+      const m = newest.get(id)!;
+      if (!isPut(m)) continue;
+      const token = decodeJson(m.data) as Token | undefined;
+      if (!token || !matchesMetadata(token, wanted)) continue;
+      if (items.length === query.limit) {
+        more = true;
+        break;
+      }
+      items.push(token);
+      lastId = id;
+    }
+    return {
+      value: {
+        items,
+        ...(more && lastId ? { nextCursor: encodeCursor(listName, lastId) } : {}),
+      },
+      asOf: Math.max(this.lowestWatermark(), minSeq),
+    };
+  }
+
+  /** Every event of a token, in stream order, straight from the stream (paged by seq). */
+  async history(
+    workflowId: string,
+    tokenId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<HistoryPage> {
+    const listName = `history:${workflowId}:${tokenId}`;
+    const after = Number(decodeCursor(listName, cursor) ?? 0);
+    const { messages, truncated } = await scanStream(
+      this.nc,
+      this.mux,
+      this.naming.stream,
+      this.naming.tokenSubject(workflowId, tokenId),
+      {
+        start: after > 0 ? { deliver: 'by_start_sequence', seq: after + 1 } : { deliver: 'all' },
+        maxMessages: limit,
+        timeoutMs: this.options.scanTimeoutMs,
+      },
+    );
+    if (messages.length === 0 && after === 0) {
+      throw new ApiError(
+        'TOKEN_NOT_FOUND',
+        `token ${tokenId} has no history in workflow ${workflowId}`,
+      );
+    }
+    const items: SequencedEvent[] = [];
+    for (const m of messages) {
+      const decoded = decodeEvent(m.data);
+      // Garbage on a token subject (dead-lettered by the projections) is not part of its history.
+      if (decoded.ok && decoded.event.type !== 'workflow.defined.v1') {
+        items.push({ seq: m.seq, event: decoded.event });
+      }
+    }
+    const last = messages.at(-1);
+    return {
+      items,
+      ...(truncated && last ? { nextCursor: encodeCursor(listName, String(last.seq)) } : {}),
+    };
+  }
+
+  /** Each transition of the token's definition version: enabled, or every reason it is not. */
+  async transitions(
+    workflowId: string,
+    tokenId: string,
+    options: { strong?: boolean; minSeq?: number },
+  ): Promise<AsOf<TransitionAvailability[]>> {
+    const read = options.strong
+      ? { value: await this.strongToken(workflowId, tokenId), asOf: 0 }
+      : await this.token(workflowId, tokenId, options.minSeq);
+    const token = read.value;
+    const compiled = await this.compiledWorkflow(workflowId, token.definitionVersion);
+    return {
+      value: availableTransitions(compiled, token),
+      asOf: options.strong ? token.version : read.asOf,
+    };
+  }
+
+  // ---- stats --------------------------------------------------------------------------------------
+
+  /** Partition stats summed; created/completed counted over [from, to) at hour resolution. */
+  async stats(
+    workflowId: string,
+    window: { from?: string; to?: string },
+    minSeq?: number,
+  ): Promise<AsOf<StatsResponse>> {
+    const definition = await this.workflow(workflowId);
+    const to = window.to ? new Date(window.to) : new Date();
+    const from = window.from ? new Date(window.from) : new Date(to.getTime() - 24 * HOUR_MS);
+    if (!(from.getTime() < to.getTime())) {
+      throw new ApiError('VALIDATION_ERROR', '`from` must be before `to`', {
+        errors: [{ path: 'querystring/from', message: 'must be before to' }],
+      });
+    }
+    const bucket = this.view.kv('stats').bucket;
+    const messages = await this.waitFresh(
+      minSeq,
+      () => this.scanKeys(bucket, `$KV.${bucket}.${this.naming.statsKeyFilter(workflowId)}`),
+      () => this.partitionsCovered(minSeq ?? 0, workflowId),
+    );
+    const parts = messages
+      .filter(isPut)
+      .map((m) => decodeJson(m.data) as PartitionStats | undefined)
+      .filter((s): s is PartitionStats => s !== undefined);
+    const summed = sumStats(workflowId, parts, definition.places);
+    let created = 0;
+    let completed = 0;
+    for (const [hour, counts] of Object.entries(summed.hourly)) {
+      const start = Date.parse(`${hour}:00:00.000Z`);
+      // An hour counts when it overlaps the window.
+      if (start + HOUR_MS > from.getTime() && start < to.getTime()) {
+        created += counts.created;
+        completed += counts.completed;
+      }
+    }
+    return {
+      value: {
+        ...summed,
+        window: { from: from.toISOString(), to: to.toISOString(), created, completed },
+      },
+      asOf: Math.max(this.lowestWatermark(), minSeq ?? 0),
+    };
+  }
+
+  // ---- freshness ----------------------------------------------------------------------------------
+
+  /**
+   * Read; without `minSeq` return at once. With it, return once `fresh` holds for what was read,
+   * re-reading on every watermark change, else 503 PROJECTION_LAGGING after `lagWaitMs`.
+   */
+  private async waitFresh<T>(
+    minSeq: number | undefined,
+    read: () => Promise<T>,
+    fresh: (value: T) => Promise<boolean>,
+  ): Promise<T> {
+    if (minSeq === undefined || minSeq === 0) return read();
+    const deadline = Date.now() + this.options.lagWaitMs;
+    for (;;) {
+      const value = await read();
+      if (await fresh(value)) return value;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new ApiError(
+          'PROJECTION_LAGGING',
+          `the read model has not reached seq ${minSeq} within ${this.options.lagWaitMs} ms; retry shortly`,
+          { minSeq, retryAfterSeconds: RETRY_AFTER_SECONDS },
+        );
+      }
+      await this.view.changed(Math.min(left, 100));
+    }
+  }
+
+  /** Every event of the token with seq ≤ minSeq is reflected by a document at `docVersion`. */
+  private async tokenCovered(
+    tokenId: string,
+    docVersion: number,
+    minSeq: number,
+  ): Promise<boolean> {
+    if (docVersion >= minSeq) return true;
+    const mark = this.view.watermark(this.naming.tokenPartition(tokenId));
+    if (mark >= minSeq) return true;
+    const next = await this.store.nextOnSubject(
+      this.naming.tokenSubjectAnyWorkflow(tokenId),
+      Math.max(docVersion, mark) + 1,
+    );
+    return next === null || next.seq > minSeq;
+  }
+
+  /** Every token event (of one workflow, or all) with seq ≤ minSeq is applied, in every partition. */
+  private async partitionsCovered(minSeq: number, workflowId?: string): Promise<boolean> {
+    const checks: Array<Promise<boolean>> = [];
+    for (let p = 0; p < this.naming.partitions; p++) {
+      const mark = this.view.watermark(p);
+      if (mark >= minSeq) continue;
+      const filter =
+        workflowId === undefined
+          ? this.naming.partitionFilter(p)
+          : this.naming.partitionWorkflowFilter(p, workflowId);
+      checks.push(
+        this.store
+          .nextOnSubject(filter, mark + 1)
+          .then((next) => next === null || next.seq > minSeq),
+      );
+    }
+    return (await Promise.all(checks)).every(Boolean);
+  }
+
+  private async definitionsCovered(minSeq: number): Promise<boolean> {
+    const mark = this.view.watermark('definitions');
+    if (mark >= minSeq) return true;
+    const next = await this.store.nextOnSubject(this.naming.allWorkflowsSubject, mark + 1);
+    return next === null || next.seq > minSeq;
+  }
+
+  private lowestWatermark(): number {
+    let low = Number.POSITIVE_INFINITY;
+    for (let p = 0; p < this.naming.partitions; p++) low = Math.min(low, this.view.watermark(p));
+    return Number.isFinite(low) ? low : 0;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------
+
+  private async scanKeys(bucket: string, filter: string): Promise<DeliveredMessage[]> {
+    try {
+      const { messages } = await scanStream(this.nc, this.mux, `KV_${bucket}`, filter, {
+        start: { deliver: 'last_per_subject' },
+        timeoutMs: this.options.scanTimeoutMs,
+      });
+      return messages;
+    } catch (err) {
+      // No projection worker has created the buckets yet: nothing is projected.
+      if ((err as { code?: string }).code === 'STREAM_NOT_FOUND') return [];
+      throw err;
+    }
+  }
+
+  private async readTokenDoc(tokenId: string): Promise<TokenDoc | null> {
+    const entry = await this.view.kv('tokens').get(this.naming.tokenKey(tokenId)).catch(notFound);
+    if (!entry || entry.operation !== 'PUT') return null;
+    return entry.json<TokenDoc>() ?? null;
+  }
+
+  private async readWorkflow(
+    workflowId: string,
+    version?: number,
+  ): Promise<WorkflowResource | null> {
+    const key =
+      version === undefined
+        ? this.naming.workflowKey(workflowId)
+        : this.naming.workflowVersionKey(workflowId, version);
+    const entry = await this.view.kv('workflows').get(key).catch(notFound);
+    if (entry?.operation === 'PUT') {
+      const value = entry.json<WorkflowResource>();
+      if (value) return value;
+    }
+    // Not projected yet (or no worker runs): the stream has every definition.
+    let latest: WorkflowResource | undefined;
+    for await (const m of this.store.allOnSubject(this.naming.workflowSubject(workflowId))) {
+      const decoded = decodeEvent(m.data);
+      if (!decoded.ok || decoded.event.type !== 'workflow.defined.v1') continue;
+      const { definition, analysis } = decoded.event;
+      if (version === undefined || definition.version === version) {
+        const found: WorkflowResource = { ...definition, analysis, seq: m.seq };
+        if (version !== undefined) return found;
+        // Keep going: the latest is the last one.
+        latest = found;
+      }
+    }
+    return latest ?? null;
+  }
+
+  private async compiledWorkflow(workflowId: string, version: number): Promise<CompiledWorkflow> {
+    const key = `${workflowId}.v${version}`;
+    let compiled = this.compiled.get(key);
+    if (!compiled) {
+      const { analysis: _a, seq: _s, ...definition } = await this.workflow(workflowId, version);
+      compiled = compileWorkflow(definition);
+      if (this.compiled.size >= COMPILED_CACHE) {
+        this.compiled.delete(this.compiled.keys().next().value as string);
+      }
+      this.compiled.set(key, compiled);
+    }
+    return compiled;
+  }
+}
+
+function isPut(m: DeliveredMessage): boolean {
+  const op = m.headers?.get('KV-Operation');
+  return op !== 'DEL' && op !== 'PURGE';
+}
+
+/** A missing bucket (no projection worker created it yet) reads as a missing key. */
+function notFound(err: unknown): null {
+  const code = classifyNatsError(err).code;
+  if (code === 'NO_RESPONDERS' || code === 'STREAM_NOT_FOUND') return null;
+  throw err;
+}
+
+function matchesMetadata(token: Token, wanted: Array<[string, string]>): boolean {
+  for (const [key, value] of wanted) {
+    const actual = (token.metadata as Record<string, unknown>)[key];
+    if (actual === undefined || actual === null || typeof actual === 'object') return false;
+    if (String(actual) !== value) return false;
+  }
+  return true;
+}

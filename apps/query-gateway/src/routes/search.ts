@@ -1,0 +1,71 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  MinSeqQuery,
+  Problem,
+  Token,
+  TokenIdParams,
+  TokenPage,
+  TokenSearchQuery,
+} from '@cb/schemas';
+import type { Reads } from '../read/reads';
+import { asOfHeader, etag } from '../write-headers';
+
+export interface SearchRouteDeps {
+  reads: Reads;
+}
+
+const METADATA_PREFIX = 'metadata.';
+
+export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { reads }) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get(
+    '/v1/tokens/:tokenId',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Look a token up by id, whatever its workflow (token ids are globally unique)',
+        params: TokenIdParams,
+        querystring: MinSeqQuery,
+        response: { 200: Token, 400: Problem, 404: Problem, 503: Problem },
+      },
+    },
+    async (req, reply) => {
+      const { value, asOf } = await reads.token(undefined, req.params.tokenId, req.query.minSeq);
+      return reply.header('etag', etag(value.version)).header(asOfHeader, String(asOf)).send(value);
+    },
+  );
+
+  api.get(
+    '/v1/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary:
+          'Search live tokens across workflows by workflow, place and metadata values (`metadata.<key>=<value>`), ordered by id',
+        querystring: TokenSearchQuery,
+        response: { 200: TokenPage, 400: Problem, 503: Problem },
+      },
+    },
+    async (req, reply) => {
+      const query = req.query as Record<string, unknown>;
+      const metadata: Record<string, string> = {};
+      for (const [key, value] of Object.entries(query)) {
+        if (key.startsWith(METADATA_PREFIX) && typeof value === 'string') {
+          metadata[key.slice(METADATA_PREFIX.length)] = value;
+        }
+      }
+      const { workflowId, place, limit, cursor, minSeq } = req.query;
+      const { value, asOf } = await reads.tokens({
+        ...(workflowId !== undefined ? { workflowId } : {}),
+        ...(place !== undefined ? { place } : {}),
+        metadata,
+        limit: limit ?? 50,
+        ...(cursor !== undefined ? { cursor } : {}),
+        ...(minSeq !== undefined ? { minSeq } : {}),
+      });
+      return reply.header(asOfHeader, String(asOf)).send(value);
+    },
+  );
+};
