@@ -46,7 +46,9 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
       }),
       await startService('query-gateway', {
         env: { ...env, GATEWAY_PORT: String(gatewayPort), GATEWAY_HOST: '127.0.0.1' },
-        readyUrl: `http://127.0.0.1:${gatewayPort}/ready`,
+        // Its /ready also needs the read-model buckets, which projection workers create: /health
+        // answers once it is listening, i.e. connected to NATS with the stream ensured.
+        readyUrl: `http://127.0.0.1:${gatewayPort}/health`,
       }),
     );
     const http = new HttpClient(new URL(`http://127.0.0.1:${gatewayPort}`), CONCURRENCY);

@@ -1,6 +1,149 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ERROR_STATUS } from '@cb/schemas';
 import type { App } from './app';
 
-/** Prometheus metrics at /metrics: request rate, latency by route, errors by code. */
-export function registerHttpMetrics(_app: App): void {
-  // Being written (issue 4, item 8).
+export const METRICS_PATH = '/metrics';
+/** The route label of requests no route matched (never the raw URL: unbounded cardinality). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const PROBLEM_TYPE = 'application/problem+json';
+const CODE_MEMBER = '"code":"';
+
+/**
+ * Prometheus metrics at /metrics (own registry, default process metrics): request rate and
+ * latency by route pattern, problem responses by error code, open live event streams.
+ */
+export function registerHttpMetrics(app: App): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'cb_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'cb_http_request_duration_seconds',
+    help: 'HTTP request duration in seconds (until the response is finished), by method and route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'cb_http_errors_total',
+    help: 'Problem (application/problem+json) responses, by error code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+
+  // Live event streams take the response over (hijack): they are open while their response is.
+  const streams = new Set<FastifyReply>();
+  new Gauge({
+    name: 'cb_http_live_event_streams',
+    help: 'Open live event (Server-Sent Events) streams',
+    registers: [registry],
+    collect() {
+      let open = 0;
+      for (const reply of streams) if (isStreaming(reply.raw)) open++;
+      this.set(open);
+    },
+  });
+  const trackStream: onRequestHookHandler = (_req, reply, done) => {
+    streams.add(reply);
+    reply.raw.once('close', () => streams.delete(reply));
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    const produces = (route.schema as { produces?: readonly string[] } | undefined)?.produces;
+    if (!produces?.includes('text/event-stream')) return;
+    const own = route.onRequest;
+    route.onRequest = own === undefined ? [trackStream] : [...[own].flat(), trackStream];
+  });
+
+  // Label sets are reused, not rebuilt per request (the set of routes and statuses is small).
+  const requestLabels = new Map<string, { method: string; route: string; status: string }>();
+  const durationLabels = new Map<string, { method: string; route: string }>();
+  const errorLabels = new Map<string, { code: string }>();
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const method = req.method;
+    const route = routeOf(req);
+    const status = reply.statusCode;
+    const key = `${method} ${route}`;
+    const statusKey = `${key} ${status}`;
+    let labels = requestLabels.get(statusKey);
+    if (!labels) {
+      labels = { method, route, status: String(status) };
+      requestLabels.set(statusKey, labels);
+    }
+    requests.inc(labels);
+    let timing = durationLabels.get(key);
+    if (!timing) {
+      timing = { method, route };
+      durationLabels.set(key, timing);
+    }
+    duration.observe(timing, reply.elapsedTime / 1000);
+    done();
+  });
+
+  // Only error responses are looked at, and only their content type and `code` member.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (reply.statusCode >= 400 && typeof payload === 'string') {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && type.startsWith(PROBLEM_TYPE)) {
+        const code = problemCode(payload);
+        let labels = errorLabels.get(code);
+        if (!labels) {
+          labels = { code };
+          errorLabels.set(code, labels);
+        }
+        errors.inc(labels);
+      }
+    }
+    done(null, payload);
+  });
+
+  // In a plugin, so it is added after @fastify/swagger started collecting routes.
+  app.register(async (instance) => {
+    instance.get(
+      METRICS_PATH,
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics (text exposition format)',
+          produces: ['text/plain'],
+          response: {
+            200: Type.String({
+              description:
+                'cb_http_requests_total, cb_http_request_duration_seconds, cb_http_errors_total, cb_http_live_event_streams and the default process metrics',
+            }),
+          },
+        },
+        logLevel: 'warn',
+      },
+      async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    );
+  });
+}
+
+function routeOf(req: FastifyRequest): string {
+  return req.routeOptions.url ?? UNMATCHED_ROUTE;
+}
+
+function isStreaming(res: ServerResponse): boolean {
+  return res.headersSent && res.statusCode === 200 && !res.writableEnded && !res.destroyed;
+}
+
+/** The `code` member of a serialized problem; a fixed label for anything unexpected. */
+function problemCode(payload: string): string {
+  const at = payload.indexOf(CODE_MEMBER);
+  if (at < 0) return 'UNKNOWN';
+  const start = at + CODE_MEMBER.length;
+  const end = payload.indexOf('"', start);
+  const code = end < 0 ? '' : payload.slice(start, end);
+  return Object.hasOwn(ERROR_STATUS, code) ? code : 'UNKNOWN';
 }

@@ -44,14 +44,27 @@ async function main(): Promise<void> {
       bulkFireConcurrency: config.BULK_FIRE_CONCURRENCY,
       maxBodyBytes: config.MAX_BODY_BYTES,
       readiness: async () => {
+        // opsRoutes caches the answer for a second and times it out after one.
         const nats = isNatsConnected(nc);
-        const stream = nats
-          ? await infra.jsm.streams.info(naming.stream).then(
-              () => true,
-              () => false,
-            )
-          : false;
-        return { nats, stream };
+        const exists = (stream: string): Promise<boolean> =>
+          nats
+            ? infra.jsm.streams.info(stream).then(
+                () => true,
+                () => false,
+              )
+            : Promise.resolve(false);
+        // The read-model buckets (KV streams) of the generation readers follow.
+        const generation = view.generation;
+        const kinds = ['tokens', 'places', 'stats', 'workflows'] as const;
+        const [stream, ...buckets] = await Promise.all([
+          exists(naming.stream),
+          ...kinds.map((kind) => exists(`KV_${naming.readModelBucket(kind, generation)}`)),
+        ]);
+        return {
+          nats,
+          stream: stream === true,
+          ...Object.fromEntries(kinds.map((kind, i) => [`${kind}Bucket`, buckets[i] === true])),
+        };
       },
     });
     const address = await app.listen({ port: config.GATEWAY_PORT, host: config.GATEWAY_HOST });

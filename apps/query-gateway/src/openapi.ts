@@ -1,6 +1,355 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifySchema } from 'fastify';
+import { ERROR_CODES, ERROR_STATUS, Problem, type ErrorCode } from '@cb/schemas';
 import type { App } from './app';
 
-/** OpenAPI document at /openapi.json and Swagger UI at /docs, generated from the route schemas. */
-export function registerOpenApi(_app: App): void {
-  // Being written (issue 4, item 8).
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PATH = '/docs';
+
+/** The one OpenAPI component every error response points at. */
+const PROBLEM_REF = '#/components/schemas/Problem';
+const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+/** Marks, in a route's transformed schema, a response the document must point at `Problem`. */
+const PROBLEM_MARK = 'x-cb-problem';
+/** Carries `patternProperties` query parameters from the route transform to the document. */
+const PATTERN_QUERY = 'x-cb-pattern-query';
+
+/** When each error code is returned (docs/errors.md explains them at length). */
+const WHEN: Record<ErrorCode, string> = {
+  VALIDATION_ERROR:
+    'malformed JSON, wrong types, unknown fields, unsafe ids, undeclared places, invalid definitions, data nested too deep, bad query parameters or headers (`errors: [{ path, message }]`)',
+  WORKFLOW_NOT_FOUND: 'the workflow id does not exist',
+  TOKEN_NOT_FOUND: 'the token does not exist in that workflow, or was deleted',
+  ROUTE_NOT_FOUND: 'no such route',
+  METHOD_NOT_ALLOWED: 'the route exists for other methods',
+  NOT_ACCEPTABLE: 'the `Accept` header excludes every type the route serves',
+  WORKFLOW_EXISTS: '`POST /v1/workflows` with an id that exists (use `PUT` for a new version)',
+  TOKEN_EXISTS: 'a client-supplied token id is taken (token ids are never reused) (`tokenId`)',
+  CONFLICT:
+    'a write without `If-Match` lost the race against concurrent writes on every bounded retry (`attempts`)',
+  VERSION_MISMATCH:
+    '`If-Match` names a version that is no longer current (`expectedVersion`, `currentVersion`)',
+  PAYLOAD_TOO_LARGE: 'the body exceeds the size limit, or the token would outgrow one NATS message',
+  UNSUPPORTED_MEDIA_TYPE:
+    'a body that is not `application/json` (or `application/merge-patch+json` on `PATCH`)',
+  TRANSITION_NOT_ENABLED:
+    'unknown transition, or the token is not in one of its `from` places (`transition`, `place`, `enabledTransitions`)',
+  GUARD_FAILED:
+    'the transition guard rejects the token after the request’s patches (`transition`, `failures: [{ path, message, keyword, schemaPath }]`)',
+  IDEMPOTENCY_KEY_REUSED: 'an `Idempotency-Key` already used for a different request',
+  TOO_MANY_REQUESTS: 'too many open live event streams (`Retry-After`)',
+  INTERNAL_ERROR: 'a bug; logged with the request id, never caused by input',
+  PROJECTION_LAGGING: 'a read with `minSeq` the read model did not reach in time (`Retry-After`)',
+  COMMAND_SERVICE_UNAVAILABLE: 'no command service answers (`Retry-After`)',
+  SERVICE_UNAVAILABLE: 'NATS is unreachable or the service is shutting down (`Retry-After`)',
+  COMMAND_TIMEOUT:
+    'the command service did not answer in time; the write may have happened, so retry with the same `Idempotency-Key`',
+};
+
+const TAGS = [
+  {
+    name: 'workflows',
+    description: 'Workflow definitions (immutable and versioned) and their statistics',
+  },
+  {
+    name: 'tokens',
+    description:
+      'Tokens: create, read, patch, delete, fire transitions, available transitions, history and search',
+  },
+  {
+    name: 'live events',
+    description:
+      'Token events as Server-Sent Events (`text/event-stream`): `id` is the stream seq, `Last-Event-ID` resumes',
+  },
+  { name: 'operations', description: 'Liveness, readiness and Prometheus metrics' },
+];
+
+const DESCRIPTION = [
+  'Circuit Breaker: a workflow engine event-sourced on NATS JetStream (Petri-net style workflows, tokens that move between places by firing transitions).',
+  '',
+  'Writes take an optional `Idempotency-Key` and `If-Match: "<version>"` (a stale version gives 412). Reads answer from read models; `minSeq` (e.g. the `version` of your last write) gives read-your-writes, and the `x-as-of-seq` response header tells the seq a read reflects. Responses carry `x-request-id`.',
+  '',
+  '## Errors',
+  '',
+  'Every error is `application/problem+json` (RFC 9457) with a stable `code`; clients branch on `code`, never on `title` or `detail`. Extra members are listed in parentheses.',
+  '',
+  '| code | status | when |',
+  '| --- | --- | --- |',
+  ...ERROR_CODES.map((code) => `| \`${code}\` | ${ERROR_STATUS[code]} | ${WHEN[code]} |`),
+].join('\n');
+
+/**
+ * OpenAPI 3.0 document at /openapi.json and Swagger UI at /docs, generated from the route
+ * schemas. Registered before the routes: @fastify/swagger collects them as they are added.
+ */
+export function registerOpenApi(app: App): void {
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Circuit Breaker', version: packageVersion(), description: DESCRIPTION },
+      tags: TAGS,
+      components: { schemas: { Problem: Problem as object } },
+    },
+    transform: ({ schema, url, route }) => ({
+      schema: transformRouteSchema(schema, route.method),
+      url,
+    }),
+    transformObject: (doc) => finishDocument((doc as { openapiObject: OpenApiDoc }).openapiObject),
+  });
+  app.register(swaggerUi, {
+    routePrefix: DOCS_PATH,
+    uiConfig: { deepLinking: true, defaultModelsExpandDepth: 0 },
+  });
+  app.register(async (instance) => {
+    let document: string | undefined;
+    instance.get(
+      OPENAPI_PATH,
+      { schema: { hide: true }, logLevel: 'warn' },
+      async (_req, reply) => {
+        document ??= JSON.stringify(instance.swagger());
+        return reply.type('application/json; charset=utf-8').send(document);
+      },
+    );
+  });
+}
+
+/**
+ * The version in the nearest package.json up from this file: the repository's in development and
+ * tests, the image's (/app/package.json, beside dist/) in a bundle.
+ */
+export function packageVersion(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        version?: unknown;
+      };
+      if (typeof version === 'string') return version;
+    } catch {
+      // no (readable) package.json here: look further up
+    }
+    if (dirname(dir) === dir) return '0.0.0';
+  }
+}
+
+type JsonObject = Record<string, unknown>;
+interface OpenApiDoc {
+  tags?: { name: string; description?: string }[];
+  paths?: Record<string, Record<string, JsonObject>>;
+  components?: { schemas?: Record<string, JsonObject> };
+}
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null;
+
+/** Problem, or a copy of it (compared by shape, not identity). */
+function isProblemSchema(schema: unknown): boolean {
+  if (schema === Problem) return true;
+  if (!isObject(schema) || !isObject(schema.properties)) return false;
+  const props = schema.properties;
+  return props.code === Problem.properties.code && props.type !== undefined;
+}
+
+function isErrorStatus(status: string): boolean {
+  return status === 'default' || /^[45]/.test(status);
+}
+
+/** The codes a matched route may answer with this status (ROUTE_NOT_FOUND never is). */
+function codesOf(status: number): ErrorCode[] {
+  return ERROR_CODES.filter((c) => ERROR_STATUS[c] === status && c !== 'ROUTE_NOT_FOUND');
+}
+
+function errorDescription(status: string): string {
+  const codes = /^\d+$/.test(status) ? codesOf(Number(status)) : [];
+  if (status === 'default') {
+    return 'Any other error, e.g. 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description)';
+  }
+  return codes.length > 0
+    ? `Problem details; \`code\` is ${codes.map((c) => `\`${c}\``).join(' or ')}`
+    : 'Problem details';
+}
+
+const SUCCESS_DESCRIPTIONS: Record<string, string> = {
+  '200': 'OK',
+  '201': 'Created',
+  '202': 'Accepted',
+  '204': 'No Content',
+};
+
+/**
+ * Per route, before @fastify/swagger converts it (a shallow copy: the route's own schema objects
+ * serve validation and serialization and are never changed):
+ * - error responses that are `Problem` get a marker, replaced by a `$ref` in `finishDocument`;
+ * - every route gets a `default` Problem response (any route can answer 500 INTERNAL_ERROR);
+ * - success responses get a description;
+ * - `patternProperties` of the query string (`metadata.<key>=`) become one exploded object
+ *   parameter (@fastify/swagger would fold them into `additionalProperties` and list nothing).
+ */
+function transformRouteSchema(
+  schema: FastifySchema | undefined,
+  method: string | string[],
+): FastifySchema {
+  if (!schema) return { response: { default: problemMarker('default') } };
+  const out: JsonObject = { ...schema };
+  // Bodies may be sent as application/json; PATCH is a JSON Merge Patch (RFC 7386).
+  if (schema.body && method === 'PATCH' && !out.consumes) {
+    out.consumes = ['application/merge-patch+json', 'application/json'];
+  }
+  const response: JsonObject = {};
+  for (const [status, value] of Object.entries((schema.response ?? {}) as JsonObject)) {
+    if (isErrorStatus(status) && isProblemSchema(value)) {
+      response[status] = problemMarker(status);
+    } else if (isObject(value) && SUCCESS_DESCRIPTIONS[status] && !value.description) {
+      response[status] = { ...value, 'x-response-description': SUCCESS_DESCRIPTIONS[status] };
+    } else {
+      response[status] = value;
+    }
+  }
+  response.default ??= problemMarker('default');
+  out.response = response;
+
+  const query = schema.querystring;
+  if (isObject(query) && isObject(query.patternProperties)) {
+    const { patternProperties, ...rest } = query;
+    out.querystring = rest;
+    out[PATTERN_QUERY] = Object.entries(patternProperties).map(([pattern, value]) =>
+      patternParameter(pattern, value),
+    );
+  }
+  return out as FastifySchema;
+}
+
+function problemMarker(status: string): JsonObject {
+  return { type: 'object', [PROBLEM_MARK]: true, description: errorDescription(status) };
+}
+
+/** `^metadata\.[…]$` → the exploded `form` object parameter `metadata`. */
+function patternParameter(pattern: string, value: unknown): JsonObject {
+  const prefix = /^\^([A-Za-z0-9_-]+)\\\./.exec(pattern)?.[1];
+  const valueSchema: JsonObject = isObject(value) ? { ...value } : {};
+  const description = typeof valueSchema.description === 'string' ? valueSchema.description : '';
+  delete valueSchema.description;
+  return {
+    name: prefix ?? 'filters',
+    in: 'query',
+    required: false,
+    style: 'form',
+    explode: true,
+    description:
+      `Any number of parameters named like \`${pattern}\`` +
+      (prefix ? ` (e.g. \`${prefix}.status=open\`)` : '') +
+      (description ? `: ${description}` : ''),
+    schema: { type: 'object', additionalProperties: valueSchema },
+  };
+}
+
+/** The keywords of an OpenAPI 3.0 Schema Object (besides `x-…` extensions). */
+const OAS30_SCHEMA_KEYWORDS = new Set([
+  ...['title', 'description', 'default', 'example', 'deprecated', 'readOnly', 'writeOnly'],
+  ...['type', 'format', 'enum', 'nullable', 'multipleOf', 'maximum', 'exclusiveMaximum'],
+  ...['minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'maxItems'],
+  ...['minItems', 'uniqueItems', 'maxProperties', 'minProperties', 'required', 'properties'],
+  ...['additionalProperties', 'items', 'allOf', 'oneOf', 'anyOf', 'not', 'discriminator'],
+  ...['xml', 'externalDocs', '$ref'],
+]);
+
+/**
+ * Makes a (converted) JSON Schema a valid OpenAPI 3.0 Schema Object, in place: numeric
+ * `exclusiveMinimum`/`exclusiveMaximum` become the boolean form, and keywords 3.0 lacks (e.g.
+ * `propertyNames`) are kept as `x-<keyword>` extensions rather than dropped.
+ */
+function toOas30Schema(schema: unknown): void {
+  if (!isObject(schema) || Array.isArray(schema)) return;
+  for (const [bound, exclusive] of [
+    ['minimum', 'exclusiveMinimum'],
+    ['maximum', 'exclusiveMaximum'],
+  ] as const) {
+    const limit = schema[exclusive];
+    if (typeof limit === 'number') {
+      schema[bound] = limit;
+      schema[exclusive] = true;
+    }
+  }
+  for (const key of Object.keys(schema)) {
+    if (key.startsWith('x-') || OAS30_SCHEMA_KEYWORDS.has(key)) continue;
+    schema[`x-${key}`] = schema[key];
+    delete schema[key];
+  }
+  if (schema.$ref !== undefined) return;
+  if (Array.isArray(schema.items)) {
+    // A tuple: 3.0 has one `items` schema only.
+    schema['x-items'] = schema.items;
+    schema.items = {};
+  }
+  for (const key of ['properties'] as const) {
+    if (isObject(schema[key])) Object.values(schema[key]).forEach(toOas30Schema);
+  }
+  for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
+    if (Array.isArray(schema[key])) schema[key].forEach(toOas30Schema);
+  }
+  for (const key of ['items', 'additionalProperties', 'not'] as const) toOas30Schema(schema[key]);
+}
+
+/** Every schema of the media types in `content`. */
+function contentSchemas(content: unknown): unknown[] {
+  return isObject(content)
+    ? Object.values(content).map((media) => (isObject(media) ? media.schema : undefined))
+    : [];
+}
+
+/**
+ * Error responses point at the Problem component as `application/problem+json`; every schema is
+ * made valid OpenAPI 3.0.
+ */
+function finishDocument(doc: OpenApiDoc): OpenApiDoc {
+  const usedTags = new Set<string>();
+  const schemas: unknown[] = Object.values(doc.components?.schemas ?? {});
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      if (!isObject(operation)) continue;
+      for (const tag of (operation.tags as string[] | undefined) ?? []) usedTags.add(tag);
+      const extra = operation[PATTERN_QUERY];
+      if (Array.isArray(extra)) {
+        operation.parameters = [...((operation.parameters as unknown[]) ?? []), ...extra];
+        delete operation[PATTERN_QUERY];
+      }
+      const parameters = Array.isArray(operation.parameters) ? operation.parameters : [];
+      for (const p of parameters) if (isObject(p)) schemas.push(p.schema);
+      if (isObject(operation.requestBody)) {
+        schemas.push(...contentSchemas(operation.requestBody.content));
+      }
+      const responses = isObject(operation.responses) ? operation.responses : {};
+      for (const response of Object.values(responses)) {
+        if (!isObject(response)) continue;
+        const content = contentSchemas(response.content);
+        if (content.some((schema) => isObject(schema) && schema[PROBLEM_MARK])) {
+          response.content = { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: PROBLEM_REF } } };
+          continue;
+        }
+        schemas.push(...content);
+        for (const header of Object.values(isObject(response.headers) ? response.headers : {})) {
+          if (isObject(header)) schemas.push(header.schema);
+        }
+      }
+    }
+  }
+  schemas.forEach(toOas30Schema);
+  const problem = doc.components?.schemas?.Problem;
+  if (problem && isObject(problem.properties)) {
+    problem.description =
+      'RFC 9457 problem details, the body of every error (`application/problem+json`); extension members depend on the code (see the error codes in the API description)';
+    // One enum instead of a union of one-value enums: easier to read and to generate from.
+    problem.properties.code = {
+      type: 'string',
+      enum: ERROR_CODES,
+      description: 'stable machine-readable error code',
+    };
+  }
+  const known = new Set((doc.tags ?? []).map((t) => t.name));
+  doc.tags = [
+    ...(doc.tags ?? []),
+    ...[...usedTags].filter((t) => !known.has(t)).map((name) => ({ name })),
+  ];
+  return doc;
 }

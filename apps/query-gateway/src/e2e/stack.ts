@@ -53,7 +53,9 @@ export async function startE2eStack(
   });
   const gateway = await startService('query-gateway', {
     env: { ...env, GATEWAY_PORT: String(gatewayPort), GATEWAY_HOST: '127.0.0.1' },
-    readyUrl: `http://127.0.0.1:${gatewayPort}/ready`,
+    // Its /ready also needs the read-model buckets, which projection workers create: /health
+    // answers once it is listening, i.e. connected to NATS with the stream ensured.
+    readyUrl: `http://127.0.0.1:${gatewayPort}/health`,
   });
   const projections: ServiceProcess[] = [];
   for (let i = 0; i < (options.projectionWorkers ?? 0); i++) {

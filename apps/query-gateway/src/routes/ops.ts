@@ -4,15 +4,61 @@ import { Type } from '@sinclair/typebox';
 export interface OpsRouteDeps {
   /** Named readiness checks: NATS connected, stream and buckets present. */
   readiness: () => Promise<Record<string, boolean>>;
+  /** A readiness answer is reused this long (default 1 s): probes must stay cheap. */
+  readinessCacheMs?: number;
+  /** Checks that take longer count as not ready (default 1 s): a hung NATS must not hang /ready. */
+  readinessTimeoutMs?: number;
 }
 
-const Health = Type.Object({ status: Type.String() });
+const Health = Type.Object({ status: Type.String({ description: '`ok`' }) });
 const Ready = Type.Object({
-  status: Type.String(),
-  checks: Type.Record(Type.String(), Type.Boolean()),
+  status: Type.String({ description: '`ready` or `not ready`' }),
+  checks: Type.Record(Type.String(), Type.Boolean(), {
+    description: 'each named check and whether it passed',
+  }),
 });
 
-export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (app, { readiness }) => {
+/** The check name reported when the checks do not answer in time. */
+export const READINESS_TIMEOUT_CHECK = 'answeredInTime';
+/** The check name reported when the checks themselves fail. */
+export const READINESS_ERROR_CHECK = 'checksRan';
+
+/**
+ * `check`, bounded in time and shared: calls within `cacheMs` of a started check get its answer
+ * (concurrent probes run it once); a check slower than `timeoutMs`, or one that throws, is
+ * "not ready".
+ */
+export function boundedReadiness(
+  check: () => Promise<Record<string, boolean>>,
+  cacheMs: number,
+  timeoutMs: number,
+  now: () => number = Date.now,
+): () => Promise<Record<string, boolean>> {
+  let last: { at: number; answer: Promise<Record<string, boolean>> } | undefined;
+  return () => {
+    const at = now();
+    if (last && at - last.at < cacheMs) return last.answer;
+    const answer = new Promise<Record<string, boolean>>((resolve) => {
+      const timer = setTimeout(() => resolve({ [READINESS_TIMEOUT_CHECK]: false }), timeoutMs);
+      timer.unref();
+      const settle = (checks: Record<string, boolean>): void => {
+        clearTimeout(timer);
+        resolve(checks);
+      };
+      Promise.resolve()
+        .then(check)
+        .then(settle, () => settle({ [READINESS_ERROR_CHECK]: false }));
+    });
+    last = { at, answer };
+    return answer;
+  };
+}
+
+export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (
+  app,
+  { readiness, readinessCacheMs = 1000, readinessTimeoutMs = 1000 },
+) => {
+  const ready = boundedReadiness(readiness, readinessCacheMs, readinessTimeoutMs);
   app.get(
     '/health',
     {
@@ -30,15 +76,19 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (app, { readine
     {
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: NATS connected, stream and buckets present',
-        response: { 200: Ready, 503: Ready },
+        summary:
+          'Readiness: NATS connected, event stream and the read-model buckets of the current generation present (checked at most once a second, within a second)',
+        response: {
+          200: { ...Ready, description: 'Ready: every check passed' },
+          503: { ...Ready, description: 'Not ready: the failing checks are `false`' },
+        },
       },
       logLevel: 'warn',
     },
     async (_req, reply) => {
-      const checks = await readiness();
-      const ready = Object.values(checks).every(Boolean);
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+      const checks = await ready();
+      const ok = Object.values(checks).every(Boolean);
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
     },
   );
 };

@@ -1,0 +1,160 @@
+import { request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '@cb/logging';
+import type { EventStore } from '@cb/nats';
+import { Naming } from '@cb/subjects';
+import { buildApp, type App, type AppDeps } from './app';
+import type { CommandClient } from './command-client';
+import type { LiveEvents } from './read/live-events';
+import type { Reads } from './read/reads';
+
+/**
+ * The gateway without NATS. Only the live-events test reaches a handler that uses a dep: it gets
+ * a workflow lookup that finds anything and a subscription that never delivers.
+ */
+function appWithoutNats(): App {
+  const reads = { workflow: async () => ({}) } as unknown as Reads;
+  const live = {
+    options: { heartbeatMs: 60_000, maxConnections: 10 },
+    subscribe: async () => ({ stop: async () => undefined }),
+  } as unknown as LiveEvents;
+  const deps: AppDeps = {
+    logger: createLogger({ service: 'query-gateway-test', level: 'silent' }),
+    commands: {} as CommandClient,
+    reads,
+    live,
+    store: {} as EventStore,
+    naming: new Naming(),
+    maxBodyBytes: 1024 * 1024,
+    bulkFireConcurrency: 4,
+    readiness: async () => ({ nats: true }),
+  };
+  return buildApp(deps);
+}
+
+interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of one metric in a Prometheus text exposition. */
+function samples(text: string, name: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+function valueOf(text: string, name: string, labels: Record<string, string>): number | undefined {
+  return samples(text, name).find((s) =>
+    Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  )?.value;
+}
+
+describe('HTTP metrics', () => {
+  let app: App;
+
+  beforeEach(() => {
+    app = appWithoutNats();
+  });
+
+  afterEach(async () => {
+    await app.close();
+  });
+
+  async function scrape(): Promise<string> {
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    return res.body;
+  }
+
+  it('counts requests by method, route pattern and status, and problems by code', async () => {
+    const notFound = await app.inject({ method: 'GET', url: '/no/such/route?secret=1' });
+    expect(notFound.statusCode).toBe(404);
+    expect(notFound.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+    // Validation errors: the handlers (which would need NATS) are never reached.
+    const badQuery = await app.inject({ method: 'GET', url: '/v1/workflows?limit=0' });
+    expect(badQuery.statusCode).toBe(400);
+    expect(badQuery.json()).toMatchObject({ code: 'VALIDATION_ERROR' });
+    const badId = await app.inject({ method: 'GET', url: '/v1/workflows/bad.id/tokens/t1' });
+    expect(badId.statusCode).toBe(400);
+    for (let i = 0; i < 2; i++) {
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    }
+
+    const text = await scrape();
+    const requests = 'cb_http_requests_total';
+    expect(valueOf(text, requests, { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
+    expect(valueOf(text, requests, { method: 'GET', route: '/v1/workflows', status: '400' })).toBe(
+      1,
+    );
+    expect(
+      valueOf(text, requests, {
+        method: 'GET',
+        route: '/v1/workflows/:workflowId/tokens/:tokenId',
+        status: '400',
+      }),
+    ).toBe(1);
+    expect(valueOf(text, requests, { method: 'GET', route: '/health', status: '200' })).toBe(2);
+    // Route patterns only, never raw URLs.
+    const routes = samples(text, requests).map((s) => s.labels.route);
+    expect(routes.filter((r) => r?.includes('bad.id') || r?.includes('/no/such'))).toEqual([]);
+
+    expect(valueOf(text, 'cb_http_errors_total', { code: 'ROUTE_NOT_FOUND' })).toBe(1);
+    expect(valueOf(text, 'cb_http_errors_total', { code: 'VALIDATION_ERROR' })).toBe(2);
+    expect(samples(text, 'cb_http_errors_total')).toHaveLength(2);
+
+    const durations = 'cb_http_request_duration_seconds_count';
+    expect(valueOf(text, durations, { method: 'GET', route: '/health' })).toBe(2);
+    expect(valueOf(text, durations, { method: 'GET', route: 'unmatched' })).toBe(1);
+    expect(
+      valueOf(text, 'cb_http_request_duration_seconds_bucket', {
+        method: 'GET',
+        route: '/health',
+        le: '+Inf',
+      }),
+    ).toBe(2);
+    // The default process metrics of its own registry.
+    expect(samples(text, 'process_cpu_user_seconds_total')).toHaveLength(1);
+    expect(samples(text, 'nodejs_heap_size_used_bytes')).toHaveLength(1);
+  });
+
+  it('counts the scrape itself on the next scrape, and errors only from problem responses', async () => {
+    await scrape();
+    expect((await app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+    const text = await scrape();
+    expect(valueOf(text, 'cb_http_requests_total', { route: '/metrics', status: '200' })).toBe(1);
+    expect(valueOf(text, 'cb_http_requests_total', { route: '/ready', status: '200' })).toBe(1);
+    expect(samples(text, 'cb_http_errors_total')).toEqual([]);
+  });
+
+  it('gauges open live event streams', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const gauge = async (): Promise<number | undefined> =>
+      valueOf(await scrape(), 'cb_http_live_event_streams', {});
+    expect(await gauge()).toBe(0);
+
+    const req = request({ port, host: '127.0.0.1', path: '/v1/workflows/wf1/events' });
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve).on('error', reject).end();
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(await gauge()).toBe(1);
+
+    const closed = new Promise((resolve) => res.on('close', resolve));
+    req.destroy();
+    await closed;
+    for (let i = 0; i < 50 && (await gauge()) !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await gauge()).toBe(0);
+  });
+});
