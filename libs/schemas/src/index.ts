@@ -88,3 +88,4 @@ export {
 } from './read-models';
 export { compileValidator, type Validator, type ValidationIssue } from './validate';
 export { DisabledReason, TransitionAvailability } from './transitions';
+export * from './bulk';
