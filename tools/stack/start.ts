@@ -1,7 +1,11 @@
 /**
  * `npm start`: the whole stack on one machine. Starts nats-server (unless NATS_URL is set), the
- * command service and the gateway, waits until each is ready and prints the URLs. Ctrl-C or
- * SIGTERM stops every child, nats-server last.
+ * command service, two projection workers and the gateway, waits until each is ready and prints
+ * the URLs. Ctrl-C or SIGTERM stops every child, nats-server last.
+ *
+ * Launcher options (environment): CB_DATA_DIR (default `.data` in the repository) holds the
+ * nats-server store in `<CB_DATA_DIR>/nats`; NATS_PORT (default 4222, or a free port if 4222 is
+ * taken) is the port of that nats-server. Both are ignored when NATS_URL is set.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -27,15 +31,26 @@ const sink: LineSink = (name, line) => {
   process.stdout.write(`${prefix} ${line}\n`);
 };
 
-async function main(): Promise<void> {
-  const env = process.env;
-  const gatewayPort = Number(env.GATEWAY_PORT ?? 3000);
-  if (!Number.isInteger(gatewayPort) || gatewayPort < 0 || gatewayPort > 65535) {
+/** A port from the environment: undefined when unset or empty, else an integer in [min, 65535]. */
+function portOf(name: string, min: number): number | undefined {
+  const raw = process.env[name]?.trim();
+  if (!raw) return undefined;
+  const port = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(port) || port < min || port > 65535) {
     console.error(
-      `GATEWAY_PORT=${env.GATEWAY_PORT} is invalid: expected a port number from 0 to 65535`,
+      `${name}=${JSON.stringify(raw)} is invalid: expected a port number from ${min} to 65535`,
     );
     process.exit(2);
   }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const gatewayPort = portOf('GATEWAY_PORT', 1) ?? 3000;
+  const natsPort = portOf('NATS_PORT', 1);
+  const dataRoot = resolve(env.CB_DATA_DIR?.trim() || resolve(ROOT, '.data'));
+  const natsDataDir = resolve(dataRoot, 'nats');
   const children: Child[] = [];
   let nats: Child | undefined;
   let natsUrl = env.NATS_URL?.trim() || '';
@@ -65,16 +80,23 @@ async function main(): Promise<void> {
       );
       process.exit(1);
     }
-    const port = Number(env.NATS_PORT ?? 0) || ((await isPortFree(4222)) ? 4222 : await freePort());
-    const dataDir = resolve(ROOT, '.data/nats');
-    mkdirSync(dataDir, { recursive: true });
+    if (natsPort !== undefined && !(await isPortFree(natsPort))) {
+      // Otherwise the services would silently use whatever server already listens there.
+      console.error(
+        `NATS_PORT=${natsPort} is taken by another process: choose a free port, unset NATS_PORT, or set NATS_URL to use that server`,
+      );
+      process.exit(1);
+    }
+    const port = natsPort ?? ((await isPortFree(4222)) ? 4222 : await freePort());
+    mkdirSync(natsDataDir, { recursive: true });
     nats = spawnChild(
       'nats-server',
       binary,
-      ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir, '-n', 'cb-local'],
+      ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', natsDataDir, '-n', 'cb-local'],
       env,
       sink,
     );
+    sink('launcher', `nats-server started (pid ${nats.process.pid}), data in ${natsDataDir}`);
     try {
       await Promise.race([
         waitForPort('127.0.0.1', port, 10_000),
@@ -127,6 +149,7 @@ async function main(): Promise<void> {
       sink,
     );
     children.push(child);
+    sink('launcher', `${s.name} started (pid ${child.process.pid})`);
     void child.exited.then((code) => {
       if (!stopping) {
         sink('launcher', `${s.name} exited unexpectedly (code ${code}); stopping the stack`);
@@ -151,7 +174,7 @@ async function main(): Promise<void> {
       'Circuit Breaker is ready.',
       `  gateway   ${url}`,
       `  API docs  ${url}/docs`,
-      `  NATS      ${natsUrl}${nats ? ' (data in .data/nats)' : ''}`,
+      `  NATS      ${natsUrl}${nats ? ` (data in ${natsDataDir})` : ''}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
