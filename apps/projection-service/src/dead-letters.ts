@@ -34,7 +34,9 @@ export class DeadLetters {
         'Cb-Dlq-Deliveries': String(msg.info.deliveryCount),
       },
     });
-    msg.term(reason.slice(0, 200));
+    // No reason on the terminate: nats-server 2.9 only understands a bare `+TERM` and would
+    // redeliver the message forever (the reason is in the dead-letter record).
+    msg.term();
     this.metrics.deadLetters.inc({ kind });
     this.logger.warn({ seq: msg.seq, subject: msg.subject, kind, reason }, 'event dead-lettered');
   }

@@ -1,6 +1,6 @@
 import { definitionKeysFor, isNewerDefinition } from '@cb/domain';
 import type { LeanKv } from '@cb/nats';
-import type { PartitionWatermark, WorkflowResource } from '@cb/schemas';
+import type { WorkflowResource } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import type { ApplyResult, BatchApplier, BatchContext, DecodedDefinitionEvent } from './batch';
 import type { ReadModels } from './read-models';
@@ -11,11 +11,9 @@ const CAS_ATTEMPTS = 5;
 /** Definitions: one key per version (immutable) and the latest per workflow (only ever newer). */
 export class DefinitionsApplier implements BatchApplier<DecodedDefinitionEvent> {
   private latest = new Map<string, { value: WorkflowResource | null; revision: number }>();
-  private watermark = 0;
 
   constructor(
     private readonly models: ReadModels,
-    private readonly projector: LeanKv,
     private readonly naming: Naming,
   ) {}
 
@@ -23,7 +21,7 @@ export class DefinitionsApplier implements BatchApplier<DecodedDefinitionEvent> 
     this.latest = new Map();
   }
 
-  async apply(batch: DecodedDefinitionEvent[], context: BatchContext): Promise<ApplyResult> {
+  async apply(batch: DecodedDefinitionEvent[], _context: BatchContext): Promise<ApplyResult> {
     let applied = 0;
     let skipped = 0;
     for (const { seq, event } of batch) {
@@ -34,15 +32,6 @@ export class DefinitionsApplier implements BatchApplier<DecodedDefinitionEvent> 
       );
       if (await this.putLatest(event.workflowId, latestCandidate)) applied++;
       else skipped++;
-    }
-    const last = Math.max(context.lastSeq, ...batch.map((e) => e.seq));
-    if (last > this.watermark) {
-      const mark: PartitionWatermark = { seq: last, at: new Date().toISOString() };
-      await this.projector.put(
-        this.naming.watermarkKey(this.models.generation, 'definitions'),
-        mark,
-      );
-      this.watermark = last;
     }
     return { applied, skipped };
   }

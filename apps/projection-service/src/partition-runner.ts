@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@cb/logging';
 import { NotYetError, type ApplyResult, type BatchApplier } from './batch';
 import type { WorkItem } from './consumers';
@@ -27,6 +27,11 @@ export interface RunnerOptions<E> {
   retryDelayMs: number;
   metrics: ProjectionMetrics;
   logger: Logger;
+  /**
+   * Publish the partition's watermark: every event of it with seq ≤ `seq` is applied (or
+   * dead-lettered). Called with the consumer's ack floor, which only acknowledged events move.
+   */
+  watermark: (seq: number) => Promise<void>;
 }
 
 /**
@@ -45,6 +50,8 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
   private done: Promise<void> = Promise.resolve();
   private lastKeepAlive = 0;
   private readonly label: string;
+  private consumer: Consumer | null = null;
+  private watermark = 0;
 
   constructor(private readonly o: RunnerOptions<E>) {
     this.label = String(o.item);
@@ -115,6 +122,7 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
 
   private async subscribe(): Promise<void> {
     const consumer = await this.o.js.consumers.get(this.o.stream, this.o.consumer);
+    this.consumer = consumer;
     this.messages = await consumer.consume({
       max_messages: this.o.batchSize * 2,
       expires: PULL_EXPIRES_MS,
@@ -186,9 +194,18 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       this.record(batch, result, started);
       // Writes are idempotent, so acking after the lease ended is harmless; acking lets the
       // next owner start right after these instead of waiting for their redelivery.
+      const last = decoded.at(-1);
       for (const e of decoded) {
-        e.msg.ack();
+        if (e !== last) e.msg.ack();
         handled.add(e.msg);
+      }
+      // The server handles acks in order: once the last one is confirmed, the ack floor
+      // covers the whole batch and can be published as the watermark.
+      if (last && (await last.msg.ackAck({ timeout: 5000 }).catch(() => false))) {
+        await this.publishAckFloor();
+      } else if (!last) {
+        // Only dead letters (terminated, unconfirmed): read the floor once they are processed.
+        setTimeout(() => void this.publishAckFloor(), 100).unref();
       }
       return 'done';
     } catch (err) {
@@ -234,6 +251,30 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
           return;
         }
       }
+    }
+  }
+
+  /**
+   * The watermark is the consumer's ack floor, not the batch's last seq: an earlier event of the
+   * partition may still be out with a previous owner, and readers rely on "≤ watermark is
+   * applied". Best effort: a failure only delays the watermark.
+   */
+  private async publishAckFloor(): Promise<void> {
+    try {
+      const info = await this.consumer?.info(false);
+      if (!info) return;
+      // Nothing awaiting an ack: everything delivered is handled (terminated dead letters do not
+      // move the ack floor on every server version).
+      const floor =
+        info.num_ack_pending === 0
+          ? Math.max(info.ack_floor.stream_seq, info.delivered.stream_seq)
+          : info.ack_floor.stream_seq;
+      if (floor > this.watermark) {
+        await this.o.watermark(floor);
+        this.watermark = floor;
+      }
+    } catch (err) {
+      this.o.logger.debug({ err, item: this.o.item }, 'watermark not published');
     }
   }
 

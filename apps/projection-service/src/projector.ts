@@ -1,3 +1,4 @@
+import type { PartitionWatermark } from '@cb/schemas';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV, Kvm } from '@nats-io/kv';
 import type { EventStore, LeanKv, RequestMux } from '@cb/nats';
@@ -110,24 +111,21 @@ export class Projector {
       retryDelayMs: deps.settings.ackWaitMs,
       metrics: deps.metrics,
       logger,
+      watermark: async (seq: number) => {
+        const mark: PartitionWatermark = { seq, at: new Date().toISOString() };
+        await deps.projectorLean.put(deps.naming.watermarkKey(generation, item), mark);
+      },
     };
     const runner: Runner =
       item === 'definitions'
         ? new PartitionRunner<DecodedDefinitionEvent>({
             ...common,
-            applier: new DefinitionsApplier(models, deps.projectorLean, deps.naming),
+            applier: new DefinitionsApplier(models, deps.naming),
             decode: definitionDecoder(deps.naming),
           })
         : new PartitionRunner<DecodedTokenEvent>({
             ...common,
-            applier: new TokenApplier(
-              models,
-              deps.projectorLean,
-              deps.naming,
-              item,
-              deps.store,
-              () => lease.valid(),
-            ),
+            applier: new TokenApplier(models, deps.naming, item, deps.store, () => lease.valid()),
             decode: tokenDecoder(deps.naming, item),
           });
     this.runners.set(item, runner);

@@ -1,6 +1,6 @@
 import { applyStatsEvents, planTokenWrites, type StoredTokenEvent } from '@cb/domain';
 import { NatsPlatformError, decodeEvent, type EventStore, type LeanKv } from '@cb/nats';
-import type { PartitionStats, PartitionWatermark, TokenDoc } from '@cb/schemas';
+import type { PartitionStats, TokenDoc } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import {
   NotYetError,
@@ -29,11 +29,9 @@ const CAS_ATTEMPTS = 5;
 export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
   private docs = new Map<string, Cached<TokenDoc>>();
   private stats = new Map<string, Cached<PartitionStats>>();
-  private watermark = 0;
 
   constructor(
     private readonly models: ReadModels,
-    private readonly projector: LeanKv,
     private readonly naming: Naming,
     private readonly partition: number,
     private readonly store: EventStore,
@@ -47,10 +45,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
   }
 
   async apply(batch: DecodedTokenEvent[], context: BatchContext): Promise<ApplyResult> {
-    if (batch.length === 0) {
-      await this.advanceWatermark(context.lastSeq);
-      return { applied: 0, skipped: 0 };
-    }
+    if (batch.length === 0) return { applied: 0, skipped: 0 };
     const byToken = new Map<string, StoredTokenEvent[]>();
     const byWorkflow = new Map<string, StoredTokenEvent[]>();
     for (const { seq, event } of batch) {
@@ -64,7 +59,6 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     );
     if (!this.mayWrite()) throw new LeaseLostError();
     await Promise.all([...byWorkflow].map(([wf, events]) => this.applyStats(wf, events, context)));
-    await this.advanceWatermark(Math.max(context.lastSeq, ...batch.map((e) => e.seq)));
     if (this.docs.size > CACHE_LIMIT) this.docs = new Map();
     return tokens.reduce(
       (a, r) => ({ applied: a.applied + r.applied, skipped: a.skipped + r.skipped }),
@@ -73,16 +67,6 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
         skipped: 0,
       },
     );
-  }
-
-  private async advanceWatermark(seq: number): Promise<void> {
-    if (seq <= this.watermark) return;
-    const mark: PartitionWatermark = { seq, at: new Date().toISOString() };
-    await this.projector.put(
-      this.naming.watermarkKey(this.models.generation, this.partition),
-      mark,
-    );
-    this.watermark = seq;
   }
 
   private async applyToken(tokenId: string, events: StoredTokenEvent[]): Promise<ApplyResult> {
