@@ -199,10 +199,12 @@ function toApiError(
     return error;
   }
   if (error instanceof NatsPlatformError) {
-    req.log.warn({ err: error }, 'NATS unavailable');
-    return new ApiError('SERVICE_UNAVAILABLE', 'NATS is unavailable; retry shortly', {
-      retryAfterSeconds: 1,
-    });
+    req.log.warn({ err: error }, 'NATS request failed');
+    const message =
+      error.code === 'TIMEOUT'
+        ? 'NATS did not answer in time; retry shortly'
+        : 'NATS is unavailable; retry shortly';
+    return new ApiError('SERVICE_UNAVAILABLE', message, { retryAfterSeconds: 1 });
   }
   if (error.validation) {
     const part = error.validationContext ?? 'body';

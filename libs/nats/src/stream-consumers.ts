@@ -130,9 +130,15 @@ export async function scanStream(
   let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise<ScanResult>((resolve, reject) => {
-      const finish = (truncated: boolean): void => resolve({ messages, truncated });
+      let finished = false;
+      let expected: number | undefined;
+      const finish = (truncated: boolean): void => {
+        finished = true;
+        resolve({ messages, truncated });
+      };
       sub = nc.subscribe(inbox, {
         callback: (err, msg: Msg) => {
+          if (finished) return;
           if (err) return reject(err);
           const ack = parseAckSubject(msg.reply);
           if (!ack) return; // status messages
@@ -144,7 +150,11 @@ export async function scanStream(
             pending: ack.pending,
           });
           if (messages.length >= max) return finish(ack.pending > 0);
-          if (ack.pending === 0) finish(false);
+          // Done at the end of the stream, or once the messages that existed at creation are in
+          // (under constant writes `pending` may never reach 0).
+          if (ack.pending === 0 || (expected !== undefined && messages.length >= expected)) {
+            finish(false);
+          }
         },
       });
       timer = setTimeout(
@@ -166,7 +176,10 @@ export async function scanStream(
         inactive_threshold: 10_000 * NS_PER_MS,
       }).then((created) => {
         name = created.name;
-        if ((created.num_pending ?? 0) === 0 && messages.length === 0) finish(false);
+        expected = created.num_pending ?? 0;
+        if (!finished && messages.length >= Math.min(expected, max)) {
+          finish(messages.length >= max && expected > max);
+        }
       }, reject);
     });
   } finally {

@@ -42,7 +42,8 @@ export const TimeInPlace = Type.Object({ totalMs: Count, count: Count });
 export type TimeInPlace = Static<typeof TimeInPlace>;
 
 const countsByPlace = Type.Record(Type.String(), Type.Integer(), {
-  description: 'live tokens per place; places with none are absent',
+  description:
+    'live tokens per place (in workflow stats every declared place is listed, 0 when empty)',
 });
 const countsByTransition = Type.Record(Type.String(), Count, {
   description: 'times each transition fired',

@@ -6,6 +6,9 @@ import type { Naming, ReadModelKind } from '@cb/subjects';
 
 const POINTER_POLL_MS = 1000;
 
+/** Last applied seq of a partition (or of the definitions) at some moment; 0 if unknown. */
+export type Watermarks = (item: number | 'definitions') => number;
+
 /**
  * What the gateway knows about the read models: the generation readers follow (the `readmodels`
  * pointer, polled), and every partition's watermark — the last seq its worker applied — kept
@@ -19,6 +22,8 @@ export class ReadView {
   private pointerTimer: NodeJS.Timeout | undefined;
   private readonly meta: LeanKv;
   private readonly kvs = new Map<string, LeanKv>();
+  /** Bucket → true when it exists, else when it was last found missing. */
+  private readonly buckets = new Map<string, true | number>();
   private stopped = false;
   private tailing: Promise<void> | undefined;
 
@@ -60,9 +65,37 @@ export class ReadView {
     return kv;
   }
 
+  /**
+   * Whether a read-model bucket of the current generation exists (no worker may have created
+   * it yet; a direct get on a missing stream is not answered at all). Found stays found;
+   * missing is asked again at most once a second.
+   */
+  async hasBucket(kind: ReadModelKind): Promise<boolean> {
+    const bucket = this.naming.readModelBucket(kind, this.gen);
+    const known = this.buckets.get(bucket);
+    if (known === true || (known !== undefined && Date.now() - known < 1000)) {
+      return known === true;
+    }
+    const reply = await this.mux.request(
+      `$JS.API.STREAM.INFO.KV_${bucket}`,
+      new Uint8Array(0),
+      5000,
+    );
+    const info = decodeJson(reply.data) as { error?: unknown } | undefined;
+    const exists = info !== undefined && info.error === undefined;
+    this.buckets.set(bucket, exists ? true : Date.now());
+    return exists;
+  }
+
   /** Last applied seq of a partition (or of the definitions); 0 if unknown. */
   watermark(item: number | 'definitions'): number {
     return this.marks.get(String(item)) ?? 0;
+  }
+
+  /** The watermarks as they are now (take it before a read that a freshness check covers). */
+  snapshot(): Watermarks {
+    const copy = new Map(this.marks);
+    return (item) => copy.get(String(item)) ?? 0;
   }
 
   /** Resolves on the next watermark change, or after `ms`. */

@@ -25,7 +25,7 @@ import type { Naming } from '@cb/subjects';
 import { ApiError } from '../api-error';
 import type { StrongTokenReader } from '../token-reader';
 import { decodeCursor, encodeCursor } from './cursor';
-import type { ReadView } from './read-view';
+import type { ReadView, Watermarks } from './read-view';
 
 export interface ReadsOptions {
   /** How long a read with `minSeq` waits for the projections before 503 PROJECTION_LAGGING. */
@@ -61,6 +61,8 @@ const RETRY_AFTER_SECONDS = 1;
  */
 export class Reads {
   private readonly compiled = new Map<string, CompiledWorkflow>();
+  /** Highest stream seq known to exist. */
+  private streamLastSeq = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -79,7 +81,7 @@ export class Reads {
     const resource = await this.waitFresh(
       minSeq,
       () => this.readWorkflow(workflowId, version),
-      () => this.definitionsCovered(minSeq ?? 0),
+      (_v, marks) => this.definitionsCovered(minSeq ?? 0, marks),
     );
     if (resource === null) {
       throw new ApiError(
@@ -99,7 +101,7 @@ export class Reads {
     const messages = await this.waitFresh(
       minSeq,
       () => this.scanKeys(bucket, `${prefix}*`),
-      () => this.definitionsCovered(minSeq ?? 0),
+      (_v, marks) => this.definitionsCovered(minSeq ?? 0, marks),
     );
     const live = messages
       .filter((m) => isPut(m))
@@ -129,7 +131,7 @@ export class Reads {
     const doc = await this.waitFresh(
       minSeq,
       () => this.readTokenDoc(tokenId),
-      (d) => this.tokenCovered(tokenId, d?.version ?? 0, minSeq ?? 0),
+      (d, marks) => this.tokenCovered(tokenId, d?.version ?? 0, minSeq ?? 0, marks),
     );
     if (
       doc === null ||
@@ -174,7 +176,7 @@ export class Reads {
     const messages = await this.waitFresh(
       query.minSeq,
       () => this.scanKeys(bucket, filter),
-      () => this.partitionsCovered(minSeq, query.workflowId),
+      (_v, marks) => this.partitionsCovered(minSeq, marks, query.workflowId),
     );
     // A token moving between places is briefly in both: keep its newest entry.
     const newest = new Map<string, DeliveredMessage>();
@@ -288,7 +290,7 @@ export class Reads {
     const messages = await this.waitFresh(
       minSeq,
       () => this.scanKeys(bucket, `$KV.${bucket}.${this.naming.statsKeyFilter(workflowId)}`),
-      () => this.partitionsCovered(minSeq ?? 0, workflowId),
+      (_v, marks) => this.partitionsCovered(minSeq ?? 0, marks, workflowId),
     );
     const parts = messages
       .filter(isPut)
@@ -323,13 +325,15 @@ export class Reads {
   private async waitFresh<T>(
     minSeq: number | undefined,
     read: () => Promise<T>,
-    fresh: (value: T) => Promise<boolean>,
+    fresh: (value: T, marksBeforeRead: Watermarks) => Promise<boolean>,
   ): Promise<T> {
     if (minSeq === undefined || minSeq === 0) return read();
     const deadline = Date.now() + this.options.lagWaitMs;
     for (;;) {
+      // Watermarks from before the read: one that moved during the read proves nothing about it.
+      const marks = this.view.snapshot();
       const value = await read();
-      if (await fresh(value)) return value;
+      if (await fresh(value, marks)) return value;
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new ApiError(
@@ -347,22 +351,27 @@ export class Reads {
     tokenId: string,
     docVersion: number,
     minSeq: number,
+    marks: Watermarks,
   ): Promise<boolean> {
     if (docVersion >= minSeq) return true;
-    const mark = this.view.watermark(this.naming.tokenPartition(tokenId));
+    const mark = marks(this.naming.tokenPartition(tokenId));
     if (mark >= minSeq) return true;
     const next = await this.store.nextOnSubject(
       this.naming.tokenSubjectAnyWorkflow(tokenId),
       Math.max(docVersion, mark) + 1,
     );
-    return next === null || next.seq > minSeq;
+    return next === null ? this.streamReached(minSeq) : next.seq > minSeq;
   }
 
   /** Every token event (of one workflow, or all) with seq ≤ minSeq is applied, in every partition. */
-  private async partitionsCovered(minSeq: number, workflowId?: string): Promise<boolean> {
+  private async partitionsCovered(
+    minSeq: number,
+    marks: Watermarks,
+    workflowId?: string,
+  ): Promise<boolean> {
     const checks: Array<Promise<boolean>> = [];
     for (let p = 0; p < this.naming.partitions; p++) {
-      const mark = this.view.watermark(p);
+      const mark = marks(p);
       if (mark >= minSeq) continue;
       const filter =
         workflowId === undefined
@@ -371,17 +380,33 @@ export class Reads {
       checks.push(
         this.store
           .nextOnSubject(filter, mark + 1)
-          .then((next) => next === null || next.seq > minSeq),
+          .then((next) => (next === null ? this.streamReached(minSeq) : next.seq > minSeq)),
       );
     }
     return (await Promise.all(checks)).every(Boolean);
   }
 
-  private async definitionsCovered(minSeq: number): Promise<boolean> {
-    const mark = this.view.watermark('definitions');
+  private async definitionsCovered(minSeq: number, marks: Watermarks): Promise<boolean> {
+    const mark = marks('definitions');
     if (mark >= minSeq) return true;
     const next = await this.store.nextOnSubject(this.naming.allWorkflowsSubject, mark + 1);
-    return next === null || next.seq > minSeq;
+    return next === null ? this.streamReached(minSeq) : next.seq > minSeq;
+  }
+
+  /**
+   * Whether the stream holds seq `minSeq` at all: a seq not written yet is not reflected by
+   * anything, so such a read waits (and ends in PROJECTION_LAGGING) instead of passing.
+   */
+  private async streamReached(minSeq: number): Promise<boolean> {
+    if (this.streamLastSeq >= minSeq) return true;
+    const reply = await this.mux.request(
+      `$JS.API.STREAM.INFO.${this.naming.stream}`,
+      new Uint8Array(0),
+      5000,
+    );
+    const info = decodeJson(reply.data) as { state?: { last_seq?: number } } | undefined;
+    this.streamLastSeq = Math.max(this.streamLastSeq, info?.state?.last_seq ?? 0);
+    return this.streamLastSeq >= minSeq;
   }
 
   private lowestWatermark(): number {
@@ -407,6 +432,7 @@ export class Reads {
   }
 
   private async readTokenDoc(tokenId: string): Promise<TokenDoc | null> {
+    if (!(await this.view.hasBucket('tokens'))) return null;
     const entry = await this.view.kv('tokens').get(this.naming.tokenKey(tokenId)).catch(notFound);
     if (!entry || entry.operation !== 'PUT') return null;
     return entry.json<TokenDoc>() ?? null;
@@ -420,7 +446,9 @@ export class Reads {
       version === undefined
         ? this.naming.workflowKey(workflowId)
         : this.naming.workflowVersionKey(workflowId, version);
-    const entry = await this.view.kv('workflows').get(key).catch(notFound);
+    const entry = (await this.view.hasBucket('workflows'))
+      ? await this.view.kv('workflows').get(key).catch(notFound)
+      : null;
     if (entry?.operation === 'PUT') {
       const value = entry.json<WorkflowResource>();
       if (value) return value;

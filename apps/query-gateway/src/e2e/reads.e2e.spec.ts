@@ -1,0 +1,344 @@
+import { loadFixtureWorkflow } from '@cb/testing';
+import { api, startE2eStack, type ApiResponse, type E2eStack } from './stack';
+
+jest.setTimeout(180_000);
+
+let stack: E2eStack;
+const call = <T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => api<T>(stack.baseUrl, method, path, body, headers);
+
+interface TokenBody {
+  id: string;
+  workflowId: string;
+  place: string;
+  version: number;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+interface Page {
+  items: TokenBody[];
+  nextCursor?: string;
+}
+
+function expectProblem(res: ApiResponse, status: number, code: string): void {
+  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+}
+
+/** Run `fn` over `items` with at most `width` in flight. */
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function create(workflowId: string, body: Record<string, unknown>): Promise<TokenBody> {
+  const res = await call<TokenBody>('POST', `/v1/workflows/${workflowId}/tokens`, body);
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+beforeAll(async () => {
+  stack = await startE2eStack({ LOG_LEVEL: 'warn' }, { projectionWorkers: 2 });
+  for (const name of ['document-review', 'article-publishing', 'order-processing'] as const) {
+    expect((await call('POST', '/v1/workflows', loadFixtureWorkflow(name))).status).toBe(201);
+  }
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('read-your-writes', () => {
+  it('1,000 write-then-read iterations with minSeq = the write version: no stale read', async () => {
+    const tokens = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        create('document_review', { id: `ryw-${i}`, data: { n: 0 } }),
+      ),
+    );
+    let stale = 0;
+    let reads = 0;
+    await pool(tokens, 8, async (token) => {
+      for (let n = 1; n <= 125; n++) {
+        const write = await call<TokenBody>(
+          'PATCH',
+          `/v1/workflows/document_review/tokens/${token.id}`,
+          { data: { n } },
+        );
+        expect(write.status).toBe(200);
+        const read = await call<TokenBody>(
+          'GET',
+          `/v1/workflows/document_review/tokens/${token.id}?minSeq=${write.body.version}`,
+        );
+        reads++;
+        if (
+          read.status !== 200 ||
+          read.body.version < write.body.version ||
+          read.body.data.n !== n
+        ) {
+          stale++;
+        }
+        expect(Number(read.headers.get('x-as-of-seq'))).toBeGreaterThanOrEqual(write.body.version);
+      }
+    });
+    expect(reads).toBe(1000);
+    expect(stale).toBe(0);
+  });
+
+  it('lists and stats wait for minSeq too', async () => {
+    const token = await create('order_processing', { id: 'ryw-list' });
+    const list = await call<Page>(
+      'GET',
+      `/v1/workflows/order_processing/tokens?place=${token.place}&minSeq=${token.version}&limit=1000`,
+    );
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((t) => t.id)).toContain('ryw-list');
+    const stats = await call<{ places: Record<string, number>; created: number }>(
+      'GET',
+      `/v1/workflows/order_processing/stats?minSeq=${token.version}`,
+    );
+    expect(stats.status).toBe(200);
+    expect(stats.body.places[token.place]).toBeGreaterThanOrEqual(1);
+    const byId = await call<TokenBody>('GET', `/v1/tokens/ryw-list?minSeq=${token.version}`);
+    expect(byId.body).toMatchObject({ id: 'ryw-list', workflowId: 'order_processing' });
+    expect(byId.headers.get('etag')).toBe(`"${token.version}"`);
+  });
+
+  it('a minSeq the projections never reach answers 503 PROJECTION_LAGGING with Retry-After', async () => {
+    const started = Date.now();
+    const res = await call('GET', `/v1/tokens/ryw-list?minSeq=999999999`);
+    expectProblem(res, 503, 'PROJECTION_LAGGING');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+});
+
+describe('cursor pagination', () => {
+  it('2,500 tokens listed with limit=7 while others leave the place: each that stays exactly once', async () => {
+    const ids = Array.from({ length: 2500 }, (_, i) => `page-${String(i).padStart(4, '0')}`);
+    let last = 0;
+    await pool(ids, 32, async (id) => {
+      const t = await create('document_review', { id });
+      last = Math.max(last, t.version);
+    });
+    const place = 'draft';
+    // Every third token moves out of the place while the list is being paged.
+    const movers = new Set(ids.filter((_, i) => i % 3 === 0));
+    const seen = new Map<string, number>();
+    let cursor: string | undefined;
+    let pages = 0;
+    const moving = (async () => {
+      await pool([...movers], 4, async (id) => {
+        const res = await call('POST', `/v1/workflows/document_review/tokens/${id}/fire`, {
+          transition: 'submit',
+        });
+        expect(res.status).toBe(200);
+      });
+    })();
+    do {
+      const qs = `place=${place}&limit=7${cursor ? `&cursor=${cursor}` : `&minSeq=${last}`}`;
+      const res = await call<Page>('GET', `/v1/workflows/document_review/tokens?${qs}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(7);
+      for (const t of res.body.items) {
+        expect(t.place).toBe(place);
+        seen.set(t.id, (seen.get(t.id) ?? 0) + 1);
+      }
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor);
+    await moving;
+
+    expect([...seen.values()].filter((n) => n > 1)).toEqual([]);
+    const stayed = ids.filter((id) => !movers.has(id));
+    expect(stayed.filter((id) => !seen.has(id))).toEqual([]);
+    expect(pages).toBeGreaterThanOrEqual(Math.ceil(stayed.length / 7));
+    // Nothing outside the 2,500 (e.g. ryw tokens are in other workflows or ids sort elsewhere).
+    expect(
+      [...seen.keys()].filter((id) => !id.startsWith('page-') && !id.startsWith('ryw-')),
+    ).toEqual([]);
+  });
+
+  it('bad query parameters are 400 problem+json', async () => {
+    const base = '/v1/workflows/document_review/tokens';
+    for (const qs of [
+      'limit=-1',
+      'limit=0',
+      'limit=1000000000',
+      'limit=abc',
+      'cursor=not-a-cursor',
+      `cursor=${Buffer.from('{"l":"other","a":"x"}').toString('base64url')}`,
+      'minSeq=abc',
+      'minSeq=-5',
+      'place=no.such',
+      'place=nowhere',
+      'unknown=1',
+    ]) {
+      const res = await call('GET', `${base}?${qs}`);
+      expectProblem(res, 400, 'VALIDATION_ERROR');
+    }
+    expectProblem(await call('GET', '/v1/tokens?limit=1000000000'), 400, 'VALIDATION_ERROR');
+    expectProblem(await call('GET', '/v1/tokens/x?minSeq=1.5'), 400, 'VALIDATION_ERROR');
+    expectProblem(await call('GET', '/v1/workflows?cursor=%%%'), 400, 'VALIDATION_ERROR');
+    expectProblem(
+      await call('GET', '/v1/workflows/document_review/stats?from=yesterday'),
+      400,
+      'VALIDATION_ERROR',
+    );
+    expectProblem(await call('GET', '/v1/workflows/nope/tokens'), 404, 'WORKFLOW_NOT_FOUND');
+    expectProblem(await call('GET', '/v1/workflows/nope/stats'), 404, 'WORKFLOW_NOT_FOUND');
+    expectProblem(await call('GET', '/v1/tokens/nope'), 404, 'TOKEN_NOT_FOUND');
+  });
+});
+
+describe('definitions, stats, history, transitions, search', () => {
+  it('lists workflows with pages and reads a version', async () => {
+    const put = await call('PUT', '/v1/workflows/order_processing', {
+      ...loadFixtureWorkflow('order-processing'),
+      description: 'v2',
+    });
+    expect(put.status).toBe(200);
+    const version = put.body.version as number;
+    const first = await call<{ items: Array<{ id: string }>; nextCursor?: string }>(
+      'GET',
+      `/v1/workflows?limit=2&minSeq=${put.body.seq as number}`,
+    );
+    expect(first.body.items.map((w) => w.id)).toEqual(['article_publishing', 'document_review']);
+    const second = await call<{
+      items: Array<{ id: string; version: number }>;
+      nextCursor?: string;
+    }>('GET', `/v1/workflows?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((w) => [w.id, w.version])).toEqual([
+      ['order_processing', version],
+    ]);
+    expect(second.body.nextCursor).toBeUndefined();
+    const v1 = await call('GET', '/v1/workflows/order_processing?version=1');
+    expect(v1.body).toMatchObject({ id: 'order_processing', version: 1 });
+    expectProblem(
+      await call('GET', '/v1/workflows/order_processing?version=99'),
+      404,
+      'WORKFLOW_NOT_FOUND',
+    );
+  });
+
+  it('stats count tokens per place, transitions and the created window', async () => {
+    const a = await create('article_publishing', {
+      id: 'stats-a',
+      data: { title: 'T', content: 'C', word_count: 150 },
+    });
+    await create('article_publishing', {
+      id: 'stats-b',
+      data: { title: 'T', content: 'C', word_count: 150 },
+    });
+    const fired = await call<TokenBody>(
+      'POST',
+      '/v1/workflows/article_publishing/tokens/stats-a/fire',
+      {
+        transition: 'submit',
+      },
+    );
+    expect(fired.status).toBe(200);
+    const stats = await call<{
+      totalTokens: number;
+      places: Record<string, number>;
+      transitionsFired: number;
+      created: number;
+      averageTimeInPlaceMs: Record<string, number>;
+      window: { created: number };
+    }>('GET', `/v1/workflows/article_publishing/stats?minSeq=${fired.body.version}`);
+    expect(stats.status).toBe(200);
+    expect(stats.body.totalTokens).toBe(2);
+    expect(stats.body.places[a.place]).toBe(1);
+    expect(stats.body.places[fired.body.place]).toBe(1);
+    expect(stats.body.transitionsFired).toBe(1);
+    expect(stats.body.created).toBe(2);
+    expect(stats.body.window.created).toBe(2);
+    expect(stats.body.averageTimeInPlaceMs[a.place]).toBeGreaterThanOrEqual(0);
+    const past = await call<{ window: { created: number } }>(
+      'GET',
+      '/v1/workflows/article_publishing/stats?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z',
+    );
+    expect(past.body.window.created).toBe(0);
+  });
+
+  it('history lists every event in order, also after deletion; transitions say why not', async () => {
+    const t = await create('article_publishing', {
+      id: 'hist-1',
+      data: { title: 'T', content: 'C', word_count: 50 },
+    });
+    const blocked = await call<{
+      items: Array<{ id: string; enabled: boolean; reasons: Array<{ code: string }> }>;
+    }>('GET', `/v1/workflows/article_publishing/tokens/hist-1/transitions?minSeq=${t.version}`);
+    expect(blocked.status).toBe(200);
+    const submit = blocked.body.items.find((x) => x.id === 'submit');
+    expect(submit).toMatchObject({ enabled: false });
+    expect(submit?.reasons.map((r) => r.code)).toContain('GUARD_FAILED');
+    expect(blocked.body.items.filter((x) => !x.enabled).every((x) => x.reasons.length > 0)).toBe(
+      true,
+    );
+    await call('PATCH', '/v1/workflows/article_publishing/tokens/hist-1', {
+      data: { title: 'T', content: 'C', word_count: 150 },
+    });
+    const open = await call<{ items: Array<{ id: string; enabled: boolean }> }>(
+      'GET',
+      '/v1/workflows/article_publishing/tokens/hist-1/transitions?consistency=strong',
+    );
+    expect(open.body.items.find((x) => x.id === 'submit')?.enabled).toBe(true);
+    await call('POST', '/v1/workflows/article_publishing/tokens/hist-1/fire', {
+      transition: 'submit',
+    });
+    expect((await call('DELETE', '/v1/workflows/article_publishing/tokens/hist-1')).status).toBe(
+      204,
+    );
+    const history = await call<{ items: Array<{ seq: number; event: { type: string } }> }>(
+      'GET',
+      '/v1/workflows/article_publishing/tokens/hist-1/history',
+    );
+    expect(history.body.items.map((e) => e.event.type)).toEqual([
+      'token.created.v1',
+      'token.updated.v1',
+      'token.transitioned.v1',
+      'token.deleted.v1',
+    ]);
+    const seqs = history.body.items.map((e) => e.seq);
+    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+    const paged = await call<{ items: unknown[]; nextCursor?: string }>(
+      'GET',
+      '/v1/workflows/article_publishing/tokens/hist-1/history?limit=3',
+    );
+    expect(paged.body.items).toHaveLength(3);
+    const rest = await call<{ items: Array<{ seq: number }>; nextCursor?: string }>(
+      'GET',
+      `/v1/workflows/article_publishing/tokens/hist-1/history?limit=3&cursor=${paged.body.nextCursor}`,
+    );
+    expect(rest.body.items.map((e) => e.seq)).toEqual([seqs[3]]);
+    expectProblem(
+      await call('GET', '/v1/workflows/document_review/tokens/hist-1/history'),
+      404,
+      'TOKEN_NOT_FOUND',
+    );
+  });
+
+  it('searches across workflows by place and metadata', async () => {
+    await create('document_review', { id: 'srch-1', metadata: { team: 'blue', tier: 1 } });
+    await create('order_processing', { id: 'srch-2', metadata: { team: 'blue' } });
+    const last = await create('order_processing', { id: 'srch-3', metadata: { team: 'red' } });
+    const blue = await call<Page>('GET', `/v1/tokens?metadata.team=blue&minSeq=${last.version}`);
+    expect(blue.status).toBe(200);
+    expect(blue.body.items.map((t) => t.id)).toEqual(['srch-1', 'srch-2']);
+    const tier = await call<Page>('GET', '/v1/tokens?metadata.team=blue&metadata.tier=1');
+    expect(tier.body.items.map((t) => t.id)).toEqual(['srch-1']);
+    const scoped = await call<Page>(
+      'GET',
+      '/v1/tokens?workflowId=order_processing&metadata.team=blue',
+    );
+    expect(scoped.body.items.map((t) => t.id)).toEqual(['srch-2']);
+  });
+});
