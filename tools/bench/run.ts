@@ -3,10 +3,12 @@
  * our figure beside the raw NATS baseline measured in the same run.
  */
 import { benchProjection } from './projection';
+import { benchReadPath } from './read-path';
 import { benchWritePath } from './write-path';
 
 const BENCHES: Record<string, (seconds: number) => Promise<unknown>> = {
   write: benchWritePath,
+  read: benchReadPath,
   projection: () => benchProjection(),
 };
 
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  // A benchmark that saw errors is invalid: it sets process.exitCode.
+  () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {
     console.error(err);
     process.exit(1);
