@@ -10,9 +10,9 @@ import { EventStore, LeanKv, encodeJson, ensureInfrastructure } from '@cb/nats';
 import type { PartitionWatermark } from '@cb/schemas';
 import {
   EventGenerator,
-  freePort,
+  deploymentEnv,
   loadFixtureWorkflow,
-  startService,
+  startProjectionWorker,
   startTestNats,
   stopAll,
   uniqueNaming,
@@ -69,21 +69,9 @@ export async function benchProjection(): Promise<void> {
       // once and drain the whole backlog from seq 1: the steady state of N workers.
       const idle = workers * 10;
       await setGeneration(idle);
-      const env = {
-        NATS_URL: nats.url,
-        CB_PREFIX: naming.prefix,
-        CB_STREAM: naming.stream,
-        LOG_LEVEL: 'warn',
-      };
       const started: ServiceProcess[] = [];
       for (let i = 0; i < workers; i++) {
-        const port = await freePort();
-        started.push(
-          await startService('projection-service', {
-            env: { ...env, PROJECTION_HTTP_PORT: String(port) },
-            readyUrl: `http://127.0.0.1:${port}/ready`,
-          }),
-        );
+        started.push(await startProjectionWorker(deploymentEnv(nats.url, naming)));
       }
       services.push(...started);
       await waitBalanced(projector, idle, workers);

@@ -5,9 +5,9 @@
 import { connect } from '@nats-io/transport-node';
 import { LeanKv, RequestMux } from '@cb/nats';
 import {
-  freePort,
+  deploymentEnv,
   loadFixtureWorkflow,
-  startService,
+  startServiceStack,
   startTestNats,
   stopAll,
   uniqueNaming,
@@ -52,30 +52,11 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
   const services: ServiceProcess[] = [];
   const conns: LeanConnection[] = [];
   try {
-    const gatewayPort = await freePort();
-    const commandPort = await freePort();
-    const projectionPort = await freePort();
-    const env = {
-      NATS_URL: nats.url,
-      CB_PREFIX: naming.prefix,
-      CB_STREAM: naming.stream,
-      LOG_LEVEL: 'warn',
-    };
-    services.push(
-      await startService('command-service', {
-        env: { ...env, COMMAND_HTTP_PORT: String(commandPort) },
-        readyUrl: `http://127.0.0.1:${commandPort}/ready`,
-      }),
-      await startService('projection-service', {
-        env: { ...env, PROJECTION_HTTP_PORT: String(projectionPort) },
-        readyUrl: `http://127.0.0.1:${projectionPort}/ready`,
-      }),
-      await startService('query-gateway', {
-        env: { ...env, GATEWAY_PORT: String(gatewayPort), GATEWAY_HOST: '127.0.0.1' },
-        // /ready also checks the read-model buckets: /health answers once it listens.
-        readyUrl: `http://127.0.0.1:${gatewayPort}/health`,
-      }),
-    );
+    const stack = await startServiceStack(deploymentEnv(nats.url, naming), {
+      projectionWorkers: 1,
+    });
+    services.push(stack.command, ...stack.projections, stack.gateway!);
+    const gatewayPort = stack.gatewayPort;
     for (let i = 0; i < CONCURRENCY; i++)
       conns.push(await LeanConnection.open('127.0.0.1', gatewayPort));
 

@@ -5,8 +5,8 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
-  freePort,
-  startService,
+  deploymentEnv,
+  startServiceStack,
   startTestNats,
   stopAll,
   uniqueNaming,
@@ -31,26 +31,9 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     const raw = await rawExpectedSeqPublish(nats.url, seconds);
     console.log(row('raw JetStream publish (expected seq), 32 in flight', raw));
 
-    const gatewayPort = await freePort();
-    const commandPort = await freePort();
-    const env = {
-      NATS_URL: nats.url,
-      CB_PREFIX: naming.prefix,
-      CB_STREAM: naming.stream,
-      LOG_LEVEL: 'warn',
-    };
-    services.push(
-      await startService('command-service', {
-        env: { ...env, COMMAND_HTTP_PORT: String(commandPort) },
-        readyUrl: `http://127.0.0.1:${commandPort}/ready`,
-      }),
-      await startService('query-gateway', {
-        env: { ...env, GATEWAY_PORT: String(gatewayPort), GATEWAY_HOST: '127.0.0.1' },
-        // Its /ready also needs the read-model buckets, which projection workers create: /health
-        // answers once it is listening, i.e. connected to NATS with the stream ensured.
-        readyUrl: `http://127.0.0.1:${gatewayPort}/health`,
-      }),
-    );
+    const stack = await startServiceStack(deploymentEnv(nats.url, naming));
+    services.push(stack.command, stack.gateway!);
+    const gatewayPort = stack.gatewayPort;
     const http = new HttpClient(new URL(`http://127.0.0.1:${gatewayPort}`), CONCURRENCY);
     const defined = await http.send('POST', '/v1/workflows', {
       id: 'bench_pingpong',

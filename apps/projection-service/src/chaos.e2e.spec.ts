@@ -1,9 +1,9 @@
 import {
   EventGenerator,
-  freePort,
+  deploymentEnv,
   loadFixtureWorkflow,
   prng,
-  startService,
+  startProjectionWorker,
   stopAll,
   type ServiceProcess,
 } from '@cb/testing';
@@ -35,22 +35,16 @@ describe('chaos: workers killed while events flow', () => {
     await h?.dispose();
   });
 
-  async function startWorkerProcess(): Promise<ServiceProcess> {
-    const port = await freePort();
-    return startService('projection-service', {
-      env: {
-        NATS_URL: h.nats.url,
-        CB_PREFIX: h.naming.prefix,
-        CB_STREAM: h.naming.stream,
+  function startWorkerProcess(): Promise<ServiceProcess> {
+    return startProjectionWorker(
+      deploymentEnv(h.nats.url, h.naming, {
         CB_DUPLICATE_WINDOW_MS: '60000',
-        PROJECTION_HTTP_PORT: String(port),
         PROJECTION_LEASE_TTL_MS: '8000',
         PROJECTION_ACK_WAIT_MS: '1000',
         PROJECTION_BATCH_SIZE: '200',
         LOG_LEVEL: process.env.CHAOS_LOG ?? 'warn',
-      },
-      readyUrl: `http://127.0.0.1:${port}/ready`,
-    });
+      }),
+    );
   }
 
   it('loses no token, leaves none in an old place and counts nothing twice', async () => {

@@ -17,6 +17,13 @@ export {
   type ServiceProcess,
   type StartServiceOptions,
   type StopServiceOptions,
+  deploymentEnv,
+  startCommandService,
+  startProjectionWorker,
+  startGateway,
+  startServiceStack,
+  type ServiceStack,
+  type ServiceStackOptions,
 } from './services';
 export { uniqueNaming } from './unique-naming';
 export { waitFor, type WaitForOptions } from './wait-for';

@@ -2,10 +2,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { Naming } from '@cb/subjects';
 import {
-  freePort,
-  startService,
+  deploymentEnv,
+  startServiceStack,
   startTestNats,
-  stopAll,
   uniqueNaming,
   type ServiceProcess,
   type TestNats,
@@ -22,6 +21,13 @@ export interface E2eStack {
   gateway: ServiceProcess;
   projections: ServiceProcess[];
   env: Record<string, string>;
+  /** One HTTP call to the gateway (see `api`). */
+  call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
   /** Messages stored on one subject (counts events without consuming). */
   countOn(subject: string): Promise<number>;
   stop(): Promise<void>;
@@ -38,35 +44,11 @@ export async function startE2eStack(
 ): Promise<E2eStack> {
   const nats = await startTestNats();
   const naming = uniqueNaming();
-  const env = {
-    NATS_URL: nats.url,
-    CB_PREFIX: naming.prefix,
-    CB_STREAM: naming.stream,
-    LOG_LEVEL: 'info',
-    ...extraEnv,
-  };
-  const commandPort = await freePort();
-  const gatewayPort = await freePort();
-  const command = await startService('command-service', {
-    env: { ...env, COMMAND_HTTP_PORT: String(commandPort) },
-    readyUrl: `http://127.0.0.1:${commandPort}/ready`,
+  const env = deploymentEnv(nats.url, naming, { LOG_LEVEL: 'info', ...extraEnv });
+  const services = await startServiceStack(env, options).catch(async (err: unknown) => {
+    await nats.dispose();
+    throw err;
   });
-  const gateway = await startService('query-gateway', {
-    env: { ...env, GATEWAY_PORT: String(gatewayPort), GATEWAY_HOST: '127.0.0.1' },
-    // Its /ready also needs the read-model buckets, which projection workers create: /health
-    // answers once it is listening, i.e. connected to NATS with the stream ensured.
-    readyUrl: `http://127.0.0.1:${gatewayPort}/health`,
-  });
-  const projections: ServiceProcess[] = [];
-  for (let i = 0; i < (options.projectionWorkers ?? 0); i++) {
-    const port = await freePort();
-    projections.push(
-      await startService('projection-service', {
-        env: { ...env, PROJECTION_HTTP_PORT: String(port), PROJECTION_HTTP_HOST: '127.0.0.1' },
-        readyUrl: `http://127.0.0.1:${port}/ready`,
-      }),
-    );
-  }
   const nc = await connect({ servers: nats.url });
   const jsm = await jetstreamManager(nc);
   return {
@@ -74,18 +56,20 @@ export async function startE2eStack(
     naming,
     nc,
     jsm,
-    baseUrl: `http://127.0.0.1:${gatewayPort}`,
-    command,
-    gateway,
-    projections,
+    baseUrl: services.gatewayUrl,
+    command: services.command,
+    gateway: services.gateway!,
+    projections: services.projections,
     env,
+    call: (method, path, body, headers) =>
+      api(services.gatewayUrl, method, path, body, headers) as never,
     async countOn(subject) {
       const info = await jsm.streams.info(naming.stream, { subjects_filter: subject });
       return info.state.subjects?.[subject] ?? 0;
     },
     async stop() {
       await nc.close();
-      await stopAll([gateway, command, ...projections]);
+      await services.stop();
       await nats.dispose();
     },
   };
@@ -120,4 +104,11 @@ export async function api<T = Record<string, unknown>>(
     parsed = undefined;
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+/** A problem+json error with this status and code, and never a stack trace. */
+export function expectProblem(res: ApiResponse, status: number, code: string): void {
+  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/);
 }

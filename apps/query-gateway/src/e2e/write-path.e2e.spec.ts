@@ -1,15 +1,10 @@
 import { loadFixtureWorkflow } from '@cb/testing';
-import { api, startE2eStack, type ApiResponse, type E2eStack } from './stack';
+import { startE2eStack, type ApiResponse, type E2eStack, expectProblem } from './stack';
 
 jest.setTimeout(60_000);
 
 let stack: E2eStack;
-const call = <T = Record<string, unknown>>(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers?: Record<string, string>,
-) => api<T>(stack.baseUrl, method, path, body, headers);
+const call: E2eStack['call'] = (...args) => stack.call(...args);
 
 interface TokenBody {
   id: string;
@@ -18,12 +13,6 @@ interface TokenBody {
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
   definitionVersion: number;
-}
-
-function expectProblem(res: ApiResponse, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/); // never a stack trace
 }
 
 async function createToken(

@@ -8,3 +8,12 @@ export {
   type StopServiceOptions,
 } from './service-process';
 export { REPO_ROOT } from './repo-root';
+export {
+  deploymentEnv,
+  startCommandService,
+  startProjectionWorker,
+  startGateway,
+  startServiceStack,
+  type ServiceStack,
+  type ServiceStackOptions,
+} from './service-stack';

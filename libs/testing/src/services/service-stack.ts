@@ -1,0 +1,102 @@
+import type { Naming } from '@cb/subjects';
+import { freePort } from '../free-port';
+import { startService, stopAll, type ServiceProcess } from './service-process';
+
+/** Environment every service of one deployment shares: where NATS is and the names in it. */
+export function deploymentEnv(
+  natsUrl: string,
+  naming: Naming,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    NATS_URL: natsUrl,
+    CB_PREFIX: naming.prefix,
+    CB_STREAM: naming.stream,
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/** One service process on free ports, ready when its /ready answers. */
+export async function startCommandService(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  return startService('command-service', {
+    env: { ...env, COMMAND_HTTP_PORT: String(port), COMMAND_HTTP_HOST: '127.0.0.1' },
+    readyUrl: `http://127.0.0.1:${port}/ready`,
+  });
+}
+
+export async function startProjectionWorker(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  return startService('projection-service', {
+    env: { ...env, PROJECTION_HTTP_PORT: String(port), PROJECTION_HTTP_HOST: '127.0.0.1' },
+    readyUrl: `http://127.0.0.1:${port}/ready`,
+  });
+}
+
+/**
+ * The gateway on a free port. Its /ready also needs the read-model buckets, which projection
+ * workers create; without workers wait for /health (listening, NATS connected, stream ensured).
+ */
+export async function startGateway(
+  env: Record<string, string>,
+  options: { withProjections: boolean },
+): Promise<{ process: ServiceProcess; url: string; port: number }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const process = await startService('query-gateway', {
+    env: { ...env, GATEWAY_PORT: String(port), GATEWAY_HOST: '127.0.0.1' },
+    readyUrl: `${url}/${options.withProjections ? 'ready' : 'health'}`,
+  });
+  return { process, url, port };
+}
+
+export interface ServiceStackOptions {
+  /** Projection workers (default 0). */
+  projectionWorkers?: number;
+  /** Start the gateway (default true). */
+  gateway?: boolean;
+}
+
+export interface ServiceStack {
+  command: ServiceProcess;
+  projections: ServiceProcess[];
+  gateway: ServiceProcess | undefined;
+  /** `http://127.0.0.1:<port>` of the gateway ('' without one). */
+  gatewayUrl: string;
+  gatewayPort: number;
+  stop(): Promise<void>;
+}
+
+/** The command service, projection workers and the gateway as processes, in that order. */
+export async function startServiceStack(
+  env: Record<string, string>,
+  options: ServiceStackOptions = {},
+): Promise<ServiceStack> {
+  const started: ServiceProcess[] = [];
+  try {
+    const command = await startCommandService(env);
+    started.push(command);
+    const projections: ServiceProcess[] = [];
+    for (let i = 0; i < (options.projectionWorkers ?? 0); i++) {
+      projections.push(await startProjectionWorker(env));
+      started.push(projections.at(-1)!);
+    }
+    const gateway =
+      options.gateway === false
+        ? undefined
+        : await startGateway(env, { withProjections: projections.length > 0 });
+    if (gateway) started.push(gateway.process);
+    return {
+      command,
+      projections,
+      gateway: gateway?.process,
+      gatewayUrl: gateway?.url ?? '',
+      gatewayPort: gateway?.port ?? 0,
+      stop: () => stopAll([...started].reverse()),
+    };
+  } catch (err) {
+    await stopAll(started);
+    throw err;
+  }
+}
