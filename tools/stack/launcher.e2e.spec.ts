@@ -3,7 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, freePort, spawnWatched, waitFor, type WatchedProcess } from '@cb/testing';
+import {
+  REPO_ROOT,
+  freePort,
+  isAlive,
+  spawnWatched,
+  waitFor,
+  type WatchedProcess,
+} from '@cb/testing';
 
 /*
  * `npm start` end to end: the launcher as a real process (`node --import tsx tools/stack/start.ts`)
@@ -24,15 +31,6 @@ interface Launcher {
   lines: string[];
   /** Service name → pid, from the launcher's "<name> started (pid N)" lines. */
   pids(): Map<string, number>;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Every process on the machine: pid, parent pid and command line. */

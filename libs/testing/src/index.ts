@@ -42,3 +42,4 @@ export {
   type GeneratorOptions,
   type GeneratorResult,
 } from './events';
+export { isAlive, startScriptChild } from './processes';

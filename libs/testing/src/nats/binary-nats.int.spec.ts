@@ -1,3 +1,4 @@
+import { isAlive } from '../processes';
 import { existsSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -7,15 +8,6 @@ import { startBinaryNats } from './binary-nats';
 import { findNatsServerBinary } from './find-binary';
 import { readServerInfo } from './server-info';
 import type { TestNats } from './test-nats';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function natsServerBinary(): string {
   const binary = findNatsServerBinary();

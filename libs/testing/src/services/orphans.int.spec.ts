@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { isAlive, startScriptChild } from '../processes';
 import { join } from 'node:path';
 import { waitFor } from '../wait-for';
 
@@ -31,33 +31,8 @@ interface Started {
   readonly servicePid: number;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function startChild(mode: 'hang' | 'exit') {
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', CHILD, mode], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const started = new Promise<Started>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('\n')) resolve(JSON.parse(out) as Started);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.once('exit', (code) =>
-      reject(new Error(`child exited (${code}) before starting: ${err}`)),
-    );
-  });
-  return { child, started, exited };
+  return startScriptChild<Started>(CHILD, mode);
 }
 
 describe('service orphan protection', () => {
