@@ -1,11 +1,8 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
-import { EventStore, LeanKv, connectNats, ensureInfrastructure, isNatsConnected } from '@cb/nats';
+import { isNatsConnected } from '@cb/nats';
 import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from '@cb/ops';
-import { Naming } from '@cb/subjects';
 import { loadProjectionConfig } from './config';
+import { connectProjection } from './connect';
 import { newWorkerId } from './lease-manager';
-import { createProjectionMetrics } from './metrics';
 import { ProjectionWorker } from './worker';
 
 const SERVICE = 'projection-service';
@@ -13,40 +10,10 @@ const SERVICE = 'projection-service';
 async function main(): Promise<void> {
   const { config, logger } = bootstrap(SERVICE, () => loadProjectionConfig());
   try {
-    const naming = new Naming(namingOptionsOf(config));
-    const nc = await connectNats(natsSettingsOf(config, SERVICE), logger);
-    const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
-    const projectorKv = await infra.kvm.create(naming.projectorBucket, {
-      history: 1,
-      replicas: config.CB_STREAM_REPLICAS,
-    });
-    const metrics = createProjectionMetrics();
     const workerId = newWorkerId();
-    const worker = new ProjectionWorker(
-      {
-        js: jetstream(nc),
-        jsm: await jetstreamManager(nc),
-        kvm: infra.kvm,
-        mux: infra.mux,
-        store: new EventStore(nc, infra.mux, naming.stream),
-        naming,
-        projectorKv,
-        projectorLean: new LeanKv(infra.mux, naming.projectorBucket),
-        metrics,
-        logger,
-        workerId,
-        settings: {
-          batchSize: config.PROJECTION_BATCH_SIZE,
-          leaseTtlMs: config.PROJECTION_LEASE_TTL_MS,
-          ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
-          maxAttempts: config.PROJECTION_MAX_ATTEMPTS,
-          replicas: config.CB_STREAM_REPLICAS,
-        },
-      },
-      infra.meta,
-      naming,
-      logger,
-    );
+    const { nc, infra, naming, deps } = await connectProjection(config, SERVICE, logger, workerId);
+    const metrics = deps.metrics;
+    const worker = new ProjectionWorker(deps, infra.meta, naming, logger);
     await worker.start();
     const ops = await startOpsServer({
       host: config.PROJECTION_HTTP_HOST,

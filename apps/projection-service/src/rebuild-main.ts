@@ -2,14 +2,10 @@
  * `npm run projections:rebuild`: replays the stream into fresh read models with a progress bar,
  * switches readers to them atomically and removes the old ones. Live workers keep serving.
  */
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
-import { EventStore, LeanKv, connectNats, ensureInfrastructure } from '@cb/nats';
 import { bootstrap } from '@cb/ops';
-import { Naming } from '@cb/subjects';
 import { loadProjectionConfig } from './config';
+import { connectProjection } from './connect';
 import { newWorkerId } from './lease-manager';
-import { createProjectionMetrics } from './metrics';
 import { rebuildReadModels, type RebuildProgress } from './rebuild';
 
 function progressBar(p: RebuildProgress): string {
@@ -23,36 +19,16 @@ async function main(): Promise<void> {
   const { config, logger } = bootstrap('projections-rebuild', () =>
     loadProjectionConfig({ LOG_LEVEL: 'warn', ...process.env }),
   );
-  const naming = new Naming(namingOptionsOf(config));
-  const nc = await connectNats(natsSettingsOf(config, 'projections-rebuild'), logger);
-  const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
-  const projectorKv = await infra.kvm.create(naming.projectorBucket, {
-    history: 1,
-    replicas: config.CB_STREAM_REPLICAS,
-  });
+  const { nc, infra, naming, deps } = await connectProjection(
+    config,
+    'projections-rebuild',
+    logger,
+    `rebuild-${newWorkerId()}`,
+  );
   const tty = process.stderr.isTTY;
   let lastLine = 0;
   const result = await rebuildReadModels({
-    deps: {
-      js: jetstream(nc),
-      jsm: await jetstreamManager(nc),
-      kvm: infra.kvm,
-      mux: infra.mux,
-      store: new EventStore(nc, infra.mux, naming.stream),
-      naming,
-      projectorKv,
-      projectorLean: new LeanKv(infra.mux, naming.projectorBucket),
-      metrics: createProjectionMetrics(),
-      logger,
-      workerId: `rebuild-${newWorkerId()}`,
-      settings: {
-        batchSize: config.PROJECTION_BATCH_SIZE,
-        leaseTtlMs: config.PROJECTION_LEASE_TTL_MS,
-        ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
-        maxAttempts: config.PROJECTION_MAX_ATTEMPTS,
-        replicas: config.CB_STREAM_REPLICAS,
-      },
-    },
+    deps,
     meta: infra.meta,
     naming,
     logger,

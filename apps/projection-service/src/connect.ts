@@ -1,0 +1,62 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
+import type { Logger } from '@cb/logging';
+import {
+  EventStore,
+  LeanKv,
+  connectNats,
+  ensureInfrastructure,
+  type Infrastructure,
+} from '@cb/nats';
+import { Naming } from '@cb/subjects';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ProjectionConfig } from './config';
+import { createProjectionMetrics } from './metrics';
+import type { ProjectorDeps } from './projector';
+
+export interface ProjectionConnection {
+  nc: NatsConnection;
+  infra: Infrastructure;
+  naming: Naming;
+  deps: ProjectorDeps;
+}
+
+/**
+ * Connect, ensure the stream and buckets (the projector bucket included) and wire what a
+ * projector needs, from the service's configuration: shared by the worker and the rebuild.
+ */
+export async function connectProjection(
+  config: ProjectionConfig,
+  clientName: string,
+  logger: Logger,
+  workerId: string,
+): Promise<ProjectionConnection> {
+  const naming = new Naming(namingOptionsOf(config));
+  const nc = await connectNats(natsSettingsOf(config, clientName), logger);
+  const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
+  const projectorKv = await infra.kvm.create(naming.projectorBucket, {
+    history: 1,
+    replicas: config.CB_STREAM_REPLICAS,
+  });
+  const deps: ProjectorDeps = {
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
+    kvm: infra.kvm,
+    mux: infra.mux,
+    store: new EventStore(nc, infra.mux, naming.stream),
+    naming,
+    projectorKv,
+    projectorLean: new LeanKv(infra.mux, naming.projectorBucket),
+    metrics: createProjectionMetrics(),
+    logger,
+    workerId,
+    settings: {
+      batchSize: config.PROJECTION_BATCH_SIZE,
+      leaseTtlMs: config.PROJECTION_LEASE_TTL_MS,
+      ackWaitMs: config.PROJECTION_ACK_WAIT_MS,
+      maxAttempts: config.PROJECTION_MAX_ATTEMPTS,
+      replicas: config.CB_STREAM_REPLICAS,
+    },
+  };
+  return { nc, infra, naming, deps };
+}
