@@ -38,6 +38,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** Tokens fired at once by one bulk-fire request. */
   bulkFireConcurrency: number;
+  /** How long Idempotency-Keys are remembered (CB_DUPLICATE_WINDOW_MS). */
+  idempotencyWindowMs: number;
   readiness: () => Promise<Record<string, boolean>>;
 }
 
@@ -86,6 +88,7 @@ export function buildApp(deps: AppDeps): App {
     commands: deps.commands,
     reads: deps.reads,
     concurrency: deps.bulkFireConcurrency,
+    idempotencyWindowMs: deps.idempotencyWindowMs,
   });
   app.register(eventRoutes, {
     live: deps.live,

@@ -27,6 +27,7 @@ function appWithoutNats(): App {
     naming: new Naming(),
     maxBodyBytes: 1024 * 1024,
     bulkFireConcurrency: 4,
+    idempotencyWindowMs: 600_000,
     readiness: async () => ({ nats: true }),
   };
   return buildApp(deps);

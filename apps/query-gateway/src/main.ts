@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       store,
       naming,
       bulkFireConcurrency: config.BULK_FIRE_CONCURRENCY,
+      idempotencyWindowMs: config.CB_DUPLICATE_WINDOW_MS,
       maxBodyBytes: config.MAX_BODY_BYTES,
       readiness: async () => {
         // opsRoutes caches the answer for a second and times it out after one.

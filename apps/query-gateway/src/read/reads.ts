@@ -47,6 +47,8 @@ export interface TokenQuery {
   metadata?: Record<string, string>;
   limit: number;
   cursor?: string;
+  /** Start strictly after this token id (for callers inside the gateway; else `cursor`). */
+  after?: string;
   minSeq?: number;
 }
 
@@ -168,7 +170,7 @@ export class Reads {
    */
   async tokens(query: TokenQuery): Promise<AsOf<TokenPage>> {
     const listName = `tokens:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
-    const after = decodeCursor(listName, query.cursor);
+    const after = query.after ?? decodeCursor(listName, query.cursor);
     const bucket = this.view.kv('places').bucket;
     const prefix = `$KV.${bucket}.`;
     const filter = `${prefix}${query.workflowId ?? '*'}.${query.place ?? '*'}.*`;

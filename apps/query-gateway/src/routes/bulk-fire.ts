@@ -25,6 +25,12 @@ export interface BulkFireRouteDeps {
   reads: Reads;
   /** Fires in flight at once for one request (BULK_FIRE_CONCURRENCY). */
   concurrency: number;
+  /**
+   * How long Idempotency-Keys are remembered (CB_DUPLICATE_WINDOW_MS): with a key, tokens this
+   * transition moved that long ago are looked at again, so a repeat reports them. Only the
+   * report depends on it: a token is never fired twice under one key.
+   */
+  idempotencyWindowMs: number;
 }
 
 /** Page size of the place-index listing. */
@@ -35,12 +41,6 @@ const MAX_EXAMINED = 50_000;
 const MAX_VERSIONS = 64;
 /** More places than this are listed with one workflow-wide scan instead of one scan each. */
 const MAX_PLACE_LISTINGS = 8;
-/**
- * How far back a token that this transition already moved is looked at again when the request
- * carries an Idempotency-Key (the default command-service duplicate window, 10 min, plus margin).
- * Only the report of a repeat depends on it: a token is never fired twice under one key.
- */
-const REPLAY_LOOKBACK_MS = 15 * 60_000;
 /** Command timeouts after which a request stops firing (the command service is struggling). */
 const MAX_TIMEOUTS = 3;
 
@@ -64,7 +64,7 @@ const DESCRIPTION = `Fires \`transition\` on every live token of the workflow th
 
 export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
   app,
-  { commands, reads, concurrency },
+  { commands, reads, concurrency, idempotencyWindowMs },
 ) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -109,7 +109,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
       // ---- list: candidates in token-id order, up to `limit`, with bounded work --------------
       const replayPlaces =
         key === undefined ? [] : scope.targets.filter((p) => !scope.places.has(p));
-      const since = Date.now() - REPLAY_LOOKBACK_MS;
+      const since = Date.now() - idempotencyWindowMs;
       const classify = (token: Token): Kind | undefined => {
         if (token.workflowId !== workflowId || !matchesFilter(token, filter)) return undefined;
         if (scope.places.has(token.place)) return 'fire';
@@ -144,9 +144,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
             ...(listPlace !== undefined ? { place: listPlace } : {}),
             ...(prefilter !== undefined ? { metadata: prefilter } : {}),
             limit: PAGE,
-            ...(from !== undefined
-              ? { cursor: encodeCursor(`tokens:${workflowId}:${listPlace ?? '*'}`, from) }
-              : {}),
+            ...(from !== undefined ? { after: from } : {}),
             ...(req.query.minSeq !== undefined ? { minSeq: req.query.minSeq } : {}),
           });
           examined += value.items.length;
