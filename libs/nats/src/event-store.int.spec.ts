@@ -6,7 +6,9 @@ import { encodeJson } from './codec';
 import { decodeEvent } from './event-codec';
 import { EventStore } from './event-store';
 import { NatsPlatformError } from './errors';
-import { ensureInfrastructure } from './infrastructure';
+import { ensureInfrastructure, type Infrastructure } from './infrastructure';
+import { messageHeaders, readsRawHeaders } from './header-block';
+import { LeanKv } from './lean-kv';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -14,12 +16,13 @@ let server: TestNats;
 let nc: NatsConnection;
 let naming: Naming;
 let store: EventStore;
+let infra: Infrastructure;
 
 beforeAll(async () => {
   server = await startTestNats();
   nc = await connect({ servers: server.url });
   naming = uniqueNaming();
-  const infra = await ensureInfrastructure(
+  infra = await ensureInfrastructure(
     nc,
     naming,
     { replicas: 1, duplicateWindowMs: 60_000 },
@@ -79,6 +82,34 @@ describe('EventStore', () => {
     expect(await store.last(naming.tokenSubject('wf', 'nobody'))).toBeNull();
     expect(await store.at(999_999)).toBeNull();
     expect((await store.last(naming.tokenSubjectAnyWorkflow('tok-c')))?.seq).toBe(seqs[2]);
+  });
+
+  it('reads headers from the raw bytes nats.js keeps (a nats.js upgrade that moves them fails here)', async () => {
+    const subject = naming.tokenSubject('wf', 'tok-raw');
+    await store.append(subject, { n: 1 }, { headers: { 'Cb-Request-Id': 'raw-1' } });
+    const reply = await infra.mux.request(
+      `$JS.API.DIRECT.GET.${naming.stream}.${subject}`,
+      new Uint8Array(0),
+      5000,
+    );
+    expect(readsRawHeaders(reply)).toBe(true);
+    const lean = messageHeaders(reply);
+    expect(lean?.get('Cb-Request-Id')).toBe('raw-1');
+    expect(lean?.get('Nats-Subject')).toBe(reply.headers?.get('Nats-Subject'));
+    expect(lean?.get('Nats-Sequence')).toBe(reply.headers?.get('Nats-Sequence'));
+  });
+
+  it('reads KV entries and their tombstones by key', async () => {
+    const bucket = `${naming.prefix}-lean-kv-test`;
+    await infra.kvm.create(bucket, { history: 1, allow_direct: true });
+    const kv = new LeanKv(infra.mux, bucket);
+    const revision = await kv.put('a.b', { v: 1 });
+    const entry = await kv.get('a.b');
+    expect(entry).toMatchObject({ key: 'a.b', revision, operation: 'PUT' });
+    expect(entry?.json()).toEqual({ v: 1 });
+    await kv.delete('a.b');
+    expect((await kv.get('a.b'))?.operation).toBe('DEL');
+    expect(await kv.get('missing')).toBeNull();
   });
 
   it('refuses an event larger than the server accepts before publishing it', async () => {

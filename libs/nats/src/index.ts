@@ -15,11 +15,19 @@ export { EventStore, type AppendOptions, type AppendResult } from './event-store
 export {
   jsPublish,
   directGet,
+  isLiteralSubject,
   type StoredMessage,
   type PublishOptions,
   type DirectGetQuery,
 } from './js-wire';
 export { LeanKv, type KvEntry } from './lean-kv';
+export {
+  HeaderBlock,
+  messageHeaders,
+  readsRawHeaders,
+  type HeaderReader,
+  type MessageHeaders,
+} from './header-block';
 export { RequestMux } from './request-mux';
 export { BatchedPublisher } from './batched-publisher';
 export { decodeEvent, type DecodedEvent } from './event-codec';

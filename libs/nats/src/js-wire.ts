@@ -1,6 +1,7 @@
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { decodeJson, encodeJson } from './codec';
 import { JS_ERR, NatsPlatformError } from './errors';
+import { messageHeaders, type HeaderReader } from './header-block';
 import type { RequestMux } from './request-mux';
 
 /** JetStream API calls on hot paths, spoken directly over the lean request mux. */
@@ -13,7 +14,7 @@ export interface StoredMessage {
   subject: string;
   data: Uint8Array;
   /** The message's own headers plus the server's Nats-* metadata. */
-  header: MsgHdrs | undefined;
+  header: HeaderReader | undefined;
   /** Parse the payload as JSON (undefined if it is not JSON). */
   json(): unknown;
 }
@@ -60,18 +61,27 @@ export async function jsPublish(
 
 export type DirectGetQuery = { last_by_subj: string } | { seq: number; next_by_subj?: string };
 
-/** Direct get (any replica answers); null when there is no such message. */
+const NO_PAYLOAD = new Uint8Array(0);
+
+/**
+ * Direct get (any replica answers); null when there is no such message. The last message of a
+ * literal subject is asked for with the subject in the API subject and no payload (nats-server
+ * 2.9+), which spares both sides a JSON request body; wildcards and seq queries use the JSON form.
+ */
 export async function directGet(
   mux: RequestMux,
   stream: string,
   query: DirectGetQuery,
 ): Promise<StoredMessage | null> {
-  const reply = await mux.request(
-    `$JS.API.DIRECT.GET.${stream}`,
-    encodeJson(query),
-    API_TIMEOUT_MS,
-  );
-  const h = reply.headers;
+  const reply =
+    'last_by_subj' in query && isLiteralSubject(query.last_by_subj)
+      ? await mux.request(
+          `$JS.API.DIRECT.GET.${stream}.${query.last_by_subj}`,
+          NO_PAYLOAD,
+          API_TIMEOUT_MS,
+        )
+      : await mux.request(`$JS.API.DIRECT.GET.${stream}`, encodeJson(query), API_TIMEOUT_MS);
+  const h = messageHeaders(reply);
   const status = h?.code ?? 0;
   if (status === 404) return null;
   if (status >= 400 || !h) {
@@ -80,12 +90,26 @@ export async function directGet(
       `direct get failed: ${status} ${h?.description ?? ''}`.trim(),
     );
   }
-  const data = reply.data;
-  return {
-    seq: Number(h.get('Nats-Sequence')),
-    subject: h.get('Nats-Subject'),
-    data,
-    header: h,
-    json: () => decodeJson(data),
-  };
+  return new Stored(Number(h.get('Nats-Sequence')), h.get('Nats-Subject'), reply.data, h);
+}
+
+/** A class, not an object literal with a closure: no function is created per get. */
+class Stored implements StoredMessage {
+  constructor(
+    readonly seq: number,
+    readonly subject: string,
+    readonly data: Uint8Array,
+    readonly header: HeaderReader | undefined,
+  ) {}
+
+  json(): unknown {
+    return decodeJson(this.data);
+  }
+}
+
+const NOT_LITERAL = /(?:^|\.)[*>](?:\.|$)|^\.|\.\.|\.$|\s/;
+
+/** A non-empty subject with no wildcard tokens (`*`, `>`), no empty tokens and no whitespace. */
+export function isLiteralSubject(subject: string): boolean {
+  return subject.length > 0 && !NOT_LITERAL.test(subject);
 }

@@ -33,15 +33,7 @@ export class LeanKv {
     const msg = await directGet(this.mux, this.stream, { last_by_subj: this.prefix + key });
     if (msg === null) return null;
     const op = msg.header?.get('KV-Operation');
-    const operation = op === 'DEL' || op === 'PURGE' ? op : 'PUT';
-    const value = msg.data;
-    return {
-      key,
-      revision: msg.seq,
-      operation,
-      value,
-      json: <T>() => decodeJson(value) as T | undefined,
-    };
+    return new Entry(key, msg.seq, op === 'DEL' || op === 'PURGE' ? op : 'PUT', msg.data);
   }
 
   /** Put a JSON value; with `expectedRevision` the write fails (WRONG_LAST_SEQUENCE) if the key moved on. */
@@ -59,5 +51,19 @@ export class LeanKv {
       ...(expectedRevision !== undefined ? { expectedLastSubjectSeq: expectedRevision } : {}),
     });
     return ack.seq;
+  }
+}
+
+/** A class, not an object literal with a closure: no function is created per read. */
+class Entry implements KvEntry {
+  constructor(
+    readonly key: string,
+    readonly revision: number,
+    readonly operation: 'PUT' | 'DEL' | 'PURGE',
+    readonly value: Uint8Array,
+  ) {}
+
+  json<T = unknown>(): T | undefined {
+    return decodeJson(this.value) as T | undefined;
   }
 }

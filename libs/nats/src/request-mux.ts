@@ -7,6 +7,7 @@ import {
 } from '@nats-io/transport-node';
 import { BatchedPublisher } from './batched-publisher';
 import { NatsPlatformError } from './errors';
+import { messageHeaders } from './header-block';
 
 interface Pending {
   resolve: (msg: Msg) => void;
@@ -84,7 +85,7 @@ export class RequestMux {
     if (!p) return; // late reply after a timeout
     this.pending.delete(token);
     // An empty message with status 503 is the server saying nobody subscribes to the subject.
-    if (msg.data.length === 0 && msg.headers?.code === 503) {
+    if (msg.data.length === 0 && messageHeaders(msg)?.code === 503) {
       p.reject(new NatsPlatformError('NO_RESPONDERS', `no responders on ${p.subject}`));
     } else {
       p.resolve(msg);
