@@ -73,8 +73,9 @@ export function buildApp(deps: AppDeps): App {
   installValidators(app);
   installJsonParsers(app);
   installErrorHandling(app);
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
+    done(null, payload);
   });
 
   // Both hook into route registration, so they come before the routes.

@@ -101,6 +101,44 @@ describe('read-your-writes', () => {
     expect(byId.headers.get('etag')).toBe(`"${token.version}"`);
   });
 
+  it('a token read is the API token exactly: as the write returned it and as the stream has it', async () => {
+    const token = await create('order_processing', {
+      id: 'exact-1',
+      data: { customer: 'Zoë', items: [{ sku: 'a', qty: 2 }], note: null },
+      metadata: { team: 'blue', tier: 2 },
+    });
+    for (const path of [
+      `/v1/tokens/exact-1?minSeq=${token.version}`,
+      `/v1/workflows/order_processing/tokens/exact-1?minSeq=${token.version}`,
+    ]) {
+      const read = await call<TokenBody>('GET', path);
+      expect(read.status).toBe(200);
+      expect(read.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(read.headers.get('x-request-id')).toBeTruthy();
+      expect(read.headers.get('etag')).toBe(`"${token.version}"`);
+      expect(read.body).toEqual(token);
+    }
+    const strong = await call<TokenBody>(
+      'GET',
+      '/v1/workflows/order_processing/tokens/exact-1?consistency=strong',
+    );
+    expect(strong.body).toEqual(token);
+
+    const deleted = await call('DELETE', '/v1/workflows/order_processing/tokens/exact-1');
+    expect(deleted.status).toBe(204);
+    const version = Number(JSON.parse(deleted.headers.get('etag') ?? '0'));
+    expectProblem(
+      await call('GET', `/v1/tokens/exact-1?minSeq=${version}`),
+      404,
+      'TOKEN_NOT_FOUND',
+    );
+    expectProblem(
+      await call('GET', `/v1/workflows/order_processing/tokens/exact-1?minSeq=${version}`),
+      404,
+      'TOKEN_NOT_FOUND',
+    );
+  });
+
   it('a minSeq the projections never reach answers 503 PROJECTION_LAGGING with Retry-After', async () => {
     const started = Date.now();
     const res = await call('GET', `/v1/tokens/ryw-list?minSeq=999999999`);

@@ -9,6 +9,7 @@ import {
   type DeliveredMessage,
   type RequestMux,
 } from '@cb/nats';
+import { Token as TokenSchema } from '@cb/schemas';
 import type {
   HistoryPage,
   PartitionStats,
@@ -39,6 +40,14 @@ export interface AsOf<T> {
   value: T;
   asOf: number;
 }
+
+/** A token read, with the stored JSON when it is exactly the API token (sent as is, not re-serialised). */
+export interface TokenRead extends AsOf<Token> {
+  json?: Uint8Array;
+}
+
+/** A live token document has exactly the API token's members (a tombstone has more). */
+const TOKEN_MEMBERS = Object.keys(TokenSchema.properties).length;
 
 export interface TokenQuery {
   workflowId?: string;
@@ -128,17 +137,17 @@ export class Reads {
     workflowId: string | undefined,
     tokenId: string,
     minSeq?: number,
-  ): Promise<AsOf<Token>> {
+  ): Promise<TokenRead> {
     const p = this.naming.tokenPartition(tokenId);
-    const doc = await this.waitFresh(
+    const read = await this.waitFresh(
       minSeq,
       () => this.readTokenDoc(tokenId),
-      (d, marks) => this.tokenCovered(tokenId, d?.version ?? 0, minSeq ?? 0, marks),
+      (d, marks) => this.tokenCovered(tokenId, d?.doc.version ?? 0, minSeq ?? 0, marks),
     );
     if (
-      doc === null ||
-      doc.deleted ||
-      (workflowId !== undefined && doc.workflowId !== workflowId)
+      read === null ||
+      read.doc.deleted ||
+      (workflowId !== undefined && read.doc.workflowId !== workflowId)
     ) {
       throw new ApiError(
         'TOKEN_NOT_FOUND',
@@ -147,8 +156,11 @@ export class Reads {
           : `token ${tokenId} does not exist in workflow ${workflowId}`,
       );
     }
+    const { doc, bytes } = read;
+    const asOf = Math.max(doc.version, this.view.watermark(p), minSeq ?? 0);
+    if (Object.keys(doc).length === TOKEN_MEMBERS) return { value: doc, asOf, json: bytes };
     const { deleted: _d, deletedAt: _a, ...token } = doc;
-    return { value: token, asOf: Math.max(doc.version, this.view.watermark(p), minSeq ?? 0) };
+    return { value: token, asOf };
   }
 
   /** A token straight from the stream (one direct get). */
@@ -433,11 +445,14 @@ export class Reads {
     }
   }
 
-  private async readTokenDoc(tokenId: string): Promise<TokenDoc | null> {
+  private async readTokenDoc(
+    tokenId: string,
+  ): Promise<{ doc: TokenDoc; bytes: Uint8Array } | null> {
     if (!(await this.view.hasBucket('tokens'))) return null;
     const entry = await this.view.kv('tokens').get(this.naming.tokenKey(tokenId)).catch(notFound);
     if (!entry || entry.operation !== 'PUT') return null;
-    return entry.json<TokenDoc>() ?? null;
+    const doc = entry.json<TokenDoc>();
+    return doc ? { doc, bytes: entry.value } : null;
   }
 
   private async readWorkflow(

@@ -9,7 +9,7 @@ import {
   TokenSearchQuery,
 } from '@cb/schemas';
 import type { Reads } from '../read/reads';
-import { asOfHeader, etag } from '../write-headers';
+import { asOfHeader, sendTokenRead } from '../write-headers';
 
 export interface SearchRouteDeps {
   reads: Reads;
@@ -32,8 +32,10 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
       },
     },
     async (req, reply) => {
-      const { value, asOf } = await reads.token(undefined, req.params.tokenId, req.query.minSeq);
-      return reply.header('etag', etag(value.version)).header(asOfHeader, String(asOf)).send(value);
+      return sendTokenRead(
+        reply,
+        await reads.token(undefined, req.params.tokenId, req.query.minSeq),
+      );
     },
   );
 

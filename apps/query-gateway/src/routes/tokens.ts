@@ -20,7 +20,7 @@ import { Type } from '@sinclair/typebox';
 import { ApiError } from '../api-error';
 import type { CommandClient } from '../command-client';
 import type { Reads } from '../read/reads';
-import { asOfHeader, etag, requestOptions } from '../write-headers';
+import { asOfHeader, etag, requestOptions, sendTokenRead } from '../write-headers';
 
 export interface TokenRouteDeps {
   commands: CommandClient;
@@ -191,13 +191,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
       const { workflowId, tokenId } = req.params;
       if (req.query.consistency === 'strong') {
         const token = await reads.strongToken(workflowId, tokenId);
-        return reply
-          .header('etag', etag(token.version))
-          .header(asOfHeader, String(token.version))
-          .send(token);
+        return sendTokenRead(reply, { value: token, asOf: token.version });
       }
-      const { value, asOf } = await reads.token(workflowId, tokenId, req.query.minSeq);
-      return reply.header('etag', etag(value.version)).header(asOfHeader, String(asOf)).send(value);
+      return sendTokenRead(reply, await reads.token(workflowId, tokenId, req.query.minSeq));
     },
   );
 
