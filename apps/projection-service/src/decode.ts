@@ -4,8 +4,10 @@ import type { Naming } from '@cb/subjects';
 import type { DecodedDefinitionEvent, DecodedTokenEvent } from './batch';
 import type { Decoded } from './partition-runner';
 
-function undecodable(reason: string): boolean {
-  return reason === 'empty payload' || reason === 'payload is not JSON';
+/** A payload that is no event: undecodable (empty, not JSON) or invalid (not a valid event). */
+function notAnEvent(reason: string): Decoded<never> {
+  const undecodable = reason === 'empty payload' || reason === 'payload is not JSON';
+  return { ok: false, kind: undecodable ? 'undecodable' : 'invalid', reason };
 }
 
 /** Token events of one partition; anything else on its subjects is a dead letter. */
@@ -15,12 +17,7 @@ export function tokenDecoder(
 ): (msg: JsMsg) => Decoded<DecodedTokenEvent> {
   return (msg) => {
     const d = decodeEvent(msg.data);
-    if (!d.ok)
-      return {
-        ok: false,
-        kind: undecodable(d.reason) ? 'undecodable' : 'invalid',
-        reason: d.reason,
-      };
+    if (!d.ok) return notAnEvent(d.reason);
     const event = d.event;
     if (event.type === 'workflow.defined.v1') {
       return {
@@ -52,12 +49,7 @@ export function tokenDecoder(
 export function definitionDecoder(naming: Naming): (msg: JsMsg) => Decoded<DecodedDefinitionEvent> {
   return (msg) => {
     const d = decodeEvent(msg.data);
-    if (!d.ok)
-      return {
-        ok: false,
-        kind: undecodable(d.reason) ? 'undecodable' : 'invalid',
-        reason: d.reason,
-      };
+    if (!d.ok) return notAnEvent(d.reason);
     const event = d.event;
     if (event.type !== 'workflow.defined.v1') {
       return {
