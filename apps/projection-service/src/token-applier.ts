@@ -23,8 +23,9 @@ const CAS_ATTEMPTS = 5;
 /**
  * Applies one partition's token events: per token, place-index changes first and the token
  * document last (it is the commit marker: its `version` says what is applied); per workflow,
- * the partition's stats with their last applied seq. Every write is compare-and-set against
- * the revision last seen, so a stale writer can never go backwards. Then the watermark.
+ * the partition's stats with their last applied seq. Documents and stats are compare-and-set
+ * against the revision last seen, so a stale writer can never move them backwards; place entries
+ * are plain puts and deletes, so every write is issued only while the lease holds.
  */
 export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
   private docs = new Map<string, Cached<TokenDoc>>();
@@ -53,11 +54,11 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
       push(byWorkflow, event.workflowId, { seq, event });
     }
     // Token documents and place entries first (idempotent by seq), then the stats (counted once
-    // by their last applied seq): a worker that lost its lease meanwhile must not count.
+    // by their last applied seq). A worker that lost its lease meanwhile writes none of them.
     const tokens = await Promise.all(
       [...byToken].map(([id, events]) => this.applyToken(id, events)),
     );
-    if (!this.mayWrite()) throw new LeaseLostError();
+    this.assertLease();
     await Promise.all([...byWorkflow].map(([wf, events]) => this.applyStats(wf, events, context)));
     if (this.docs.size > CACHE_LIMIT) this.docs = new Map();
     return tokens.reduce(
@@ -76,6 +77,9 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
         this.docs.get(tokenId) ?? (await this.load<TokenDoc>(this.models.tokens, tokenId));
       const plan = planTokenWrites(current.value, events);
       const { places, tokens } = this.models;
+      // Place entries are not compare-and-set: a writer whose lease ended could put back a place
+      // the next owner already left. So every write waits for the lease, like the stats do.
+      this.assertLease();
       await Promise.all([
         ...plan.placeDeletes.map((place) =>
           places.delete(this.naming.placeKey(workflowId, place, tokenId)),
@@ -93,6 +97,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
         this.docs.set(tokenId, current);
         return { applied: plan.applied, skipped: plan.skipped };
       }
+      this.assertLease();
       try {
         const revision = await tokens.put(
           this.naming.tokenKey(tokenId),
@@ -123,6 +128,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
         return;
       }
       await this.assertNoGap(workflowId, current.value?.seq ?? 0, events, context);
+      this.assertLease();
       try {
         const revision = await this.models.stats.put(key, result.stats, current.revision);
         this.stats.set(key, { value: result.stats, revision });
@@ -172,6 +178,14 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
       }
       from = next.seq + 1;
     }
+  }
+
+  /**
+   * Checked right before each group of writes: the lease stays valid only for a share of its
+   * time, so writes issued while it holds land before anyone else may take the partition over.
+   */
+  private assertLease(): void {
+    if (!this.mayWrite()) throw new LeaseLostError();
   }
 
   private async load<T>(kv: LeanKv, key: string): Promise<Cached<T>> {
