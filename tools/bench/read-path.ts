@@ -1,7 +1,14 @@
 /**
- * Read path: `GET /v1/tokens/:id` through the gateway at 32 in flight, beside raw KV direct gets
- * of the same keys at 32 in flight, measured in the same run on the same server.
+ * Read path: `GET /v1/tokens/:id` through the gateway at 32 in flight, beside raw KV gets of the
+ * same keys at 32 in flight, measured in the same run on the same server:
+ *
+ * - the NATS KV client (`@nats-io/kv`, `kv.get`): what reading KV directly costs a user — the
+ *   issue's baseline;
+ * - our lean direct get (one inbox, no per-request timer or header map): the protocol's ceiling;
+ * - a bare `node:http` server doing that one lean get per request: the least any Node HTTP front
+ *   costs here, so how much of the gap to the ceiling is HTTP itself and how much is the gateway.
  */
+import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { LeanKv, RequestMux } from '@cb/nats';
 import {
@@ -13,6 +20,7 @@ import {
   uniqueNaming,
   type ServiceProcess,
 } from '@cb/testing';
+import { startHttpFloor, type HttpFloor } from './http-floor';
 import { LeanConnection } from './lean-http';
 import { closedLoop, row, type Summary } from './stats';
 
@@ -21,7 +29,9 @@ const TOKENS = 2000;
 const PROJECTED_TIMEOUT_MS = 60_000;
 
 export interface ReadPathResult {
+  kvClient: Summary;
   raw: Summary;
+  httpFloor: Summary;
   gateway: Summary;
 }
 
@@ -51,6 +61,7 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
   const naming = uniqueNaming();
   const services: ServiceProcess[] = [];
   const conns: LeanConnection[] = [];
+  let floor: HttpFloor | undefined;
   try {
     const stack = await startServiceStack(deploymentEnv(nats.url, naming), {
       projectionWorkers: 1,
@@ -69,55 +80,100 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
     await waitProjected(conns[0]!, ids.last);
     console.log(`${ids.all.length} created and projected`);
 
-    // Raw baseline: direct gets of the same keys over a lean request mux on its own connection.
+    const bucket = naming.readModelBucket('tokens', 1);
+    const keys = ids.all.map((id) => naming.tokenKey(id));
+    const randomKey = (): string => keys[(Math.random() * keys.length) | 0]!;
     const nc = await connect({ servers: nats.url });
     const mux = new RequestMux(nc);
-    const kv = new LeanKv(mux, naming.readModelBucket('tokens', 1));
-    const keys = ids.all.map((id) => naming.tokenKey(id));
+    const kv = new LeanKv(mux, bucket);
     // Every token is in the bucket before anything is measured (not just the last one).
     await waitAllInBucket(kv, keys);
-    const rawErrors = new Errors();
-    const rawGet = async (): Promise<boolean> => {
-      const key = keys[(Math.random() * keys.length) | 0]!;
-      try {
-        const entry = await kv.get(key);
-        if (entry === null) return rawErrors.add('missing key');
-        if (entry.operation !== 'PUT') return rawErrors.add(`operation ${entry.operation}`);
-        return true;
-      } catch (err) {
-        return rawErrors.add(String(err));
-      }
-    };
-    await closedLoop(CONCURRENCY, 2, rawGet);
-    const warmRawErrors = rawErrors.total;
-    const raw = await closedLoop(CONCURRENCY, seconds, rawGet);
+
+    // Baseline: the NATS KV client, as a user reading the bucket directly would.
+    const kvClient = await measure('raw KV get, NATS KV client', seconds, async (errors) => {
+      const client = await new Kvm(nc).open(bucket);
+      return async () => isLivePut(await client.get(randomKey()), errors);
+    });
+
+    // Ceiling: lean direct gets over one request mux on the same connection.
+    const raw = await measure(
+      'raw KV get, lean direct get',
+      seconds,
+      async (errors) => async () => isLivePut(await kv.get(randomKey()), errors),
+    );
     mux.close();
     await nc.close();
-    console.log(row('raw KV direct get, 32 in flight', raw));
-    rawErrors.print(`raw KV get (${warmRawErrors} in warm-up)`);
 
-    const gwErrors = new Errors();
-    const gwGet = async (w: number): Promise<boolean> => {
-      const id = ids.all[(Math.random() * ids.all.length) | 0]!;
-      try {
+    // HTTP floor: a bare node:http server in its own process doing one lean get per request.
+    floor = await startHttpFloor(nats.url, bucket);
+    const floorConns: LeanConnection[] = [];
+    for (let i = 0; i < CONCURRENCY; i++) {
+      floorConns.push(await LeanConnection.open('127.0.0.1', floor.port));
+    }
+    conns.push(...floorConns);
+    const httpFloor = await measure(
+      'bare node:http + lean get',
+      seconds,
+      async (errors) => async (w) => {
+        const res = await floorConns[w]!.request('GET', `/${randomKey()}`);
+        return res.status === 200 || errors.add(`${res.status}`);
+      },
+    );
+    await floor.stop();
+    floor = undefined;
+
+    const gateway = await measure(
+      'GET /v1/tokens/:id via gateway',
+      seconds,
+      async (errors) => async (w) => {
+        const id = ids.all[(Math.random() * ids.all.length) | 0]!;
         const res = await conns[w]!.request('GET', `/v1/tokens/${id}`);
-        if (res.status !== 200) return gwErrors.add(`${res.status} ${res.body.slice(0, 200)}`);
-        return true;
-      } catch (err) {
-        return gwErrors.add(String(err));
-      }
-    };
-    await closedLoop(CONCURRENCY, 2, gwGet);
-    const warmGwErrors = gwErrors.total;
-    const gateway = await closedLoop(CONCURRENCY, seconds, gwGet);
-    console.log(row('GET /v1/tokens/:id via gateway, 32 in flight', gateway, raw));
-    gwErrors.print(`gateway GET (${warmGwErrors} in warm-up)`);
-    return { raw, gateway };
+        return res.status === 200 || errors.add(`${res.status} ${res.body.slice(0, 200)}`);
+      },
+    );
+
+    console.log(
+      `gateway = ${pct(gateway, kvClient)} of the NATS KV client (target ≥ 60 %), ` +
+        `${pct(gateway, raw)} of the lean direct get; bare node:http = ${pct(httpFloor, raw)} of it`,
+    );
+    return { kvClient, raw, httpFloor, gateway };
   } finally {
     for (const c of conns) c.close();
+    await floor?.stop();
     await stopAll(services);
     await nats.dispose();
   }
+}
+
+/**
+ * Warm up for 2 s, then measure `seconds` at 32 in flight; prints the row (and any errors, which
+ * make the run invalid).
+ */
+async function measure(
+  label: string,
+  seconds: number,
+  makeOp: (errors: Errors) => Promise<(worker: number) => Promise<boolean>>,
+): Promise<Summary> {
+  const errors = new Errors();
+  const op = await makeOp(errors);
+  const guarded = (w: number): Promise<boolean> =>
+    op(w).catch((err: unknown) => errors.add(String(err)));
+  await closedLoop(CONCURRENCY, 2, guarded);
+  const warm = errors.total;
+  const summary = await closedLoop(CONCURRENCY, seconds, guarded);
+  console.log(row(`${label}, ${CONCURRENCY} in flight`, summary));
+  errors.print(`${label} (${warm} in warm-up)`);
+  return summary;
+}
+
+/** A raw KV get found the token's document (not missing, not a tombstone). */
+function isLivePut(entry: { operation: string } | null, errors: Errors): boolean {
+  if (entry === null) return errors.add('missing key');
+  return entry.operation === 'PUT' || errors.add(`operation ${entry.operation}`);
+}
+
+function pct(s: Summary, of: Summary): string {
+  return `${((100 * s.rate) / of.rate).toFixed(1)} %`;
 }
 
 /** TOKENS creates at 32 in flight; returns every id and the one with the highest version. */
