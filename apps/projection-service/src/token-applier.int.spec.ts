@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { PlaceEntry, TokenDoc, TokenEvent } from '@cb/schemas';
-import type { DecodedTokenEvent } from './batch';
+import { NotYetError, type DecodedTokenEvent } from './batch';
 import { ensureReadModels, type ReadModels } from './read-models';
 import { startHarness, type Harness } from './testing/harness';
 import { LeaseLostError, TokenApplier } from './token-applier';
@@ -21,8 +21,8 @@ afterAll(async () => {
   await h?.dispose();
 });
 
-const state = (place: string, at: string) => ({
-  id: TOKEN,
+const state = (place: string, at: string, id = TOKEN) => ({
+  id,
   workflowId: WF,
   definitionVersion: 1,
   place,
@@ -35,43 +35,46 @@ const state = (place: string, at: string) => ({
 
 /** Append the events to the stream (so the stats' gap check sees them) and return them decoded. */
 async function append(events: TokenEvent[]): Promise<DecodedTokenEvent[]> {
-  const subject = h.naming.tokenSubject(WF, TOKEN);
   const out: DecodedTokenEvent[] = [];
   for (const event of events) {
-    const { seq } = await h.store.append(subject, event);
+    const { seq } = await h.store.append(h.naming.tokenSubject(WF, event.tokenId), event);
     // The applier reads only `seq` and `event`; acking is the runner's business.
     out.push({ seq, event, msg: undefined as unknown as JsMsg });
   }
   return out;
 }
 
-function move(from: string, to: string, at: string): TokenEvent {
+function created(id: string): TokenEvent {
+  return {
+    type: 'token.created.v1',
+    eventId: `e-c-${id}`,
+    occurredAt: T0,
+    workflowId: WF,
+    tokenId: id,
+    place: 'draft',
+    state: state('draft', T0, id),
+  };
+}
+
+function move(from: string, to: string, at: string, id = TOKEN): TokenEvent {
   return {
     type: 'token.transitioned.v1',
-    eventId: `e-${to}`,
+    eventId: `e-${to}-${id}`,
     occurredAt: at,
     workflowId: WF,
-    tokenId: TOKEN,
+    tokenId: id,
     transition: `to-${to}`,
     from,
     to,
     timeInPlaceMs: 60_000,
     toFinal: false,
-    state: { ...state(to, at), lastTransition: { id: `to-${to}`, from, to, at } },
+    state: { ...state(to, at, id), lastTransition: { id: `to-${to}`, from, to, at } },
   };
 }
 
 it('a worker whose lease ended writes nothing, so it cannot put back a place the next owner left', async () => {
-  const [created, submitted, approved] = await append([
-    {
-      type: 'token.created.v1',
-      eventId: 'e-c',
-      occurredAt: T0,
-      workflowId: WF,
-      tokenId: TOKEN,
-      place: 'draft',
-      state: state('draft', T0),
-    },
+  const [creation, submitted, approved] = await append([
+    created(TOKEN),
     move('draft', 'pending_review', '2026-01-01T00:01:00.000Z'),
     move('pending_review', 'approved', '2026-01-01T00:02:00.000Z'),
   ]);
@@ -81,7 +84,7 @@ it('a worker whose lease ended writes nothing, so it cannot put back a place the
   // The old owner applied the creation, then its lease ended in the middle of its next batch.
   let leaseValid = true;
   const old = new TokenApplier(models, h.naming, partition, h.store, () => leaseValid);
-  await old.apply([created!], context(created!));
+  await old.apply([creation!], context(creation!));
   leaseValid = false;
 
   // The next owner got both moves and applied them.
@@ -98,5 +101,45 @@ it('a worker whose lease ended writes nothing, so it cannot put back a place the
   expect((await models.tokens.get(TOKEN))?.json<TokenDoc>()).toMatchObject({
     place: 'approved',
     version: approved!.seq,
+  });
+});
+
+it("applies nothing ahead of an earlier event, so a crashed writer's place entry is always cleaned up", async () => {
+  const id = 'crashed-1';
+  const [creation, submitted] = await append([
+    created(id),
+    move('draft', 'pending_review', '2026-01-01T00:01:00.000Z', id),
+  ]);
+  const partition = h.naming.tokenPartition(id);
+  const place = (p: string) => models.places.get(h.naming.placeKey(WF, p, id));
+
+  // The first owner wrote the creation's place entry, then died before the document.
+  let checks = 0;
+  const crashed = new TokenApplier(models, h.naming, partition, h.store, () => ++checks === 1);
+  await expect(
+    crashed.apply([creation!], { contiguous: true, lastSeq: creation!.seq }),
+  ).rejects.toBeInstanceOf(LeaseLostError);
+  expect((await place('draft'))?.operation).toBe('PUT');
+  expect(await models.tokens.get(id)).toBeNull();
+
+  // The next owner receives the move before the creation is redelivered: it must wait, since
+  // applying the move first would skip the creation and never delete its entry.
+  const next = new TokenApplier(models, h.naming, partition, h.store, () => true);
+  await expect(
+    next.apply([submitted!], { contiguous: false, lastSeq: submitted!.seq }),
+  ).rejects.toBeInstanceOf(NotYetError);
+  expect(await models.tokens.get(id)).toBeNull();
+  expect(await place('pending_review')).toBeNull();
+
+  // Once the creation is back, both apply in order and only the live place is left.
+  next.reset();
+  await next.apply([creation!, submitted!], { contiguous: false, lastSeq: submitted!.seq });
+  expect((await place('draft'))?.operation).toBe('DEL');
+  expect((await place('pending_review'))?.json<PlaceEntry>()).toMatchObject({
+    version: submitted!.seq,
+  });
+  expect((await models.tokens.get(id))?.json<TokenDoc>()).toMatchObject({
+    place: 'pending_review',
+    version: submitted!.seq,
   });
 });

@@ -23,9 +23,12 @@ const CAS_ATTEMPTS = 5;
 /**
  * Applies one partition's token events: per token, place-index changes first and the token
  * document last (it is the commit marker: its `version` says what is applied); per workflow,
- * the partition's stats with their last applied seq. Documents and stats are compare-and-set
- * against the revision last seen, so a stale writer can never move them backwards; place entries
- * are plain puts and deletes, so every write is issued only while the lease holds.
+ * the partition's stats with their last applied seq. That seq is also the workflow's applied
+ * floor in the partition: a batch is written only if no earlier event lies unapplied between it
+ * and the floor, so events are applied in stream order even when a new owner receives them out
+ * of order. Documents and stats are compare-and-set against the revision last seen, so a stale
+ * writer can never move them backwards; place entries are plain puts and deletes, so every write
+ * is issued only while the lease holds.
  */
 export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
   private docs = new Map<string, Cached<TokenDoc>>();
@@ -53,13 +56,19 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
       push(byToken, event.tokenId, { seq, event });
       push(byWorkflow, event.workflowId, { seq, event });
     }
+    // Nothing is written unless every earlier event of the batch's workflows in this partition is
+    // applied: a new owner can receive later events before the earlier ones still with a previous
+    // owner, and a token event applied ahead of an earlier one whose place entry a crashed writer
+    // left behind (without its document) would never learn to delete that entry.
+    const stats = await Promise.all(
+      [...byWorkflow].map(([wf, events]) => this.planStats(wf, events, context)),
+    );
     // Token documents and place entries first (idempotent by seq), then the stats (counted once
     // by their last applied seq). A worker that lost its lease meanwhile writes none of them.
     const tokens = await Promise.all(
       [...byToken].map(([id, events]) => this.applyToken(id, events)),
     );
-    this.assertLease();
-    await Promise.all([...byWorkflow].map(([wf, events]) => this.applyStats(wf, events, context)));
+    await Promise.all(stats.map((plan) => this.writeStats(plan, context)));
     if (this.docs.size > CACHE_LIMIT) this.docs = new Map();
     return tokens.reduce(
       (a, r) => ({ applied: a.applied + r.applied, skipped: a.skipped + r.skipped }),
@@ -113,29 +122,42 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     }
   }
 
-  private async applyStats(
+  /**
+   * The stats after the batch, once it is certain that no earlier event of the workflow in this
+   * partition is still unapplied (else a StatsGapError: the batch waits for it).
+   */
+  private async planStats(
     workflowId: string,
     events: StoredTokenEvent[],
     context: BatchContext,
-  ): Promise<void> {
+  ): Promise<StatsPlan> {
     const key = this.naming.statsKey(workflowId, this.partition);
+    const current =
+      this.stats.get(key) ?? (await this.load<PartitionStats>(this.models.stats, key));
+    const result = applyStatsEvents(current.value, workflowId, this.partition, events);
+    if (result.applied > 0) {
+      await this.assertNoGap(workflowId, current.value?.seq ?? 0, events, context);
+    }
+    return { workflowId, key, events, current, next: result.applied > 0 ? result.stats : null };
+  }
+
+  private async writeStats(plan: StatsPlan, context: BatchContext): Promise<void> {
+    let { current, next } = plan;
     for (let attempt = 0; ; attempt++) {
-      const current =
-        this.stats.get(key) ?? (await this.load<PartitionStats>(this.models.stats, key));
-      const result = applyStatsEvents(current.value, workflowId, this.partition, events);
-      if (result.applied === 0) {
-        this.stats.set(key, current);
+      if (next === null) {
+        this.stats.set(plan.key, current);
         return;
       }
-      await this.assertNoGap(workflowId, current.value?.seq ?? 0, events, context);
       this.assertLease();
       try {
-        const revision = await this.models.stats.put(key, result.stats, current.revision);
-        this.stats.set(key, { value: result.stats, revision });
+        const revision = await this.models.stats.put(plan.key, next, current.revision);
+        this.stats.set(plan.key, { value: next, revision });
         return;
       } catch (err) {
-        this.stats.delete(key);
+        this.stats.delete(plan.key);
         if (!isConflict(err) || attempt >= CAS_ATTEMPTS) throw err;
+        // Written meanwhile (a previous owner's late write): count against what is there now.
+        ({ current, next } = await this.planStats(plan.workflowId, plan.events, context));
       }
     }
   }
@@ -196,6 +218,15 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
       revision: entry.revision,
     };
   }
+}
+
+interface StatsPlan {
+  workflowId: string;
+  key: string;
+  events: StoredTokenEvent[];
+  current: Cached<PartitionStats>;
+  /** The stats to write, or null when the batch adds nothing to them. */
+  next: PartitionStats | null;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
