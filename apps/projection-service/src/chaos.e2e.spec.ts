@@ -10,6 +10,7 @@ import {
 import {
   diffReadModels,
   expectedReadModels,
+  explainDiff,
   readModels,
   startHarness,
   waitCaughtUp,
@@ -25,6 +26,8 @@ jest.setTimeout(240_000);
 describe('chaos: workers killed while events flow', () => {
   let h: Harness;
   const workers: Array<ServiceProcess | undefined> = [];
+  /** Every worker started, killed ones included (their logs explain a failure). */
+  const everyWorker: ServiceProcess[] = [];
 
   beforeAll(async () => {
     h = await startHarness();
@@ -35,16 +38,18 @@ describe('chaos: workers killed while events flow', () => {
     await h?.dispose();
   });
 
-  function startWorkerProcess(): Promise<ServiceProcess> {
-    return startProjectionWorker(
+  async function startWorkerProcess(): Promise<ServiceProcess> {
+    const worker = await startProjectionWorker(
       deploymentEnv(h.nats.url, h.naming, {
         CB_DUPLICATE_WINDOW_MS: '60000',
         PROJECTION_LEASE_TTL_MS: '8000',
         PROJECTION_ACK_WAIT_MS: '1000',
         PROJECTION_BATCH_SIZE: '200',
-        LOG_LEVEL: process.env.CHAOS_LOG ?? 'warn',
+        LOG_LEVEL: process.env.CHAOS_LOG ?? 'info',
       }),
     );
+    everyWorker.push(worker);
+    return worker;
   }
 
   it('loses no token, leaves none in an old place and counts nothing twice', async () => {
@@ -64,12 +69,16 @@ describe('chaos: workers killed while events flow', () => {
 
     const random = prng(99);
     let kills = 0;
+    const killLog: string[] = [];
     let flowing = true;
     const chaos = (async () => {
       while (flowing) {
         await new Promise((r) => setTimeout(r, 700 + random() * 600));
         if (!flowing) break;
         const victim = Math.floor(random() * workers.length);
+        killLog.push(
+          `${new Date().toISOString()} SIGKILL ${workers[victim]?.name} (pid ${workers[victim]?.pid})`,
+        );
         workers[victim]?.kill('SIGKILL');
         await workers[victim]?.waitExit(5000);
         kills++;
@@ -94,6 +103,18 @@ describe('chaos: workers killed while events flow', () => {
       throw err;
     }
     const expected = await expectedReadModels(h);
-    expect(diffReadModels(await readModels(h, 1), expected)).toEqual([]);
+    const actual = await readModels(h, 1);
+    const diff = diffReadModels(actual, expected);
+    if (diff.length > 0) {
+      process.stderr.write(`${await explainDiff(h, actual, diff)}\n${killLog.join('\n')}\n`);
+      for (const w of everyWorker) {
+        const lines = w
+          .output()
+          .split('\n')
+          .filter((l) => /lease|failed|error/i.test(l));
+        process.stderr.write(`--- ${w.name}\n${lines.slice(-40).join('\n')}\n`);
+      }
+    }
+    expect(diff).toEqual([]);
   });
 });

@@ -17,7 +17,13 @@ import {
   ensureInfrastructure,
   type Infrastructure,
 } from '@cb/nats';
-import type { CbEvent, PartitionWatermark, ReadModelPointer } from '@cb/schemas';
+import type {
+  CbEvent,
+  PartitionWatermark,
+  PlaceEntry,
+  ReadModelPointer,
+  TokenDoc,
+} from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import { readBucket, startTestNats, uniqueNaming, waitFor, type TestNats } from '@cb/testing';
 import { createProjectionMetrics } from '../metrics';
@@ -198,4 +204,55 @@ function sortKeys(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * For a failed comparison: each differing token's events, its document and its place entries
+ * as KV holds them (value, revision), so a flaky failure can be read from the log.
+ */
+export async function explainDiff(
+  h: Harness,
+  actual: ReadModelContents,
+  diff: string[],
+): Promise<string> {
+  const ids = new Set<string>();
+  for (const line of diff) {
+    const key = /^(?:places|tokens): (?:unexpected|missing) (\S+)/.exec(line)?.[1];
+    if (key) ids.add(key.split('.').at(-1)!);
+  }
+  if (ids.size === 0) return diff.join('\n');
+  const events = await allEvents(h);
+  const out = [...diff];
+  const places = new LeanKv(h.infra.mux, h.naming.readModelBucket('places', 1));
+  const tokens = new LeanKv(h.infra.mux, h.naming.readModelBucket('tokens', 1));
+  const kvTime = async (bucket: string, seq: number | undefined): Promise<string> => {
+    if (seq === undefined) return '';
+    const m = await h.jsm.streams.getMessage(`KV_${bucket}`, { seq }).catch(() => null);
+    return m ? m.time.toISOString() : '';
+  };
+  for (const id of ids) {
+    out.push(`token ${id} (partition ${h.naming.tokenPartition(id)}):`);
+    for (const { seq, event } of events) {
+      if (event.type === 'workflow.defined.v1' || event.tokenId !== id) continue;
+      const move = event.type === 'token.transitioned.v1' ? ` ${event.from}->${event.to}` : '';
+      const m = await h.jsm.streams.getMessage(h.naming.stream, { seq }).catch(() => null);
+      out.push(
+        `  event ${seq} ${m?.time.toISOString()} ${event.type}${move} place=${event.state.place}`,
+      );
+    }
+    const doc = await tokens.get(id);
+    const tokensBucket = h.naming.readModelBucket('tokens', 1);
+    out.push(
+      `  doc rev=${doc?.revision} ${await kvTime(tokensBucket, doc?.revision)} version=${doc?.json<TokenDoc>()?.version}`,
+    );
+    for (const key of actual.places.keys()) {
+      if (!key.endsWith(`.${id}`)) continue;
+      const entry = await places.get(key);
+      const placesBucket = h.naming.readModelBucket('places', 1);
+      out.push(
+        `  place ${key} rev=${entry?.revision} ${await kvTime(placesBucket, entry?.revision)} version=${entry?.json<PlaceEntry>()?.version}`,
+      );
+    }
+  }
+  return out.join('\n');
 }
