@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { jsPublish, type RequestMux } from '@cb/nats';
+import { directGet, jsPublish, type RequestMux } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 import type { ProjectionMetrics } from './metrics';
@@ -39,5 +39,25 @@ export class DeadLetters {
     msg.term();
     this.metrics.deadLetters.inc({ kind });
     this.logger.warn({ seq: msg.seq, subject: msg.subject, kind, reason }, 'event dead-lettered');
+  }
+
+  /**
+   * Whether the event at `seq` of the event stream, on `subject`, was dead-lettered. Reads the
+   * dead letters of that one subject (rare: only asked about an event that looks unapplied).
+   */
+  async contains(subject: string, seq: number): Promise<boolean> {
+    const dlq = this.naming.deadLetterSubject(subject);
+    for (let from = 1; ;) {
+      const letter = await directGet(this.mux, this.naming.deadLetterStream, {
+        seq: from,
+        next_by_subj: dlq,
+      });
+      if (letter === null) return false;
+      const h = letter.header;
+      if (h?.get('Cb-Dlq-Seq') === String(seq) && h.get('Cb-Dlq-Stream') === this.naming.stream) {
+        return true;
+      }
+      from = letter.seq + 1;
+    }
   }
 }

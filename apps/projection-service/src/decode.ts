@@ -1,5 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { decodeEvent } from '@cb/nats';
+import type { TokenEvent } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import type { DecodedDefinitionEvent, DecodedTokenEvent } from './batch';
 import type { Decoded } from './partition-runner';
@@ -10,38 +11,52 @@ function notAnEvent(reason: string): Decoded<never> {
   return { ok: false, kind: undecodable ? 'undecodable' : 'invalid', reason };
 }
 
+/**
+ * The token event a stored message of one partition holds, or why it is a dead letter. Used on
+ * delivery and when looking for an earlier event that is still unapplied (dead letters never are).
+ */
+export function tokenEventOf(
+  naming: Naming,
+  partition: number,
+  subject: string,
+  data: Uint8Array,
+): Decoded<TokenEvent> {
+  const d = decodeEvent(data);
+  if (!d.ok) return notAnEvent(d.reason);
+  const event = d.event;
+  if (event.type === 'workflow.defined.v1') {
+    return {
+      ok: false,
+      kind: 'invalid',
+      reason: 'a workflow definition event on a token subject',
+    };
+  }
+  const address = naming.parseTokenSubject(subject);
+  if (
+    address === null ||
+    address.partition !== partition ||
+    address.workflowId !== event.workflowId ||
+    address.tokenId !== event.tokenId ||
+    event.state.id !== event.tokenId ||
+    event.state.workflowId !== event.workflowId
+  ) {
+    return {
+      ok: false,
+      kind: 'invalid',
+      reason: `subject ${subject} does not match the event's workflow and token`,
+    };
+  }
+  return { ok: true, value: event };
+}
+
 /** Token events of one partition; anything else on its subjects is a dead letter. */
 export function tokenDecoder(
   naming: Naming,
   partition: number,
 ): (msg: JsMsg) => Decoded<DecodedTokenEvent> {
   return (msg) => {
-    const d = decodeEvent(msg.data);
-    if (!d.ok) return notAnEvent(d.reason);
-    const event = d.event;
-    if (event.type === 'workflow.defined.v1') {
-      return {
-        ok: false,
-        kind: 'invalid',
-        reason: 'a workflow definition event on a token subject',
-      };
-    }
-    const address = naming.parseTokenSubject(msg.subject);
-    if (
-      address === null ||
-      address.partition !== partition ||
-      address.workflowId !== event.workflowId ||
-      address.tokenId !== event.tokenId ||
-      event.state.id !== event.tokenId ||
-      event.state.workflowId !== event.workflowId
-    ) {
-      return {
-        ok: false,
-        kind: 'invalid',
-        reason: `subject ${msg.subject} does not match the event's workflow and token`,
-      };
-    }
-    return { ok: true, value: { msg, seq: msg.seq, event } };
+    const d = tokenEventOf(naming, partition, msg.subject, msg.data);
+    return d.ok ? { ok: true, value: { msg, seq: msg.seq, event: d.value } } : d;
   };
 }
 

@@ -125,7 +125,14 @@ export class Projector {
           })
         : new PartitionRunner<DecodedTokenEvent>({
             ...common,
-            applier: new TokenApplier(models, deps.naming, item, deps.store, () => lease.valid()),
+            applier: new TokenApplier({
+              models,
+              naming: deps.naming,
+              partition: item,
+              store: deps.store,
+              deadLetters,
+              mayWrite: () => lease.valid(),
+            }),
             decode: tokenDecoder(deps.naming, item),
           });
     this.runners.set(item, runner);

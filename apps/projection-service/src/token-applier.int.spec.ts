@@ -1,8 +1,11 @@
 import type { JsMsg } from '@nats-io/jetstream';
+import { encodeJson } from '@cb/nats';
 import type { PlaceEntry, TokenDoc, TokenEvent } from '@cb/schemas';
 import { NotYetError, type DecodedTokenEvent } from './batch';
 import { ensureReadModels, type ReadModels } from './read-models';
-import { startHarness, type Harness } from './testing/harness';
+import { DeadLetters } from './dead-letters';
+import { createProjectionMetrics } from './metrics';
+import { silent, startHarness, type Harness } from './testing/harness';
 import { LeaseLostError, TokenApplier } from './token-applier';
 
 const WF = 'document_review';
@@ -11,11 +14,26 @@ const T0 = '2026-01-01T00:00:00.000Z';
 
 let h: Harness;
 let models: ReadModels;
+let deadLetters: DeadLetters;
 
 beforeAll(async () => {
   h = await startHarness();
   models = await ensureReadModels(h.infra.kvm, h.infra.mux, h.naming, 1, 1);
+  deadLetters = new DeadLetters(h.infra.mux, h.naming, 'test', createProjectionMetrics(), silent);
 });
+
+/** An applier of the token's partition whose lease holds while `mayWrite` says so. */
+function applier(tokenId: string, mayWrite: () => boolean = () => true): TokenApplier {
+  const partition = h.naming.tokenPartition(tokenId);
+  return new TokenApplier({
+    models,
+    naming: h.naming,
+    partition,
+    store: h.store,
+    deadLetters,
+    mayWrite,
+  });
+}
 
 afterAll(async () => {
   await h?.dispose();
@@ -78,17 +96,16 @@ it('a worker whose lease ended writes nothing, so it cannot put back a place the
     move('draft', 'pending_review', '2026-01-01T00:01:00.000Z'),
     move('pending_review', 'approved', '2026-01-01T00:02:00.000Z'),
   ]);
-  const partition = h.naming.tokenPartition(TOKEN);
   const context = (last: DecodedTokenEvent) => ({ contiguous: true, lastSeq: last.seq });
 
   // The old owner applied the creation, then its lease ended in the middle of its next batch.
   let leaseValid = true;
-  const old = new TokenApplier(models, h.naming, partition, h.store, () => leaseValid);
+  const old = applier(TOKEN, () => leaseValid);
   await old.apply([creation!], context(creation!));
   leaseValid = false;
 
   // The next owner got both moves and applied them.
-  const next = new TokenApplier(models, h.naming, partition, h.store, () => true);
+  const next = applier(TOKEN);
   await next.apply([submitted!, approved!], context(approved!));
 
   // The old owner goes on with the batch it had in hand (the first move).
@@ -110,12 +127,11 @@ it("applies nothing ahead of an earlier event, so a crashed writer's place entry
     created(id),
     move('draft', 'pending_review', '2026-01-01T00:01:00.000Z', id),
   ]);
-  const partition = h.naming.tokenPartition(id);
   const place = (p: string) => models.places.get(h.naming.placeKey(WF, p, id));
 
   // The first owner wrote the creation's place entry, then died before the document.
   let checks = 0;
-  const crashed = new TokenApplier(models, h.naming, partition, h.store, () => ++checks === 1);
+  const crashed = applier(id, () => ++checks === 1);
   await expect(
     crashed.apply([creation!], { contiguous: true, lastSeq: creation!.seq }),
   ).rejects.toBeInstanceOf(LeaseLostError);
@@ -124,7 +140,7 @@ it("applies nothing ahead of an earlier event, so a crashed writer's place entry
 
   // The next owner receives the move before the creation is redelivered: it must wait, since
   // applying the move first would skip the creation and never delete its entry.
-  const next = new TokenApplier(models, h.naming, partition, h.store, () => true);
+  const next = applier(id);
   await expect(
     next.apply([submitted!], { contiguous: false, lastSeq: submitted!.seq }),
   ).rejects.toBeInstanceOf(NotYetError);
@@ -142,4 +158,40 @@ it("applies nothing ahead of an earlier event, so a crashed writer's place entry
     place: 'pending_review',
     version: submitted!.seq,
   });
+});
+
+it('does not wait for what is dead-lettered: an event on the wrong subject or one that kept failing', async () => {
+  const id = 'skipped-1';
+  const [creation] = await append([created(id)]);
+  const next = applier(id);
+  await next.apply([creation!], { contiguous: true, lastSeq: creation!.seq });
+
+  // A valid event of another token on this token's subject (the decoder dead-letters it as
+  // invalid), then a valid event that will keep failing, then the next good one.
+  const subject = h.naming.tokenSubject(WF, id);
+  await h.infra.js.publish(subject, encodeJson(created('someone-else')));
+  const [failing, later] = await append([
+    move('draft', 'pending_review', '2026-01-01T00:01:00.000Z', id),
+    move('draft', 'approved', '2026-01-01T00:02:00.000Z', id),
+  ]);
+  const context = { contiguous: false, lastSeq: later!.seq };
+
+  // Until the failing event is dead-lettered, the later one waits for it.
+  await expect(next.apply([later!], context)).rejects.toBeInstanceOf(NotYetError);
+  next.reset();
+
+  const msg = {
+    subject,
+    seq: failing!.seq,
+    data: encodeJson(failing!.event),
+    info: { deliveryCount: 5 },
+    term: () => undefined,
+  };
+  await deadLetters.send(msg as unknown as JsMsg, 'failing', 'failed 5 times: test');
+  await next.apply([later!], context);
+  expect((await models.tokens.get(id))?.json<TokenDoc>()).toMatchObject({
+    place: 'approved',
+    version: later!.seq,
+  });
+  expect((await models.places.get(h.naming.placeKey(WF, 'draft', id)))?.operation).toBe('DEL');
 });

@@ -1,5 +1,5 @@
 import { applyStatsEvents, planTokenWrites, type StoredTokenEvent } from '@cb/domain';
-import { NatsPlatformError, decodeEvent, type EventStore, type LeanKv } from '@cb/nats';
+import { NatsPlatformError, type EventStore, type LeanKv } from '@cb/nats';
 import type { PartitionStats, TokenDoc } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import {
@@ -9,6 +9,8 @@ import {
   type BatchContext,
   type DecodedTokenEvent,
 } from './batch';
+import type { DeadLetters } from './dead-letters';
+import { tokenEventOf } from './decode';
 import type { ReadModels } from './read-models';
 
 interface Cached<T> {
@@ -30,18 +32,39 @@ const CAS_ATTEMPTS = 5;
  * writer can never move them backwards; place entries are plain puts and deletes, so every write
  * is issued only while the lease holds.
  */
+export interface TokenApplierOptions {
+  models: ReadModels;
+  naming: Naming;
+  partition: number;
+  /** Direct reads of the event stream (to look for an earlier, unapplied event). */
+  store: EventStore;
+  /** Dead-lettered events are never applied, so they leave no gap. */
+  deadLetters: DeadLetterLookup;
+  /** Whether this worker may still write (its lease is valid). */
+  mayWrite: () => boolean;
+}
+
+export type DeadLetterLookup = Pick<DeadLetters, 'contains'>;
+
 export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
   private docs = new Map<string, Cached<TokenDoc>>();
   private stats = new Map<string, Cached<PartitionStats>>();
 
-  constructor(
-    private readonly models: ReadModels,
-    private readonly naming: Naming,
-    private readonly partition: number,
-    private readonly store: EventStore,
-    /** Whether this worker may still write (its lease is valid). */
-    private readonly mayWrite: () => boolean,
-  ) {}
+  private readonly models: ReadModels;
+  private readonly naming: Naming;
+  private readonly partition: number;
+  private readonly store: EventStore;
+  private readonly deadLetters: DeadLetterLookup;
+  private readonly mayWrite: () => boolean;
+
+  constructor(options: TokenApplierOptions) {
+    this.models = options.models;
+    this.naming = options.naming;
+    this.partition = options.partition;
+    this.store = options.store;
+    this.deadLetters = options.deadLetters;
+    this.mayWrite = options.mayWrite;
+  }
 
   reset(): void {
     this.docs = new Map();
@@ -124,7 +147,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
 
   /**
    * The stats after the batch, once it is certain that no earlier event of the workflow in this
-   * partition is still unapplied (else a StatsGapError: the batch waits for it).
+   * partition is still unapplied (else a GapError: the batch waits for it).
    */
   private async planStats(
     workflowId: string,
@@ -165,7 +188,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
   /**
    * Stats skip events at or below their last applied seq, so they must never move past an event
    * of this workflow and partition that was not applied: each new event must be the very next
-   * one of its subjects in the stream (garbage, which is dead-lettered, does not count). The
+   * one of its subjects in the stream (what is dead-lettered, or will be, does not count). The
    * first is always checked (one direct get); the others only when the batch cannot prove by
    * its consumer sequences that nothing lies between them.
    */
@@ -194,9 +217,9 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     for (;;) {
       const next = await this.store.nextOnSubject(subject, from);
       if (next === null || next.seq >= expected) return;
-      const decoded = decodeEvent(next.data);
-      if (decoded.ok && decoded.event.type !== 'workflow.defined.v1') {
-        throw new StatsGapError(workflowId, this.partition, next.seq, expected);
+      const event = tokenEventOf(this.naming, this.partition, next.subject, next.data);
+      if (event.ok && !(await this.deadLetters.contains(next.subject, next.seq))) {
+        throw new GapError(workflowId, this.partition, next.seq, expected);
       }
       from = next.seq + 1;
     }
@@ -243,13 +266,13 @@ export class LeaseLostError extends NotYetError {
   }
 }
 
-/** An earlier event of this stats key is not applied yet (still with another worker). */
-export class StatsGapError extends NotYetError {
+/** An earlier event of the workflow in this partition is not applied yet (with another worker). */
+export class GapError extends NotYetError {
   constructor(workflowId: string, partition: number, missing: number, first: number) {
     super(
-      `stats ${workflowId}.${partition}: event ${missing} is not applied yet, ${first} must wait`,
+      `${workflowId} in partition ${partition}: event ${missing} is not applied yet, ${first} must wait`,
     );
-    this.name = 'StatsGapError';
+    this.name = 'GapError';
   }
 }
 
