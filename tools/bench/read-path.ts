@@ -7,6 +7,10 @@
  * - our lean direct get (one inbox, no per-request timer or header map): the protocol's ceiling;
  * - a bare `node:http` server doing that one lean get per request: the least any Node HTTP front
  *   costs here, so how much of the gap to the ceiling is HTTP itself and how much is the gateway.
+ *
+ * Then, with no target, list pages of 50 from the place holding all 2,000 tokens: each client
+ * pages through the whole listing and starts over, so one page in 40 scans the place index and
+ * the others come from the listing's snapshot.
  */
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
@@ -26,6 +30,7 @@ import { closedLoop, row, type Summary } from './stats';
 
 const CONCURRENCY = 32;
 const TOKENS = 2000;
+const LIST_LIMIT = 50;
 const PROJECTED_TIMEOUT_MS = 60_000;
 
 export interface ReadPathResult {
@@ -33,6 +38,7 @@ export interface ReadPathResult {
   raw: Summary;
   httpFloor: Summary;
   gateway: Summary;
+  listPages: Summary;
 }
 
 /** Failed operations by kind, so a run with errors says what they were. */
@@ -136,7 +142,27 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
       `gateway = ${pct(gateway, kvClient)} of the NATS KV client (target ≥ 60 %), ` +
         `${pct(gateway, raw)} of the lean direct get; bare node:http = ${pct(httpFloor, raw)} of it`,
     );
-    return { kvClient, raw, httpFloor, gateway };
+
+    // Lists (no target): each client pages through the whole place, 50 at a time, and starts
+    // over at the end. Every page scans the place index, so this row shows what that costs.
+    const cursors: Array<string | undefined> = conns.map(() => undefined);
+    const base = `/v1/workflows/${workflow.id}/tokens?place=${workflow.initialPlace}&limit=${LIST_LIMIT}`;
+    const listPages = await measure(
+      `list page of ${LIST_LIMIT} (${TOKENS} in the place) via gateway`,
+      seconds,
+      async (errors) => async (w) => {
+        const cursor = cursors[w];
+        const res = await conns[w]!.request(
+          'GET',
+          cursor ? `${base}&cursor=${encodeURIComponent(cursor)}` : base,
+        );
+        if (res.status !== 200) return errors.add(`${res.status} ${res.body.slice(0, 200)}`);
+        const page = JSON.parse(res.body) as { items: unknown[]; nextCursor?: string };
+        cursors[w] = page.nextCursor;
+        return page.items.length > 0 || errors.add('empty page');
+      },
+    );
+    return { kvClient, raw, httpFloor, gateway, listPages };
   } finally {
     for (const c of conns) c.close();
     await floor?.stop();
