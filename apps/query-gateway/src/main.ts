@@ -28,7 +28,12 @@ async function main(): Promise<void> {
       store,
       view,
       new StrongTokenReader(store, naming),
-      { lagWaitMs: config.MIN_SEQ_WAIT_MS, scanTimeoutMs: config.SCAN_TIMEOUT_MS },
+      {
+        lagWaitMs: config.MIN_SEQ_WAIT_MS,
+        scanTimeoutMs: config.SCAN_TIMEOUT_MS,
+        listSnapshotTtlMs: config.LIST_SNAPSHOT_TTL_MS,
+        listSnapshotMaxBytes: config.LIST_SNAPSHOT_MAX_BYTES,
+      },
     );
     const live = new LiveEvents(nc, infra.mux, naming, logger, {
       heartbeatMs: config.SSE_HEARTBEAT_MS,

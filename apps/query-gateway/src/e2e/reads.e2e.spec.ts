@@ -194,6 +194,47 @@ describe('cursor pagination', () => {
     ).toEqual([]);
   });
 
+  it('pages after the first come from the listing snapshot; a later minSeq or a lost snapshot scans again', async () => {
+    const batch = `snap-${Date.now().toString(36)}`;
+    const search = (qs: string) =>
+      call<Page>('GET', `/v1/tokens?metadata.batch=${batch}&limit=1&${qs}`);
+    let last = 0;
+    for (const id of ['snapcase-1', 'snapcase-2', 'snapcase-4']) {
+      last = (await create('document_review', { id, metadata: { batch } })).version;
+    }
+    const first = await search(`minSeq=${last}`);
+    expect(first.body.items.map((t) => t.id)).toEqual(['snapcase-1']);
+    const asOf = first.headers.get('x-as-of-seq');
+    const c1 = first.body.nextCursor!;
+
+    // A token created after the first page is not in its snapshot: the listing goes on as of it.
+    const late = await create('document_review', { id: 'snapcase-3', metadata: { batch } });
+    const second = await search(`cursor=${c1}`);
+    expect(second.body.items.map((t) => t.id)).toEqual(['snapcase-2']);
+    expect(second.headers.get('x-as-of-seq')).toBe(asOf);
+    const third = await search(`cursor=${second.body.nextCursor!}`);
+    expect(third.body.items.map((t) => t.id)).toEqual(['snapcase-4']);
+    expect(third.body.nextCursor).toBeUndefined();
+
+    // Asking for the new token's seq: the snapshot does not cover it, so the page scans again.
+    const ids: string[] = [];
+    let cursor: string | undefined = c1;
+    while (cursor) {
+      const page = await search(`cursor=${cursor}&minSeq=${late.version}`);
+      expect(page.status).toBe(200);
+      expect(Number(page.headers.get('x-as-of-seq'))).toBeGreaterThanOrEqual(late.version);
+      ids.push(...page.body.items.map((t) => t.id));
+      cursor = page.body.nextCursor;
+    }
+    expect(ids).toEqual(['snapcase-2', 'snapcase-3', 'snapcase-4']);
+
+    // A snapshot this gateway does not hold (expired, or another instance's): a scan after the id.
+    const parsed = JSON.parse(Buffer.from(c1, 'base64url').toString('utf8')) as object;
+    const lost = Buffer.from(JSON.stringify({ ...parsed, s: 'gone' })).toString('base64url');
+    const fromScan = await search(`cursor=${lost}`);
+    expect(fromScan.body.items.map((t) => t.id)).toEqual(['snapcase-2']);
+  });
+
   it('bad query parameters are 400 problem+json', async () => {
     const base = '/v1/workflows/document_review/tokens';
     for (const qs of [

@@ -25,7 +25,8 @@ import type {
 import type { Naming } from '@cb/subjects';
 import { ApiError } from '../api-error';
 import type { StrongTokenReader } from '../token-reader';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor, parseCursor } from './cursor';
+import { ListSnapshots, firstAfter, type ListSnapshot, type SnapshotEntry } from './list-snapshots';
 import type { ReadView, Watermarks } from './read-view';
 
 export interface ReadsOptions {
@@ -33,6 +34,10 @@ export interface ReadsOptions {
   lagWaitMs: number;
   /** Bound on one key-range scan. */
   scanTimeoutMs: number;
+  /** How long the rest of a token listing serves its next pages (0: every page scans). */
+  listSnapshotTtlMs: number;
+  /** Memory for those snapshots over all listings. */
+  listSnapshotMaxBytes: number;
 }
 
 /** A read and the seq it is as of: every event with seq ≤ asOf is reflected in it. */
@@ -74,6 +79,7 @@ export class Reads {
   private readonly compiled = new Map<string, CompiledWorkflow>();
   /** Highest stream seq known to exist. */
   private streamLastSeq = 0;
+  private readonly snapshots: ListSnapshots;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -83,7 +89,12 @@ export class Reads {
     private readonly view: ReadView,
     private readonly strong: StrongTokenReader,
     private readonly options: ReadsOptions,
-  ) {}
+  ) {
+    this.snapshots = new ListSnapshots({
+      ttlMs: options.listSnapshotTtlMs,
+      maxBytes: options.listSnapshotMaxBytes,
+    });
+  }
 
   // ---- definitions ------------------------------------------------------------------------------
 
@@ -178,19 +189,38 @@ export class Reads {
   /**
    * A page of tokens ordered by id: one key-range scan of the place index (a workflow's, one
    * place's, or every workflow's), so each token that stays is listed exactly once across pages
-   * however others move.
+   * however others move. The rest of the listing is kept as a snapshot for a short time, so the
+   * following pages come from memory instead of scanning the index again; a page from a snapshot
+   * is as of the snapshot, and one that asks for a later `minSeq` than it covers gets a scan.
    */
   async tokens(query: TokenQuery): Promise<AsOf<TokenPage>> {
     const listName = `tokens:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
-    const after = query.after ?? decodeCursor(listName, query.cursor);
+    const cursor =
+      query.after !== undefined ? { after: query.after } : parseCursor(listName, query.cursor);
+    const wanted = Object.entries(query.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    // A snapshot holds the items that matched the filter: it answers only the same filter.
+    const snapshotList = `${listName}:${JSON.stringify(wanted)}`;
+    const minSeq = query.minSeq ?? 0;
+    if (cursor?.snapshot !== undefined) {
+      const snapshot = this.snapshots.get(cursor.snapshot, snapshotList);
+      if (
+        snapshot &&
+        (minSeq <= snapshot.asOf ||
+          (await this.partitionsCovered(minSeq, snapshot.marks, query.workflowId)))
+      ) {
+        return this.pageFromSnapshot(listName, snapshot, cursor.after, query.limit, minSeq);
+      }
+    }
+    const after = cursor?.after;
     const bucket = this.view.kv('places').bucket;
     const prefix = `$KV.${bucket}.`;
     const filter = `${prefix}${query.workflowId ?? '*'}.${query.place ?? '*'}.*`;
-    const minSeq = query.minSeq ?? 0;
+    // Watermarks from before the scan: everything at or below their lowest is in it.
+    const marks = this.view.snapshot();
     const messages = await this.waitFresh(
       query.minSeq,
       () => this.scanKeys(bucket, filter),
-      (_v, marks) => this.partitionsCovered(minSeq, marks, query.workflowId),
+      (_v, marksBefore) => this.partitionsCovered(minSeq, marksBefore, query.workflowId),
     );
     // A token moving between places is briefly in both: keep its newest entry.
     const newest = new Map<string, DeliveredMessage>();
@@ -202,27 +232,47 @@ export class Reads {
     }
     const ids = [...newest.keys()].sort();
     const items: Token[] = [];
-    let lastId: string | undefined;
-    let more = false;
-    const wanted = Object.entries(query.metadata ?? {});
+    const rest: SnapshotEntry[] = [];
     for (const id of ids) {
       const m = newest.get(id)!;
       if (!isPut(m)) continue;
-      const token = decodeJson(m.data) as Token | undefined;
-      if (!token || !matchesMetadata(token, wanted)) continue;
-      if (items.length === query.limit) {
-        more = true;
-        break;
+      if (items.length < query.limit) {
+        const token = decodeJson(m.data) as Token | undefined;
+        if (token && matchesMetadata(token, wanted)) items.push(token);
+      } else if (wanted.length === 0 || matches(m.data, wanted)) {
+        rest.push({ id, data: m.data });
       }
-      items.push(token);
-      lastId = id;
     }
+    const asOf = Math.max(this.lowestOf(marks), minSeq);
+    const lastId = items.at(-1)?.id;
+    if (rest.length === 0 || lastId === undefined) return { value: { items }, asOf };
+    const snapshot = this.snapshots.put(snapshotList, rest, asOf, marks);
+    return { value: { items, nextCursor: encodeCursor(listName, lastId, snapshot) }, asOf };
+  }
+
+  private pageFromSnapshot(
+    listName: string,
+    snapshot: ListSnapshot,
+    after: string,
+    limit: number,
+    minSeq: number,
+  ): AsOf<TokenPage> {
+    const { entries } = snapshot;
+    const items: Token[] = [];
+    let i = firstAfter(entries, after);
+    for (; i < entries.length && items.length < limit; i++) {
+      const token = decodeJson(entries[i]!.data) as Token | undefined;
+      if (token) items.push(token);
+    }
+    const lastId = items.at(-1)?.id;
     return {
       value: {
         items,
-        ...(more && lastId ? { nextCursor: encodeCursor(listName, lastId) } : {}),
+        ...(i < entries.length && lastId !== undefined
+          ? { nextCursor: encodeCursor(listName, lastId, snapshot.id) }
+          : {}),
       },
-      asOf: Math.max(this.lowestWatermark(), minSeq),
+      asOf: Math.max(snapshot.asOf, minSeq),
     };
   }
 
@@ -424,8 +474,12 @@ export class Reads {
   }
 
   private lowestWatermark(): number {
+    return this.lowestOf((p) => this.view.watermark(p));
+  }
+
+  private lowestOf(marks: Watermarks): number {
     let low = Number.POSITIVE_INFINITY;
-    for (let p = 0; p < this.naming.partitions; p++) low = Math.min(low, this.view.watermark(p));
+    for (let p = 0; p < this.naming.partitions; p++) low = Math.min(low, marks(p));
     return Number.isFinite(low) ? low : 0;
   }
 
@@ -511,6 +565,11 @@ function notFound(err: unknown): null {
   const code = classifyNatsError(err).code;
   if (code === 'NO_RESPONDERS' || code === 'STREAM_NOT_FOUND') return null;
   throw err;
+}
+
+function matches(data: Uint8Array, wanted: Array<[string, string]>): boolean {
+  const token = decodeJson(data) as Token | undefined;
+  return token !== undefined && matchesMetadata(token, wanted);
 }
 
 function matchesMetadata(token: Token, wanted: Array<[string, string]>): boolean {

@@ -137,6 +137,8 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
       let examined = 0;
       for (const listPlace of listings) {
         let from = after;
+        // Pages after the first continue the listing's cursor (served from its snapshot).
+        let cursor: string | undefined;
         let found = 0;
         for (;;) {
           const { value } = await reads.tokens({
@@ -144,7 +146,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
             ...(listPlace !== undefined ? { place: listPlace } : {}),
             ...(prefilter !== undefined ? { metadata: prefilter } : {}),
             limit: PAGE,
-            ...(from !== undefined ? { after: from } : {}),
+            ...(cursor !== undefined ? { cursor } : from !== undefined ? { after: from } : {}),
             ...(req.query.minSeq !== undefined ? { minSeq: req.query.minSeq } : {}),
           });
           examined += value.items.length;
@@ -157,6 +159,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
           const last = value.items.at(-1);
           if (value.nextCursor === undefined || last === undefined) break;
           from = last.id;
+          cursor = value.nextCursor;
           if (examined >= MAX_EXAMINED || found >= limit) {
             // This listing stops here: only ids up to `from` are known in every listing.
             bound = bound === undefined || from < bound ? from : bound;

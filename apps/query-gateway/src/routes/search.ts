@@ -8,6 +8,7 @@ import {
   TokenPage,
   TokenSearchQuery,
 } from '@cb/schemas';
+import { LIST_PAGES } from '../read/list-snapshots';
 import type { Reads } from '../read/reads';
 import { asOfHeader, sendTokenRead } from '../write-headers';
 
@@ -46,6 +47,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
         tags: ['tokens'],
         summary:
           'Search live tokens across workflows by workflow, place and metadata values (`metadata.<key>=<value>`), ordered by id',
+        description: LIST_PAGES,
         querystring: TokenSearchQuery,
         response: { 200: TokenPage, 400: Problem, 503: Problem },
       },

@@ -19,6 +19,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../api-error';
 import type { CommandClient } from '../command-client';
+import { LIST_PAGES } from '../read/list-snapshots';
 import type { Reads } from '../read/reads';
 import { asOfHeader, etag, requestOptions, sendTokenRead } from '../write-headers';
 
@@ -204,6 +205,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
         tags: ['tokens'],
         summary:
           'Tokens of a workflow, or of one place, ordered by id; cursor pages list each token that stays exactly once',
+        description: LIST_PAGES,
         params: WorkflowParams,
         querystring: TokenListQuery,
         response: { 200: TokenPage, 400: Problem, 404: Problem, 503: Problem },
