@@ -240,7 +240,8 @@ export class Reads {
         const token = decodeJson(m.data) as Token | undefined;
         if (token && matchesMetadata(token, wanted)) items.push(token);
       } else if (wanted.length === 0 || matches(m.data, wanted)) {
-        rest.push({ id, data: m.data });
+        // A copy: the received bytes are a view of the whole socket read they arrived in.
+        rest.push({ id, data: m.data.slice() });
       }
     }
     const asOf = Math.max(this.lowestOf(marks), minSeq);
