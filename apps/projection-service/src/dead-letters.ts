@@ -42,8 +42,9 @@ export class DeadLetters {
   }
 
   /**
-   * Whether the event at `seq` of the event stream, on `subject`, was dead-lettered. Reads the
-   * dead letters of that one subject (rare: only asked about an event that looks unapplied).
+   * Whether this consumer dead-lettered the event at `seq` of the event stream, on `subject`.
+   * Reads the dead letters of that one subject (rare: only asked about an event that looks
+   * unapplied).
    */
   async contains(subject: string, seq: number): Promise<boolean> {
     const dlq = this.naming.deadLetterSubject(subject);
@@ -54,7 +55,12 @@ export class DeadLetters {
       });
       if (letter === null) return false;
       const h = letter.header;
-      if (h?.get('Cb-Dlq-Seq') === String(seq) && h.get('Cb-Dlq-Stream') === this.naming.stream) {
+      // Only this consumer's: another generation (a rebuild) decides on its own.
+      if (
+        h?.get('Cb-Dlq-Seq') === String(seq) &&
+        h.get('Cb-Dlq-Stream') === this.naming.stream &&
+        h.get('Cb-Dlq-Consumer') === this.consumer
+      ) {
         return true;
       }
       from = letter.seq + 1;

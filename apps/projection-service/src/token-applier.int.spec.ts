@@ -188,6 +188,11 @@ it('does not wait for what is dead-lettered: an event on the wrong subject or on
     term: () => undefined,
   };
   await deadLetters.send(msg as unknown as JsMsg, 'failing', 'failed 5 times: test');
+  // Another consumer (a rebuild's generation) does not take this one's verdict for its own.
+  const metrics = createProjectionMetrics();
+  const other = new DeadLetters(h.infra.mux, h.naming, 'other', metrics, silent);
+  expect(await other.contains(subject, failing!.seq)).toBe(false);
+  expect(await deadLetters.contains(subject, failing!.seq)).toBe(true);
   await next.apply([later!], context);
   expect((await models.tokens.get(id))?.json<TokenDoc>()).toMatchObject({
     place: 'approved',
