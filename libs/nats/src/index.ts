@@ -20,7 +20,7 @@ export {
   type PublishOptions,
   type DirectGetQuery,
 } from './js-wire';
-export { LeanKv, type KvEntry } from './lean-kv';
+export { LeanKv, kvOperation, type KvEntry } from './lean-kv';
 export {
   HeaderBlock,
   messageHeaders,

@@ -32,8 +32,7 @@ export class LeanKv {
   async get(key: string): Promise<KvEntry | null> {
     const msg = await directGet(this.mux, this.stream, { last_by_subj: this.prefix + key });
     if (msg === null) return null;
-    const op = msg.header?.get('KV-Operation');
-    return new Entry(key, msg.seq, op === 'DEL' || op === 'PURGE' ? op : 'PUT', msg.data);
+    return new Entry(key, msg.seq, kvOperation(msg.header), msg.data);
   }
 
   /** Put a JSON value; with `expectedRevision` the write fails (WRONG_LAST_SEQUENCE) if the key moved on. */
@@ -52,6 +51,14 @@ export class LeanKv {
     });
     return ack.seq;
   }
+}
+
+/** What a stored KV message records: a put unless its `KV-Operation` header says otherwise. */
+export function kvOperation(
+  header: { get(name: string): string } | undefined,
+): 'PUT' | 'DEL' | 'PURGE' {
+  const op = header?.get('KV-Operation');
+  return op === 'DEL' || op === 'PURGE' ? op : 'PUT';
 }
 
 /** A class, not an object literal with a closure: no function is created per read. */

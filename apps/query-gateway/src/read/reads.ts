@@ -4,6 +4,7 @@ import {
   classifyNatsError,
   decodeEvent,
   decodeJson,
+  kvOperation,
   scanStream,
   type EventStore,
   type DeliveredMessage,
@@ -150,6 +151,8 @@ export class Reads {
     minSeq?: number,
   ): Promise<TokenRead> {
     const p = this.naming.tokenPartition(tokenId);
+    // The watermark from before the read: one that moved during it proves nothing about it.
+    const markBefore = this.view.watermark(p);
     const read = await this.waitFresh(
       minSeq,
       () => this.readTokenDoc(tokenId),
@@ -168,7 +171,7 @@ export class Reads {
       );
     }
     const { doc, bytes } = read;
-    const asOf = Math.max(doc.version, this.view.watermark(p), minSeq ?? 0);
+    const asOf = Math.max(doc.version, markBefore, minSeq ?? 0);
     if (Object.keys(doc).length === TOKEN_MEMBERS) return { value: doc, asOf, json: bytes };
     const { deleted: _d, deletedAt: _a, ...token } = doc;
     return { value: token, asOf };
@@ -352,6 +355,7 @@ export class Reads {
       });
     }
     const bucket = this.view.kv('stats').bucket;
+    const lowBefore = this.lowestWatermark();
     const messages = await this.waitFresh(
       minSeq,
       () => this.scanKeys(bucket, `$KV.${bucket}.${this.naming.statsKeyFilter(workflowId)}`),
@@ -377,7 +381,7 @@ export class Reads {
         ...summed,
         window: { from: from.toISOString(), to: to.toISOString(), created, completed },
       },
-      asOf: Math.max(this.lowestWatermark(), minSeq ?? 0),
+      asOf: Math.max(lowBefore, minSeq ?? 0),
     };
   }
 
@@ -557,8 +561,7 @@ export class Reads {
 }
 
 function isPut(m: DeliveredMessage): boolean {
-  const op = m.headers?.get('KV-Operation');
-  return op !== 'DEL' && op !== 'PURGE';
+  return kvOperation(m.headers) === 'PUT';
 }
 
 /** A missing bucket (no projection worker created it yet) reads as a missing key. */
