@@ -9,6 +9,7 @@ import {
   type Infrastructure,
 } from '@cb/nats';
 import { Naming } from '@cb/subjects';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ProjectionConfig } from './config';
 import { createProjectionMetrics } from './metrics';
@@ -38,16 +39,7 @@ export async function connectProjection(
     history: 1,
     replicas: config.CB_STREAM_REPLICAS,
   });
-  const deps: ProjectorDeps = {
-    js: jetstream(nc),
-    jsm: await jetstreamManager(nc),
-    kvm: infra.kvm,
-    mux: infra.mux,
-    store: new EventStore(nc, infra.mux, naming.stream),
-    naming,
-    projectorKv,
-    projectorLean: new LeanKv(infra.mux, naming.projectorBucket),
-    metrics: createProjectionMetrics(),
+  const deps = await projectorDeps(nc, infra, naming, projectorKv, {
     logger,
     workerId,
     settings: {
@@ -57,6 +49,28 @@ export async function connectProjection(
       maxAttempts: config.PROJECTION_MAX_ATTEMPTS,
       replicas: config.CB_STREAM_REPLICAS,
     },
-  };
+  });
   return { nc, infra, naming, deps };
+}
+
+/** What a projector needs, over one connection whose stream and buckets exist. */
+export async function projectorDeps(
+  nc: NatsConnection,
+  infra: Infrastructure,
+  naming: Naming,
+  projectorKv: KV,
+  o: Pick<ProjectorDeps, 'logger' | 'workerId' | 'settings'>,
+): Promise<ProjectorDeps> {
+  return {
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
+    kvm: infra.kvm,
+    mux: infra.mux,
+    store: new EventStore(nc, infra.mux, naming.stream),
+    naming,
+    projectorKv,
+    projectorLean: new LeanKv(infra.mux, naming.projectorBucket),
+    metrics: createProjectionMetrics(),
+    ...o,
+  };
 }

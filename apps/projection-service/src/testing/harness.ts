@@ -1,10 +1,4 @@
-import {
-  type JetStreamClient,
-  type JetStreamManager,
-  DeliverPolicy,
-  jetstream,
-  jetstreamManager,
-} from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { foldReadModels, type FoldedReadModels } from '@cb/domain';
@@ -27,6 +21,7 @@ import type {
 import type { Naming } from '@cb/subjects';
 import { readBucket, startTestNats, uniqueNaming, waitFor, type TestNats } from '@cb/testing';
 import { createProjectionMetrics } from '../metrics';
+import { projectorDeps } from '../connect';
 import type { ProjectorDeps, ProjectorSettings } from '../projector';
 import { ProjectionWorker } from '../worker';
 
@@ -64,8 +59,12 @@ export async function startHarness(partitions = 8): Promise<Harness> {
     silent,
   );
   const projectorKv = await infra.kvm.create(naming.projectorBucket, { history: 1 });
-  const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc);
+  const base = await projectorDeps(nc, infra, naming, projectorKv, {
+    logger: silent,
+    workerId: 'w0',
+    settings: TEST_SETTINGS,
+  });
+  const { js, jsm } = base;
   let workers = 0;
   return {
     nats,
@@ -76,19 +75,12 @@ export async function startHarness(partitions = 8): Promise<Harness> {
     jsm,
     store: new EventStore(nc, infra.mux, naming.stream),
     projectorKv,
+    // Each worker gets its own metrics registry and event store reader.
     deps: (overrides = {}) => ({
-      js,
-      jsm,
-      kvm: infra.kvm,
-      mux: infra.mux,
+      ...base,
       store: new EventStore(nc, infra.mux, naming.stream),
-      naming,
-      projectorKv,
-      projectorLean: new LeanKv(infra.mux, naming.projectorBucket),
       metrics: createProjectionMetrics(),
-      logger: silent,
       workerId: `w${++workers}`,
-      settings: TEST_SETTINGS,
       ...overrides,
     }),
     async dispose() {
