@@ -8,23 +8,7 @@ export {
   type SpawnWatchedOptions,
   type WatchedProcess,
 } from './nats';
-export {
-  startService,
-  stopAll,
-  serviceMain,
-  REPO_ROOT,
-  type ServiceName,
-  type ServiceProcess,
-  type StartServiceOptions,
-  type StopServiceOptions,
-  deploymentEnv,
-  startCommandService,
-  startProjectionWorker,
-  startGateway,
-  startServiceStack,
-  type ServiceStack,
-  type ServiceStackOptions,
-} from './services';
+export * from './services';
 export { uniqueNaming } from './unique-naming';
 export { waitFor, type WaitForOptions } from './wait-for';
 export {
