@@ -1,4 +1,3 @@
-import { loadFixtureWorkflow } from '@cb/testing';
 import { startE2eStack, type ApiResponse, type E2eStack, expectProblem } from './stack';
 
 jest.setTimeout(120_000);
@@ -74,11 +73,10 @@ const article = (words: number, lang: string) => ({
 });
 
 beforeAll(async () => {
-  stack = await startE2eStack({}, { projectionWorkers: 1 });
-  for (const name of ['article-publishing', 'document-review'] as const) {
-    const res = await call('POST', '/v1/workflows', loadFixtureWorkflow(name));
-    expect(res.status).toBe(201);
-  }
+  stack = await startE2eStack(
+    {},
+    { projectionWorkers: 1, workflows: ['article-publishing', 'document-review'] },
+  );
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { loadFixtureWorkflow, waitFor } from '@cb/testing';
+import { waitFor } from '@cb/testing';
 import { api, startE2eStack, type E2eStack } from './stack';
 
 jest.setTimeout(180_000);
@@ -8,15 +8,8 @@ let stack: E2eStack;
 beforeAll(async () => {
   stack = await startE2eStack(
     { LOG_LEVEL: 'warn', COMMAND_TIMEOUT_MS: '3000' },
-    { projectionWorkers: 1 },
+    { projectionWorkers: 1, workflows: ['document-review'] },
   );
-  const res = await api(
-    stack.baseUrl,
-    'POST',
-    '/v1/workflows',
-    loadFixtureWorkflow('document-review'),
-  );
-  expect(res.status).toBe(201);
 });
 
 afterAll(async () => {

@@ -36,10 +36,13 @@ async function create(workflowId: string, body: Record<string, unknown>): Promis
 }
 
 beforeAll(async () => {
-  stack = await startE2eStack({ LOG_LEVEL: 'warn' }, { projectionWorkers: 2 });
-  for (const name of ['document-review', 'article-publishing', 'order-processing'] as const) {
-    expect((await call('POST', '/v1/workflows', loadFixtureWorkflow(name))).status).toBe(201);
-  }
+  stack = await startE2eStack(
+    { LOG_LEVEL: 'warn' },
+    {
+      projectionWorkers: 2,
+      workflows: ['document-review', 'article-publishing', 'order-processing'],
+    },
+  );
 });
 
 afterAll(async () => {

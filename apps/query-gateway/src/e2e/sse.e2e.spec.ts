@@ -1,4 +1,4 @@
-import { loadFixtureWorkflow, waitFor } from '@cb/testing';
+import { waitFor } from '@cb/testing';
 import { api, startE2eStack, type E2eStack } from './stack';
 
 jest.setTimeout(120_000);
@@ -85,14 +85,10 @@ async function fire(tokenId: string, transition: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  stack = await startE2eStack({ LOG_LEVEL: 'warn', SSE_HEARTBEAT_MS: '1000' });
-  const res = await api(
-    stack.baseUrl,
-    'POST',
-    '/v1/workflows',
-    loadFixtureWorkflow('document-review'),
+  stack = await startE2eStack(
+    { LOG_LEVEL: 'warn', SSE_HEARTBEAT_MS: '1000' },
+    { workflows: ['document-review'] },
   );
-  expect(res.status).toBe(201);
 });
 
 afterAll(async () => {

@@ -3,9 +3,11 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { Naming } from '@cb/subjects';
 import {
   deploymentEnv,
+  loadFixtureWorkflow,
   startServiceStack,
   startTestNats,
   uniqueNaming,
+  type FixtureWorkflowName,
   type ServiceProcess,
   type TestNats,
 } from '@cb/testing';
@@ -36,6 +38,8 @@ export interface E2eStack {
 export interface E2eStackOptions {
   /** Projection workers to run (default 0: write-path tests need none). */
   projectionWorkers?: number;
+  /** Fixture workflows to define once the stack is up (each must answer 201). */
+  workflows?: FixtureWorkflowName[];
 }
 
 export async function startE2eStack(
@@ -49,6 +53,14 @@ export async function startE2eStack(
     await nats.dispose();
     throw err;
   });
+  for (const name of options.workflows ?? []) {
+    const res = await api(services.gatewayUrl, 'POST', '/v1/workflows', loadFixtureWorkflow(name));
+    if (res.status !== 201) {
+      await services.stop();
+      await nats.dispose();
+      throw new Error(`defining fixture ${name} answered ${res.status}: ${res.text}`);
+    }
+  }
   const nc = await connect({ servers: nats.url });
   const jsm = await jetstreamManager(nc);
   return {
