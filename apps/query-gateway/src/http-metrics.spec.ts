@@ -1,12 +1,9 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '@cb/logging';
-import type { EventStore } from '@cb/nats';
-import { Naming } from '@cb/subjects';
-import { buildApp, type App, type AppDeps } from './app';
-import type { CommandClient } from './command-client';
+import type { App } from './app';
 import type { LiveEvents } from './read/live-events';
 import type { Reads } from './read/reads';
+import { appWithoutNats as withoutNats } from './testing/app-without-nats';
 
 /**
  * The gateway without NATS. Only the live-events test reaches a handler that uses a dep: it gets
@@ -18,19 +15,7 @@ function appWithoutNats(): App {
     options: { heartbeatMs: 60_000, maxConnections: 10 },
     subscribe: async () => ({ stop: async () => undefined }),
   } as unknown as LiveEvents;
-  const deps: AppDeps = {
-    logger: createLogger({ service: 'query-gateway-test', level: 'silent' }),
-    commands: {} as CommandClient,
-    reads,
-    live,
-    store: {} as EventStore,
-    naming: new Naming(),
-    maxBodyBytes: 1024 * 1024,
-    bulkFireConcurrency: 4,
-    idempotencyWindowMs: 600_000,
-    readiness: async () => ({ nats: true }),
-  };
-  return buildApp(deps);
+  return withoutNats({ reads, live });
 }
 
 interface Sample {

@@ -2,13 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Type } from '@sinclair/typebox';
-import { createLogger } from '@cb/logging';
-import type { EventStore } from '@cb/nats';
-import { Naming } from '@cb/subjects';
-import { buildApp, type App, type AppDeps } from './app';
-import type { CommandClient } from './command-client';
-import type { LiveEvents } from './read/live-events';
-import type { Reads } from './read/reads';
+import type { App } from './app';
+import { appWithoutNats } from './testing/app-without-nats';
 
 /** Every route of DESIGN §7 (the operations routes /docs and /openapi.json are not listed). */
 const CONTRACT: [method: string, path: string][] = [
@@ -52,24 +47,6 @@ interface Document {
   tags: { name: string }[];
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
-}
-
-/** The gateway without NATS: none of these deps is ever called by the documentation routes. */
-function appWithoutNats(): App {
-  const never = {} as unknown;
-  const deps: AppDeps = {
-    logger: createLogger({ service: 'query-gateway-test', level: 'silent' }),
-    commands: never as CommandClient,
-    reads: never as Reads,
-    live: never as LiveEvents,
-    store: never as EventStore,
-    naming: new Naming(),
-    maxBodyBytes: 1024 * 1024,
-    bulkFireConcurrency: 4,
-    idempotencyWindowMs: 600_000,
-    readiness: async () => ({ nats: true }),
-  };
-  return buildApp(deps);
 }
 
 describe('OpenAPI document and Swagger UI', () => {
