@@ -21,9 +21,12 @@ const OUT_DIR = 'dist/apps';
 /** Bundle (relative to dist/apps, without .js) → entry point. */
 export const ENTRIES = {
   'command-service/main': 'apps/command-service/src/main.ts',
+  // Guard worker threads: started from next to the service's main.js (libs/guard-pool).
+  'command-service/guard-worker': 'libs/guard-pool/src/guard-worker.ts',
   'projection-service/main': 'apps/projection-service/src/main.ts',
   'projection-service/rebuild-main': 'apps/projection-service/src/rebuild-main.ts',
   'query-gateway/main': 'apps/query-gateway/src/main.ts',
+  'query-gateway/guard-worker': 'libs/guard-pool/src/guard-worker.ts',
 };
 
 const builtins = new Set(builtinModules);

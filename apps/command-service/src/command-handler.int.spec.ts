@@ -1,11 +1,13 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { guardPoolSettingsOf } from '@cb/config';
 import { createLogger } from '@cb/logging';
 import { ensureInfrastructure, encodeJson, type Infrastructure } from '@cb/nats';
 import type { CommandReply, CommandRequest, Token, TokenCommandResult } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import { loadFixtureWorkflow, startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
 import type { CommandHandler } from './command-handler';
-import { createCommandService } from './service';
+import { loadCommandServiceConfig } from './config';
+import { createCommandService, type CommandService } from './service';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -14,6 +16,7 @@ let nc: NatsConnection;
 let naming: Naming;
 let infra: Infrastructure;
 let handler: CommandHandler;
+let service: CommandService;
 
 beforeAll(async () => {
   server = await startTestNats();
@@ -25,14 +28,16 @@ beforeAll(async () => {
     { replicas: 1, duplicateWindowMs: 60_000 },
     logger,
   );
-  handler = createCommandService({
+  service = createCommandService({
     nc,
     infra,
     naming,
     logger,
     maxRetries: 5,
     concurrency: 64,
-  }).handler;
+    guards: guardPoolSettingsOf(loadCommandServiceConfig({})),
+  });
+  handler = service.handler;
   for (const name of ['document-review', 'article-publishing', 'order-processing'] as const) {
     const reply = await handler.handle({
       command: { type: 'DefineWorkflow', mode: 'create', definition: loadFixtureWorkflow(name) },
@@ -42,6 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await service?.stop();
   await nc?.close();
   await server?.dispose();
 });

@@ -2,10 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decideToken,
   decideWorkflow,
+  definitionShapeErrors,
+  guardRequestsFor,
   jsonDepthExceeds,
   type DecideContext,
   type DomainError,
+  type GuardVerdicts,
 } from '@cb/domain';
+import { GuardPoolError, type GuardPool } from '@cb/guard-pool';
 import { CbHeaders, NatsPlatformError, type EventStore } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import {
@@ -14,6 +18,7 @@ import {
   type CommandReply,
   type CommandRequest,
   type DefineWorkflow,
+  type FieldError,
   type TokenCommand,
 } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
@@ -30,6 +35,8 @@ export interface CommandHandlerDeps {
   tokens: TokenRepository;
   workflows: WorkflowRepository;
   idempotency: IdempotencyRecords;
+  /** Where guards are compiled and evaluated, off this event loop and within a time budget. */
+  guards: GuardPool;
   /** Retries of a write without an expected version that lost a race. */
   maxRetries: number;
   logger: Logger;
@@ -98,6 +105,23 @@ export class CommandHandler {
     const remembered = digest ? await idempotency.lookup(digest) : null;
     if (remembered !== null) return this.replay(remembered, hash);
 
+    // Compiling guards costs milliseconds per kilobyte: it runs in the pool, and its errors
+    // are reported by the decider with every other problem of the definition.
+    let guardErrors: FieldError[] | undefined;
+    if (definitionShapeErrors(command.definition).length === 0) {
+      const compiled = await this.deps.guards.compile(
+        command.definition.transitions,
+        `define:${id}`,
+      );
+      if ('tooExpensive' in compiled) {
+        return failure(
+          'GUARD_TOO_EXPENSIVE',
+          `the guards cannot be checked: ${compiled.tooExpensive}`,
+        );
+      }
+      guardErrors = compiled.errors;
+    }
+
     return this.withRetries(request, async () => {
       const loaded = await workflows.latest(id);
       if (digest && loaded.last?.msgId === digest)
@@ -110,7 +134,10 @@ export class CommandHandler {
       ) {
         return { reply: this.versionMismatch(request.expectedVersion, loaded.latest.version) };
       }
-      const decision = decideWorkflow(command, loaded.latest, this.context(request, meta, ''));
+      const decision = decideWorkflow(command, loaded.latest, {
+        ...this.context(request, meta, ''),
+        ...(guardErrors !== undefined && { guardErrors }),
+      });
       if (!decision.ok) return { reply: this.rejected(decision.error) };
       const attempt = await this.append(
         this.deps.naming.workflowSubject(id),
@@ -172,12 +199,15 @@ export class CommandHandler {
         command.type === 'CreateToken' || loaded.state.status !== 'live'
           ? await workflows.latestCompiled(command.workflowId)
           : await workflows.version(command.workflowId, loaded.state.token.definitionVersion);
-      const decision = decideToken(
-        command,
-        loaded.state,
-        workflow,
-        this.context(request, meta, tokenId),
-      );
+      const requests = guardRequestsFor(command, loaded.state, workflow);
+      const guardVerdicts: GuardVerdicts | undefined =
+        requests.length > 0 && workflow !== null
+          ? await this.deps.guards.evaluate(workflow.definition, requests)
+          : undefined;
+      const decision = decideToken(command, loaded.state, workflow, {
+        ...this.context(request, meta, tokenId),
+        ...(guardVerdicts !== undefined && { guardVerdicts }),
+      });
       if (!decision.ok) return { reply: this.rejected(decision.error) };
       const result = await this.append(
         this.deps.naming.tokenSubject(command.workflowId, tokenId),
@@ -308,6 +338,12 @@ export class CommandHandler {
   }
 
   private unexpected(err: unknown, request: CommandRequest): CommandReply {
+    if (err instanceof GuardPoolError) {
+      this.deps.logger.warn({ err, command: request.command.type }, 'guard pool unavailable');
+      return failure('SERVICE_UNAVAILABLE', `${err.message}; nothing was written`, {
+        retryAfterSeconds: 1,
+      });
+    }
     if (err instanceof NatsPlatformError) {
       switch (err.code) {
         case 'MAX_PAYLOAD':

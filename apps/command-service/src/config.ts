@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { commonEnvFields, loadConfig } from '@cb/config';
+import { commonEnvFields, guardEnvFields, loadConfig } from '@cb/config';
 
 export const CommandServiceEnv = Type.Object({
   ...commonEnvFields,
+  ...guardEnvFields,
   COMMAND_HTTP_PORT: Type.Integer({
     default: 9101,
     minimum: 0,

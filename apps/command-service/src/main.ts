@@ -1,4 +1,4 @@
-import { namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
+import { guardPoolSettingsOf, namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
 import { connectNats, ensureInfrastructure, isNatsConnected } from '@cb/nats';
 import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from '@cb/ops';
 import { Naming } from '@cb/subjects';
@@ -13,14 +13,17 @@ async function main(): Promise<void> {
     const naming = new Naming(namingOptionsOf(config));
     const nc = await connectNats(natsSettingsOf(config, SERVICE), logger);
     const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
-    const { server, metrics } = createCommandService({
+    const service = createCommandService({
       nc,
       infra,
       naming,
       logger,
       maxRetries: config.COMMAND_MAX_RETRIES,
       concurrency: config.COMMAND_CONCURRENCY,
+      guards: guardPoolSettingsOf(config),
     });
+    const { server, metrics } = service;
+    await service.guards.whenReady();
     server.start();
     const ops = await startOpsServer({
       host: config.COMMAND_HTTP_HOST,
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
       healthDetails: () => ({ service: SERVICE, inFlight: server.busy }),
     });
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
-      await server.stop();
+      await service.stop();
       await ops.close();
       await nc.drain();
     });

@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { GuardPool, type GuardPoolOptions } from '@cb/guard-pool';
 import type { Logger } from '@cb/logging';
 import { EventStore, type Infrastructure } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
@@ -16,6 +17,8 @@ export interface CommandServiceOptions {
   logger: Logger;
   maxRetries: number;
   concurrency: number;
+  /** The guard pool's budgets and size (GUARD_* variables). */
+  guards: Omit<GuardPoolOptions, 'logger' | 'registry'>;
 }
 
 export interface CommandService {
@@ -23,6 +26,9 @@ export interface CommandService {
   server: CommandServer;
   metrics: CommandMetrics;
   store: EventStore;
+  guards: GuardPool;
+  /** Stop taking commands, finish the ones received, stop the guard workers. */
+  stop(): Promise<void>;
 }
 
 /** Wire the handler and the queue-group server; `server.start()` begins taking commands. */
@@ -30,6 +36,11 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
   const { nc, infra, naming, logger } = options;
   const store = new EventStore(nc, infra.mux, naming.stream);
   const metrics = createCommandMetrics();
+  const guards = new GuardPool({
+    ...options.guards,
+    logger: logger.child({ component: 'guards' }),
+    registry: metrics.registry,
+  });
   const handler = new CommandHandler({
     naming,
     store,
@@ -41,6 +52,7 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
       logger.child({ component: 'idempotency' }),
     ),
     maxRetries: options.maxRetries,
+    guards,
     logger,
   });
   const server = new CommandServer({
@@ -51,5 +63,15 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
     metrics,
     concurrency: options.concurrency,
   });
-  return { handler, server, metrics, store };
+  return {
+    handler,
+    server,
+    metrics,
+    store,
+    guards,
+    async stop() {
+      await server.stop();
+      await guards.close();
+    },
+  };
 }

@@ -17,6 +17,12 @@ export class ApiError extends Error {
 
 const TITLES: Record<ErrorCode, string> = {
   VALIDATION_ERROR: 'The request is not valid',
+  GUARD_TOO_LARGE: 'A guard is too large',
+  GUARD_TOO_DEEP: 'A guard nests too deeply',
+  GUARD_REF_CYCLE: 'A guard refers to itself in a cycle',
+  GUARD_REF_UNSUPPORTED: 'A guard reference is not supported',
+  GUARD_TOO_MANY_PATHS: 'A guard has too many evaluation paths',
+  GUARD_PATTERN_UNSUPPORTED: 'A guard pattern is not supported',
   WORKFLOW_NOT_FOUND: 'Workflow not found',
   TOKEN_NOT_FOUND: 'Token not found',
   ROUTE_NOT_FOUND: 'No such route',
@@ -30,6 +36,7 @@ const TITLES: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   TRANSITION_NOT_ENABLED: 'The transition is not enabled',
   GUARD_FAILED: 'The transition guard failed',
+  GUARD_TOO_EXPENSIVE: 'The transition guard is too expensive to evaluate',
   IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key reused with a different request',
   TOO_MANY_REQUESTS: 'Too many requests',
   INTERNAL_ERROR: 'Internal error',

@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Registry } from 'prom-client';
 import { jsonDepthExceeds } from '@cb/domain';
 import type { Logger } from '@cb/logging';
 import { NatsPlatformError, type EventStore } from '@cb/nats';
@@ -41,6 +42,8 @@ export interface AppDeps {
   /** How long Idempotency-Keys are remembered (CB_DUPLICATE_WINDOW_MS). */
   idempotencyWindowMs: number;
   readiness: () => Promise<Record<string, boolean>>;
+  /** Where /metrics comes from; other components (the guard pool) register in it too. */
+  registry?: Registry;
 }
 
 export type App = FastifyInstance<
@@ -80,7 +83,7 @@ export function buildApp(deps: AppDeps): App {
 
   // Both hook into route registration, so they come before the routes.
   registerOpenApi(app);
-  registerHttpMetrics(app);
+  registerHttpMetrics(app, deps.registry);
   app.register(opsRoutes, { readiness: deps.readiness });
   app.register(workflowRoutes, { commands: deps.commands, reads: deps.reads });
   app.register(tokenRoutes, { commands: deps.commands, reads: deps.reads });

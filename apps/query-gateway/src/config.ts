@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { commonEnvFields, loadConfig } from '@cb/config';
+import { commonEnvFields, guardEnvFields, loadConfig } from '@cb/config';
 
 export const GatewayEnv = Type.Object({
   ...commonEnvFields,
+  ...guardEnvFields,
   GATEWAY_PORT: Type.Integer({
     default: 3000,
     minimum: 0,

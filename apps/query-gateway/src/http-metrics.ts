@@ -16,8 +16,7 @@ const CODE_MEMBER = '"code":"';
  * Prometheus metrics at /metrics (own registry, default process metrics): request rate and
  * latency by route pattern, problem responses by error code, open live event streams.
  */
-export function registerHttpMetrics(app: App): void {
-  const registry = new Registry();
+export function registerHttpMetrics(app: App, registry = new Registry()): void {
   collectDefaultMetrics({ register: registry });
 
   const requests = new Counter({

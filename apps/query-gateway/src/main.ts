@@ -1,4 +1,6 @@
-import { namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
+import { Registry } from 'prom-client';
+import { guardPoolSettingsOf, namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
+import { GuardPool } from '@cb/guard-pool';
 import { EventStore, connectNats, ensureInfrastructure, isNatsConnected } from '@cb/nats';
 import { bootstrap, exitOnStartupError, onShutdownSignal } from '@cb/ops';
 import { Naming } from '@cb/subjects';
@@ -21,6 +23,13 @@ async function main(): Promise<void> {
     const store = new EventStore(nc, infra.mux, naming.stream);
     const view = new ReadView(nc, infra.mux, naming, logger);
     await view.start();
+    const registry = new Registry();
+    const guards = new GuardPool({
+      ...guardPoolSettingsOf(config),
+      logger: logger.child({ component: 'guards' }),
+      registry,
+    });
+    await guards.whenReady();
     const reads = new Reads(
       nc,
       infra.mux,
@@ -28,6 +37,7 @@ async function main(): Promise<void> {
       store,
       view,
       new StrongTokenReader(store, naming),
+      guards,
       {
         lagWaitMs: config.MIN_SEQ_WAIT_MS,
         scanTimeoutMs: config.SCAN_TIMEOUT_MS,
@@ -41,6 +51,7 @@ async function main(): Promise<void> {
     });
     const app = buildApp({
       logger,
+      registry,
       commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS),
       reads,
       live,
@@ -78,6 +89,7 @@ async function main(): Promise<void> {
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await app.close();
       await live.stopAll();
+      await guards.close();
       await view.stop();
       await nc.drain();
     });

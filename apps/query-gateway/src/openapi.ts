@@ -21,6 +21,15 @@ const PATTERN_QUERY = 'x-cb-pattern-query';
 const WHEN: Record<ErrorCode, string> = {
   VALIDATION_ERROR:
     'malformed JSON, wrong types, unknown fields, unsafe ids, undeclared places, invalid definitions, data nested too deep, bad query parameters or headers (`errors: [{ path, message }]`)',
+  GUARD_TOO_LARGE: 'a guard whose JSON exceeds 32 KiB (`errors: [{ path, message, code }]`)',
+  GUARD_TOO_DEEP: 'a guard nested deeper than 128 levels (`errors`)',
+  GUARD_REF_CYCLE: 'a guard whose `$ref`s lead back to where they started (`errors`)',
+  GUARD_REF_UNSUPPORTED:
+    'a `$ref` that does not point inside the same guard, or `$id`, anchors and dynamic references (`errors`)',
+  GUARD_TOO_MANY_PATHS:
+    'a guard with more than 1000 root-to-leaf paths once every `$ref` is expanded (`errors`)',
+  GUARD_PATTERN_UNSUPPORTED:
+    'a regular expression in a guard (`pattern`, property-name patterns) that linear-time RE2 syntax cannot express: lookaround, backreferences (`errors`)',
   WORKFLOW_NOT_FOUND: 'the workflow id does not exist',
   TOKEN_NOT_FOUND: 'the token does not exist in that workflow, or was deleted',
   ROUTE_NOT_FOUND: 'no such route',
@@ -38,7 +47,9 @@ const WHEN: Record<ErrorCode, string> = {
   TRANSITION_NOT_ENABLED:
     'unknown transition, or the token is not in one of its `from` places (`transition`, `place`, `enabledTransitions`)',
   GUARD_FAILED:
-    'the transition guard rejects the token after the request’s patches (`transition`, `failures: [{ path, message, keyword, schemaPath }]`)',
+    'the transition guard rejects the token after the request’s patches (`transition`, `failures: [{ path, message, keyword, schemaPath }]` — the first 20 —, `failureCount`)',
+  GUARD_TOO_EXPENSIVE:
+    'the guard ran past its time budget (`GUARD_TIMEOUT_MS`), its transition is quarantined after repeated overruns (`quarantinedUntil`), or a stored guard breaks a limit; no event was written (`transition`)',
   IDEMPOTENCY_KEY_REUSED: 'an `Idempotency-Key` already used for a different request',
   TOO_MANY_REQUESTS: 'too many open live event streams (`Retry-After`)',
   INTERNAL_ERROR: 'a bug; logged with the request id, never caused by input',

@@ -2,11 +2,42 @@
 // No I/O, clock or randomness.
 export { DomainError, type Result } from './errors';
 export { mergePatch, jsonDepthExceeds } from './json';
-export { analyzeDefinition, validateDefinition, type DefinitionGraph } from './definitions';
-export { compileWorkflow, availableTransitions, type CompiledWorkflow } from './workflow';
+export {
+  analyzeDefinition,
+  definitionShapeErrors,
+  validateDefinition,
+  type DefinitionGraph,
+} from './definitions';
+export {
+  compileWorkflow,
+  availabilityGuardRequests,
+  availableTransitions,
+  type CompiledWorkflow,
+} from './workflow';
+export {
+  compileGuards,
+  evaluateGuards,
+  evaluateOne,
+  MAX_GUARD_BYTES,
+  MAX_GUARD_DEPTH,
+  MAX_GUARD_FAILURES,
+  MAX_GUARD_PATHS,
+  MAX_UNIQUE_ITEMS,
+  type CodedFieldError,
+  type CompiledGuards,
+  type GuardCheck,
+  type GuardInput,
+  type GuardLimitCode,
+  type GuardOutcome,
+  type GuardRequest,
+  type GuardVerdict,
+  type GuardVerdicts,
+} from './guards';
 export {
   decideWorkflow,
   decideToken,
+  decideTokenInProcess,
+  guardRequestsFor,
   evolveToken,
   evolveWorkflow,
   toToken,

@@ -6,6 +6,12 @@ import { Type, type Static } from '@sinclair/typebox';
  */
 export const ERROR_STATUS = {
   VALIDATION_ERROR: 400,
+  GUARD_TOO_LARGE: 400,
+  GUARD_TOO_DEEP: 400,
+  GUARD_REF_CYCLE: 400,
+  GUARD_REF_UNSUPPORTED: 400,
+  GUARD_TOO_MANY_PATHS: 400,
+  GUARD_PATTERN_UNSUPPORTED: 400,
   WORKFLOW_NOT_FOUND: 404,
   TOKEN_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
@@ -19,6 +25,7 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   TRANSITION_NOT_ENABLED: 422,
   GUARD_FAILED: 422,
+  GUARD_TOO_EXPENSIVE: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
   TOO_MANY_REQUESTS: 429,
   INTERNAL_ERROR: 500,
@@ -51,10 +58,11 @@ export const GuardFailure = Type.Object({
 });
 export type GuardFailure = Static<typeof GuardFailure>;
 
-/** A field-level validation problem. */
+/** A field-level validation problem; `code` when it has a code of its own (a guard limit). */
 export const FieldError = Type.Object({
   path: Type.String(),
   message: Type.String(),
+  code: Type.Optional(ErrorCodeSchema),
 });
 export type FieldError = Static<typeof FieldError>;
 
@@ -78,6 +86,12 @@ export const Problem = Type.Object(
     requestId: Type.Optional(Type.String()),
     errors: Type.Optional(Type.Array(FieldError)),
     failures: Type.Optional(Type.Array(GuardFailure)),
+    failureCount: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'how many failures the guard found; `failures` lists the first 20',
+      }),
+    ),
   },
   { additionalProperties: true },
 );

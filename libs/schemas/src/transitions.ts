@@ -13,7 +13,18 @@ export const DisabledReason = Type.Union([
   Type.Object({
     code: Type.Literal('GUARD_FAILED'),
     message: Type.String(),
-    failures: Type.Array(GuardFailure),
+    failures: Type.Array(GuardFailure, { description: 'the first 20 failures' }),
+    failureCount: Type.Integer({ minimum: 1, description: 'how many failures there were' }),
+  }),
+  Type.Object({
+    code: Type.Literal('GUARD_TOO_EXPENSIVE'),
+    message: Type.String(),
+    quarantinedUntil: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'the transition is refused at once until then',
+      }),
+    ),
   }),
 ]);
 export type DisabledReason = Static<typeof DisabledReason>;

@@ -1,5 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { availableTransitions, compileWorkflow, sumStats, type CompiledWorkflow } from '@cb/domain';
+import {
+  availabilityGuardRequests,
+  availableTransitions,
+  compileWorkflow,
+  sumStats,
+  type CompiledWorkflow,
+} from '@cb/domain';
+import { GuardPoolError, type GuardPool } from '@cb/guard-pool';
 import {
   classifyNatsError,
   decodeEvent,
@@ -89,6 +96,7 @@ export class Reads {
     private readonly store: EventStore,
     private readonly view: ReadView,
     private readonly strong: StrongTokenReader,
+    private readonly guards: GuardPool,
     private readonly options: ReadsOptions,
   ) {
     this.snapshots = new ListSnapshots({
@@ -321,7 +329,11 @@ export class Reads {
     };
   }
 
-  /** Each transition of the token's definition version: enabled, or every reason it is not. */
+  /**
+   * Each transition of the token's definition version: enabled, or every reason it is not. The
+   * guards run in the guard pool, each within its time budget (a guard past it is reported as
+   * GUARD_TOO_EXPENSIVE, the others still with their verdicts).
+   */
   async transitions(
     workflowId: string,
     tokenId: string,
@@ -332,8 +344,13 @@ export class Reads {
       : await this.token(workflowId, tokenId, options.minSeq);
     const token = read.value;
     const compiled = await this.compiledWorkflow(workflowId, token.definitionVersion);
+    const requests = availabilityGuardRequests(compiled, token);
+    const verdicts = await this.guards.evaluate(compiled.definition, requests).catch((err) => {
+      if (!(err instanceof GuardPoolError)) throw err;
+      throw new ApiError('SERVICE_UNAVAILABLE', `${err.message}`, { retryAfterSeconds: 1 });
+    });
     return {
-      value: availableTransitions(compiled, token),
+      value: availableTransitions(compiled, token, verdicts),
       asOf: options.strong ? token.version : read.asOf,
     };
   }

@@ -1,3 +1,6 @@
+import { type FieldError } from '@cb/schemas';
+import { type GuardVerdicts } from '../guards';
+
 /** Everything impure a decision needs, supplied by the caller: the decider reads no clock. */
 export interface DecideContext {
   /** ISO timestamp of the decision; becomes `occurredAt` and every timestamp it sets. */
@@ -7,6 +10,16 @@ export interface DecideContext {
   newTokenId: string;
   triggeredBy?: string;
   requestId?: string;
+  /**
+   * Verdicts of the guards the decision needs (`guardRequestsFor`), evaluated by the caller where
+   * a time budget holds. A needed guard without a verdict is never taken as passing.
+   */
+  guardVerdicts?: GuardVerdicts;
+  /**
+   * DefineWorkflow: the errors of compiling the definition's guards (`compileGuards`), when the
+   * caller compiled them where that is bounded in time; reported with every other problem.
+   */
+  guardErrors?: readonly FieldError[];
 }
 
 /** Fields every event carries. Optional ones are omitted, never `undefined`. */

@@ -73,12 +73,15 @@ describe('decideWorkflow', () => {
     ]);
   });
 
-  it('when a guard does not compile, then VALIDATION_ERROR at that guard', () => {
+  it('when a guard breaks a definition-time limit, then that limit’s code at that guard', () => {
     const bad = fixture('article_publishing');
-    bad.transitions[0] = { ...bad.transitions[0]!, guard: { type: 'object', maxProps: 1 } };
-    const error = when(define('create', bad)).thenError('VALIDATION_ERROR');
+    bad.transitions[0] = { ...bad.transitions[0]!, guard: { allOf: [{ $ref: '#' }] } };
+    const error = when(define('create', bad)).thenError('GUARD_REF_CYCLE');
     expect(error.details?.['errors']).toEqual([
-      expect.objectContaining({ path: '/transitions/0/guard' }),
+      expect.objectContaining({
+        path: '/transitions/0/guard/allOf/0/$ref',
+        code: 'GUARD_REF_CYCLE',
+      }),
     ]);
   });
 

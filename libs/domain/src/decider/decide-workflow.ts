@@ -12,8 +12,9 @@ import { type DecideContext, eventBase } from './context';
 /**
  * DefineWorkflow. `create` needs a new id (version 1); `version` needs an existing one and makes
  * `latest.version + 1`. `latest` is the newest stored version of `command.definition.id`.
- * Guards are compiled here to reject bad ones; `compileWorkflow` later compiles them with the
- * same set-up, so a stored definition always compiles.
+ * Guards are checked against the definition-time limits here; whether they compile arrives in
+ * `ctx.guardErrors` (the command service compiles them in its guard pool, with the same set-up
+ * that later evaluates them, so a stored definition always compiles).
  */
 export function decideWorkflow(
   command: DefineWorkflow,
@@ -31,7 +32,7 @@ export function decideWorkflow(
       new DomainError('WORKFLOW_NOT_FOUND', `workflow "${id}" not found`, { workflowId: id }),
     );
   }
-  const invalid = validateDefinition(command.definition);
+  const invalid = validateDefinition(command.definition, ctx.guardErrors);
   if (invalid !== null) return fail(invalid);
 
   const version = latest === null ? 1 : latest.version + 1;

@@ -1,3 +1,4 @@
+import { guardRequestsFor } from './decide-token';
 import { type FireTransition, MAX_JSON_DEPTH, type TokenEvent } from '@cb/schemas';
 import { at, compiledFixture, T0 } from '../testing/fixtures';
 import { as, created, given } from '../testing/given';
@@ -236,6 +237,7 @@ describe('FireTransition', () => {
         failures: [
           expect.objectContaining({ path: '/data/word_count', keyword: 'exclusiveMinimum' }),
         ],
+        failureCount: 1,
       });
     });
 
@@ -288,6 +290,65 @@ describe('FireTransition', () => {
       expect(failures.some((f) => f.schemaPath.startsWith('#/anyOf/0/'))).toBe(true);
       expect(failures.some((f) => f.schemaPath.startsWith('#/anyOf/1/'))).toBe(true);
       expect(failures[failures.length - 1]).toMatchObject({ path: '', keyword: 'anyOf' });
+    });
+  });
+
+  describe('guard verdicts are an input', () => {
+    const draft = () => [created(article, { tokenId: 't1', data: { content: 'c', title: 't' } })];
+    const submit = fire('article_publishing', 'submit', { data: { word_count: 150 } });
+
+    it('asks for the fired guard on the patched token, and only that', () => {
+      const state = given(article, ...draft()).state;
+      expect(guardRequestsFor(submit, state, article)).toEqual([
+        {
+          transition: 'submit',
+          input: { data: { content: 'c', title: 't', word_count: 150 }, metadata: {} },
+        },
+      ]);
+    });
+
+    it('asks for the guards of the transitions from the place when the fired one cannot fire', () => {
+      const history = [created(order, { tokenId: 't1', place: 'payment_pending' })];
+      const state = given(order, ...history).state;
+      expect(
+        guardRequestsFor(fire('order_processing', 'ship'), state, order).map((r) => r.transition),
+      ).toEqual(['pay']);
+    });
+
+    it('when the verdict is too-expensive, then GUARD_TOO_EXPENSIVE and nothing is decided', () => {
+      const error = given(article, ...draft())
+        .when(submit, {
+          guardVerdicts: new Map([
+            [
+              'submit',
+              {
+                status: 'too-expensive',
+                message: 'quarantined',
+                quarantinedUntil: '2024-05-01T10:01:00.000Z',
+              },
+            ],
+          ]),
+        })
+        .thenError('GUARD_TOO_EXPENSIVE');
+      expect(error.details).toEqual({
+        transition: 'submit',
+        quarantinedUntil: '2024-05-01T10:01:00.000Z',
+      });
+    });
+
+    it('never takes a missing verdict as passing', () => {
+      given(article, ...draft())
+        .when(submit, { guardVerdicts: new Map() })
+        .thenError('INTERNAL_ERROR');
+    });
+
+    it('takes the verdict it is given, not its own evaluation', () => {
+      const event = given(article, ...[created(article, { tokenId: 't1' })])
+        .when(fire('article_publishing', 'submit'), {
+          guardVerdicts: new Map([['submit', { status: 'passed' }]]),
+        })
+        .then();
+      expect(event).toMatchObject({ to: 'review' });
     });
   });
 });

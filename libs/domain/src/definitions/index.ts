@@ -1,2 +1,2 @@
 export { analyzeDefinition, type DefinitionGraph } from './analyze-definition';
-export { validateDefinition } from './validate-definition';
+export { definitionShapeErrors, validateDefinition } from './validate-definition';

@@ -1,10 +1,14 @@
 import { MAX_JSON_DEPTH, type WorkflowDefinitionInput } from '@cb/schemas';
+import { compileGuards } from '../guards';
 import { FIXTURES, fixture, type FixtureName } from '../testing/fixtures';
 import { validateDefinition } from './validate-definition';
 
-function errorsOf(input: WorkflowDefinitionInput): Array<{ path: string; message: string }> {
+function errorsOf(
+  input: WorkflowDefinitionInput,
+  code = 'VALIDATION_ERROR',
+): Array<{ path: string; message: string; code?: string }> {
   const error = validateDefinition(input);
-  expect(error?.code).toBe('VALIDATION_ERROR');
+  expect(error?.code).toBe(code);
   return (error?.details?.['errors'] ?? []) as Array<{ path: string; message: string }>;
 }
 
@@ -38,7 +42,7 @@ describe('validateDefinition', () => {
         { id: 'go', from: ['a'], to: 'b' },
         { id: 'ok', from: ['b'], to: 'a' },
         { id: 'go', from: ['missing', 'a', 'a'], to: 'void' },
-        { id: 'typo', from: ['a'], to: 'b', guard: { type: 'object', minProperites: 1 } },
+        { id: 'cycle', from: ['a'], to: 'b', guard: { allOf: [{ $ref: '#' }] } },
       ],
     };
     expect(errorsOf(input)).toEqual([
@@ -57,8 +61,9 @@ describe('validateDefinition', () => {
       },
       { path: '/transitions/2/to', message: 'target place "void" is not a declared place' },
       {
-        path: '/transitions/3/guard',
-        message: expect.stringContaining('unknown keyword: "minProperites"') as string,
+        path: '/transitions/3/guard/allOf/0/$ref',
+        code: 'GUARD_REF_CYCLE',
+        message: expect.stringContaining('recurse forever') as string,
       },
     ]);
   });
@@ -71,21 +76,34 @@ describe('validateDefinition', () => {
   });
 
   it.each([
+    ['a remote $ref', { $ref: 'https://example.com/guard.json' }, 'GUARD_REF_UNSUPPORTED', '/$ref'],
+    ['10,000 levels of nesting', deepGuard(10_000), 'GUARD_TOO_DEEP', ''],
+    ['a $ref cycle', { $ref: '#' }, 'GUARD_REF_CYCLE', '/$ref'],
+  ])('rejects a guard with %s with its own code', (_what, guard, code, pointer) => {
+    const input = minimal();
+    input.transitions[0] = { ...input.transitions[0]!, guard };
+    const errors = errorsOf(input, code);
+    expect(errors).toEqual([
+      expect.objectContaining({ path: `/transitions/0/guard${pointer}`, code }),
+    ]);
+  });
+
+  // Compiling is checked by compileGuards (in the guard pool, off the decider's thread).
+  it.each([
     ['an unknown keyword', { type: 'object', requird: ['data'] }, 'unknown keyword'],
     ['an invalid keyword value', { type: 'strng' }, 'schema is invalid'],
     ['an unknown format', { properties: { data: { format: 'colour' } } }, 'unknown format'],
-    ['a remote $ref', { $ref: 'https://example.com/guard.json' }, "can't resolve reference"],
     ['an async schema', { $async: true, type: 'object' }, 'async guards'],
     [
       "another draft's meta-schema",
       { $schema: 'http://json-schema.org/draft-07/schema#' },
       'no schema',
     ],
-    ['10,000 levels of nesting', deepGuard(10_000), 'nests deeper than 128 levels'],
-  ])('rejects a guard with %s', (_what, guard, reason) => {
+  ])('leaves a guard with %s to compileGuards, which rejects it', (_what, guard, reason) => {
     const input = minimal();
     input.transitions[0] = { ...input.transitions[0]!, guard };
-    const errors = errorsOf(input);
+    expect(validateDefinition(input)).toBeNull();
+    const { errors } = compileGuards(input.transitions);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.path).toBe('/transitions/0/guard');
     expect(errors[0]?.message).toContain(reason);

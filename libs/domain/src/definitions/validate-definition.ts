@@ -5,7 +5,7 @@ import {
   WorkflowDefinitionInput,
 } from '@cb/schemas';
 import { type DomainError, validationError } from '../errors';
-import { compileGuards } from '../guards';
+import { guardLimitErrors } from '../guards';
 
 // Compiled on first use, then reused.
 let shape: Validator<typeof WorkflowDefinitionInput> | undefined;
@@ -14,24 +14,40 @@ let shape: Validator<typeof WorkflowDefinitionInput> | undefined;
 const MAX_SHAPE_ERRORS = 100;
 
 /**
- * Every problem with a definition, as ONE VALIDATION_ERROR whose `details.errors` lists them all
- * (JSON Pointer paths into the input), or `null` when it is valid.
+ * Every problem with a definition, as ONE error whose `details.errors` lists them all (JSON
+ * Pointer paths into the input), or `null` when it is valid. The code is VALIDATION_ERROR, or the
+ * guard limit's (`GUARD_TOO_LARGE`, …) when the first problem is one.
  *
  * The TypeBox shape is checked first, because the semantic checks rely on it; callers that have
  * already validated the shape pay one cheap compiled check. Semantic checks: unique place and
  * transition ids, every referenced place declared, no repeated entry in `finalPlaces` or in a
- * transition's `from`, every guard compiles (same Ajv set-up as `compileWorkflow`).
+ * transition's `from`, every guard within the definition-time limits (size, depth, `$ref`s,
+ * paths). Whether the guards compile is checked where compiling is bounded in time (the command
+ * service's guard pool, with `compileGuards`), not here: compiling costs milliseconds per
+ * kilobyte. A caller that compiled them passes `guardErrors` (compileGuards' errors, which include
+ * the limit errors): they are reported in place of the limit check, with everything else.
  */
-export function validateDefinition(input: WorkflowDefinitionInput): DomainError | null {
-  shape ??= compileValidator(WorkflowDefinitionInput);
-  const shapeErrors = shape.errors(input, MAX_SHAPE_ERRORS);
-  const errors = shapeErrors.length > 0 ? shapeErrors : semanticErrors(input);
+export function validateDefinition(
+  input: WorkflowDefinitionInput,
+  guardErrors?: readonly FieldError[],
+): DomainError | null {
+  const shapeErrors = definitionShapeErrors(input);
+  const errors = shapeErrors.length > 0 ? shapeErrors : semanticErrors(input, guardErrors);
   if (errors.length === 0) return null;
   const count = errors.length === 1 ? '1 problem' : `${errors.length} problems`;
   return validationError(`workflow definition "${String(input.id)}" is invalid: ${count}`, errors);
 }
 
-function semanticErrors(input: WorkflowDefinitionInput): FieldError[] {
+/** Problems with the definition's shape alone (types, required fields, sizes of lists, ids). */
+export function definitionShapeErrors(input: WorkflowDefinitionInput): FieldError[] {
+  shape ??= compileValidator(WorkflowDefinitionInput);
+  return shape.errors(input, MAX_SHAPE_ERRORS);
+}
+
+function semanticErrors(
+  input: WorkflowDefinitionInput,
+  guardErrors: readonly FieldError[] | undefined,
+): FieldError[] {
   const errors: FieldError[] = [];
   const places = new Set(input.places);
   const placeError = (path: string, what: string, place: string): void => {
@@ -54,7 +70,7 @@ function semanticErrors(input: WorkflowDefinitionInput): FieldError[] {
     errors.push(...duplicates(t.from, `${at}/from`, 'source place'));
     placeError(`${at}/to`, 'target place', t.to);
   });
-  errors.push(...compileGuards(input.transitions).errors);
+  errors.push(...(guardErrors ?? guardLimitErrors(input.transitions)));
   return errors;
 }
 

@@ -22,7 +22,12 @@ export class DomainError extends Error {
   }
 }
 
-/** One VALIDATION_ERROR carrying every field problem (`details.errors`), not just the first. */
+/**
+ * One error carrying every field problem (`details.errors`), not just the first. Its code is
+ * the first problem's own code (a guard limit, say) or VALIDATION_ERROR; each problem that has a
+ * code of its own keeps it.
+ */
 export function validationError(message: string, errors: FieldError[]): DomainError {
-  return new DomainError('VALIDATION_ERROR', message, { errors });
+  const code = errors[0]?.code ?? 'VALIDATION_ERROR';
+  return new DomainError(code, message, { errors });
 }

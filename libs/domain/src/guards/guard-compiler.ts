@@ -1,24 +1,13 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { type GuardFailure, type GuardSchema, type JsonObject, MAX_JSON_DEPTH } from '@cb/schemas';
-import { jsonDepthExceeds } from '../json';
+import { type GuardSchema } from '@cb/schemas';
+import { re2RegExp } from './re2-engine';
 import { toGuardFailures } from './guard-failures';
+import { uniqueItemsKeyword } from './unique-items';
+import { type GuardInput, type GuardOutcome } from './guard-verdict';
 
-/**
- * Ajv compiles recursively, so a hostile guard must be shallow enough before it gets there.
- * Reaching a field at the deepest allowed data level takes two schema levels per data level
- * (`properties`, name); the factor 4 leaves room for combinators and `$defs`.
- */
-export const MAX_GUARD_DEPTH = 4 * MAX_JSON_DEPTH;
-
-/** What a guard sees: the token's data and metadata. */
-export interface GuardInput {
-  data: JsonObject;
-  metadata: JsonObject;
-}
-
-/** A compiled guard: `[]` when it passes, otherwise every failure Ajv reports. */
-export type GuardCheck = (input: GuardInput) => GuardFailure[];
+/** A compiled guard: passed, or its first failures (capped) and how many there were. */
+export type GuardCheck = (input: GuardInput) => GuardOutcome;
 
 /**
  * - `strict` for schema keywords: an unknown keyword or format is a typo, and a typo in a guard
@@ -28,6 +17,7 @@ export type GuardCheck = (input: GuardInput) => GuardFailure[];
  * - `ownProperties`: inherited names (`constructor`, `toString`) never satisfy `required`.
  * - No `loadSchema`: a remote `$ref` cannot resolve and fails compilation (no I/O).
  * - No `useDefaults`/`coerceTypes`/`removeAdditional`: guards never modify the token.
+ * - Regular expressions run on RE2 (linear time); `uniqueItems` is linear and capped.
  */
 function newAjv(validateSchema: boolean): Ajv2020 {
   const ajv = new Ajv2020({
@@ -39,8 +29,11 @@ function newAjv(validateSchema: boolean): Ajv2020 {
     ownProperties: true,
     logger: false,
     validateSchema,
+    code: { regExp: re2RegExp },
   });
   addFormats(ajv);
+  ajv.removeKeyword('uniqueItems');
+  ajv.addKeyword(uniqueItemsKeyword);
   return ajv;
 }
 
@@ -59,23 +52,21 @@ function assertValidSchema(schema: GuardSchema): void {
 }
 
 /**
- * One Ajv instance per workflow definition version: guards of one definition share it (so a
- * guard may `$ref` an `$id` declared by an earlier guard, and two guards may not declare the same
- * `$id`); different definitions never see each other's schemas. The returned function throws
- * when a guard does not compile.
+ * One Ajv instance per workflow definition version, so different definitions never see each
+ * other's schemas. The returned function throws when a guard does not compile (GuardPatternError
+ * for a pattern RE2 cannot express). Callers check the definition-time limits (`guardLimitError`)
+ * first: they are what bounds compilation.
  */
 export function createGuardCompiler(): (schema: GuardSchema) => GuardCheck {
   const ajv = newAjv(false);
   return (schema) => {
-    if (jsonDepthExceeds(schema, MAX_GUARD_DEPTH)) {
-      throw new Error(`guard nests deeper than ${MAX_GUARD_DEPTH} levels`);
-    }
     assertValidSchema(schema);
     const validate: ValidateFunction = ajv.compile(schema);
     // An async validator returns a Promise, which is truthy: it would pass every token.
     if ('$async' in validate && validate.$async === true) {
       throw new Error('async guards ($async) are not supported');
     }
-    return (input) => (validate(input) ? [] : toGuardFailures(validate.errors ?? []));
+    return (input) =>
+      validate(input) ? { status: 'passed' } : toGuardFailures(validate.errors ?? []);
   };
 }

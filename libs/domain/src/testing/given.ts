@@ -9,7 +9,13 @@ import {
   TokenEvent,
   type WorkflowDefined,
 } from '@cb/schemas';
-import { type DecideContext, decideToken, evolveToken, type TokenStreamState } from '../decider';
+import {
+  type DecideContext,
+  decideToken,
+  decideTokenInProcess,
+  evolveToken,
+  type TokenStreamState,
+} from '../decider';
 import { type DomainError, type Result } from '../errors';
 import { type CompiledWorkflow } from '../workflow';
 import { context } from './fixtures';
@@ -44,8 +50,10 @@ export function given(workflow: CompiledWorkflow | null, ...events: TokenEvent[]
   const state = events.reduce<TokenStreamState>(evolveToken, { status: 'absent' });
   return {
     state,
+    /** Guards are evaluated in-process unless `ctx.guardVerdicts` supplies their verdicts. */
     when(command: TokenCommand, ctx: Partial<DecideContext> = {}): Outcome<TokenEvent> {
-      const result = decideToken(command, state, workflow, context(ctx));
+      const decide = ctx.guardVerdicts === undefined ? decideTokenInProcess : decideToken;
+      const result = decide(command, state, workflow, context(ctx));
       return outcome(result, (e) => tokenEvent.errors(e));
     },
   };

@@ -6,7 +6,12 @@ import {
   type TokenCommand,
   type WorkflowDefinition,
 } from '@cb/schemas';
-import { decideToken, decideWorkflow, evolveToken, type TokenStreamState } from '../decider';
+import {
+  decideTokenInProcess,
+  decideWorkflow,
+  evolveToken,
+  type TokenStreamState,
+} from '../decider';
 import { compileWorkflow, type CompiledWorkflow } from '../workflow';
 import { at, FIXTURES, fixture, type FixtureName } from './fixtures';
 
@@ -132,7 +137,7 @@ export function randomStream(seed: number, options: StreamOptions): StoredEvent[
     const pinnedOf = (id: string, version: number) => workflow(id, version).definition;
     const { command, pinned } = pickCommand(random, tokenId, state, latest, pinnedOf, patch);
     const wf = pinned === null ? null : workflow(pinned.id, pinned.version);
-    const result = decideToken(command, state, wf, context());
+    const result = decideTokenInProcess(command, state, wf, context());
     if (!result.ok) continue;
     record(result.value);
     tokens.set(tokenId, evolveToken(state, result.value));

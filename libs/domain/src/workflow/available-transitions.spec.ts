@@ -1,7 +1,19 @@
 import { type TokenState } from '@cb/schemas';
+import { compileGuards, evaluateGuards, type GuardVerdicts } from '../guards';
 import { compiledFixture, fixture, stored, T0 } from '../testing/fixtures';
-import { availableTransitions } from './available-transitions';
-import { compileWorkflow } from './compiled-workflow';
+import {
+  availabilityGuardRequests,
+  availableTransitions as withVerdicts,
+} from './available-transitions';
+import { compileWorkflow, type CompiledWorkflow } from './compiled-workflow';
+
+/** availableTransitions with the guards it asks for evaluated in-process. */
+function availableTransitions(workflow: CompiledWorkflow, t: TokenState, verdicts?: GuardVerdicts) {
+  const requests = availabilityGuardRequests(workflow, t);
+  const evaluated =
+    verdicts ?? evaluateGuards(compileGuards(workflow.definition.transitions), requests);
+  return withVerdicts(workflow, t, evaluated);
+}
 
 function token(workflowId: string, place: string, data = {}, metadata = {}): TokenState {
   return {
@@ -44,6 +56,7 @@ describe('availableTransitions', () => {
             expect.objectContaining({ path: '/data/title' }),
             expect.objectContaining({ path: '/data/word_count' }),
           ],
+          failureCount: 3,
         },
       ],
     });
@@ -98,5 +111,33 @@ describe('availableTransitions', () => {
     );
     expect(submit?.description).toBe('Send for review');
     expect(review).not.toHaveProperty('description');
+  });
+
+  it('asks for every guarded transition, on the token as it is', () => {
+    const t = token('article_publishing', 'draft', { a: 1 }, { b: 2 });
+    expect(availabilityGuardRequests(article, t)).toEqual(
+      ['submit', 'approve', 'reject', 'publish'].map((transition) => ({
+        transition,
+        input: { data: { a: 1 }, metadata: { b: 2 } },
+      })),
+    );
+  });
+
+  it('reports a guard that could not be evaluated as GUARD_TOO_EXPENSIVE, and never as enabled', () => {
+    const data = { content: 'c', title: 't', word_count: 150 };
+    const until = '2024-05-01T10:01:00.000Z';
+    const [submit, , , , publish] = availableTransitions(
+      article,
+      token('article_publishing', 'draft', data),
+      new Map([
+        ['submit', { status: 'too-expensive', message: 'quarantined', quarantinedUntil: until }],
+      ]),
+    );
+    expect(submit).toMatchObject({
+      enabled: false,
+      reasons: [{ code: 'GUARD_TOO_EXPENSIVE', quarantinedUntil: until }],
+    });
+    // No verdict at all: not evaluated, so not enabled either.
+    expect(publish?.reasons.map((r) => r.code)).toEqual(['WRONG_PLACE', 'GUARD_TOO_EXPENSIVE']);
   });
 });

@@ -1,2 +1,8 @@
 export { compileWorkflow, type CompiledWorkflow } from './compiled-workflow';
-export { availableTransitions, enabledTransitionIds } from './available-transitions';
+export {
+  availabilityGuardRequests,
+  availableTransitions,
+  enabledGuardRequests,
+  enabledTransitionIds,
+  verdictOf,
+} from './available-transitions';

@@ -1,6 +1,6 @@
 import {
   compileWorkflow,
-  decideToken,
+  decideTokenInProcess,
   decideWorkflow,
   type CompiledWorkflow,
   type TokenStreamState,
@@ -140,7 +140,12 @@ export class EventGenerator {
       this.slots[index] = slot;
     }
     const command = this.nextCommand(slot);
-    const decision = decideToken(command, slot.state, slot.workflow, this.context(slot.tokenId));
+    const decision = decideTokenInProcess(
+      command,
+      slot.state,
+      slot.workflow,
+      this.context(slot.tokenId),
+    );
     if (!decision.ok) return false;
     const event = decision.value;
     const ack = await this.o.store.append(

@@ -1,0 +1,54 @@
+/**
+ * The guard worker: a worker thread that compiles and evaluates guards, so that no guard runs on a
+ * service's event loop. The pool terminates it when a step overruns its budget.
+ */
+import { parentPort } from 'node:worker_threads';
+import { compileGuards, evaluateOne, type CompiledGuards } from '@cb/domain';
+import type { FromWorker, GuardSet, ToWorker } from './protocol';
+
+/** Compiled definitions kept per worker; the pool resends a definition this worker evicted. */
+const CACHE_SIZE = 256;
+const cache = new Map<string, CompiledGuards>();
+
+const port = parentPort;
+if (port === null) throw new Error('guard-worker must run in a worker thread');
+const post = (message: FromWorker): void => port.postMessage(message);
+
+function compile(set: GuardSet): CompiledGuards {
+  const compiled = compileGuards(set.transitions);
+  cache.delete(set.key);
+  cache.set(set.key, compiled);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return compiled;
+}
+
+port.on('message', (message: ToWorker) => {
+  const { job } = message;
+  if (message.type === 'compile') {
+    // A definition-time check: not cached, since the definition may never be stored (it may be
+    // invalid, or lose a race to another definition of the same id and version).
+    post({ type: 'compiled', job, errors: compileGuards(message.set.transitions).errors });
+    post({ type: 'done', job });
+    return;
+  }
+  let compiled = cache.get(message.key);
+  if (compiled === undefined) {
+    if (message.set === undefined) {
+      post({ type: 'missing', job });
+      return;
+    }
+    compiled = compile(message.set);
+    post({ type: 'compiled', job, errors: compiled.errors });
+  }
+  message.requests.forEach((request, index) => {
+    post({
+      type: 'verdict',
+      job,
+      index,
+      verdict: evaluateOne(compiled, request.transition, request.input),
+    });
+  });
+  post({ type: 'done', job });
+});
+
+post({ type: 'ready' });
