@@ -10,14 +10,13 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { jsonDepthExceeds } from '@cb/domain';
 import type { Logger } from '@cb/logging';
 import { NatsPlatformError, type EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
-import { MAX_JSON_DEPTH } from '@cb/schemas';
 import { ApiError, toProblem } from './api-error';
 import type { CommandClient } from './command-client';
 import { registerHttpMetrics } from './http-metrics';
+import { parseJsonBody } from './json/parse-body';
 import { registerOpenApi } from './openapi';
 import type { LiveEvents } from './read/live-events';
 import type { Reads } from './read/reads';
@@ -118,33 +117,27 @@ function installValidators(app: App): void {
   );
 }
 
-/** JSON bodies (also `application/merge-patch+json`) nested deeper than the limit are refused. */
+/**
+ * JSON bodies (also `application/merge-patch+json`), parsed in one place for every route:
+ * parseJsonBody bounds their depth and refuses prototype keys and numbers that would change.
+ */
 function installJsonParsers(app: App): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
-  const parser = (
-    req: FastifyRequest,
-    body: string | Buffer,
-    done: (err: Error | null, body?: unknown) => void,
-  ): void => {
-    parse(req, body as string, (err, value) => {
-      if (err) return done(err);
-      if (jsonDepthExceeds(value, MAX_JSON_DEPTH + 2)) {
-        return done(
-          new ApiError(
-            'VALIDATION_ERROR',
-            `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels in data and metadata`,
-          ),
-        );
-      }
-      done(null, value);
-    });
-  };
   // Only JSON bodies are accepted: anything else is 415 UNSUPPORTED_MEDIA_TYPE.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/json', 'application/merge-patch+json'],
     { parseAs: 'string' },
-    parser,
+    (
+      _req: FastifyRequest,
+      body: string | Buffer,
+      done: (err: Error | null, body?: unknown) => void,
+    ) => {
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (err) {
+        done(err as Error);
+      }
+    },
   );
 }
 
@@ -235,10 +228,6 @@ function toApiError(
         'UNSUPPORTED_MEDIA_TYPE',
         `content type ${String(req.headers['content-type'])} is not supported; send application/json`,
       );
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError('VALIDATION_ERROR', 'the body is empty but the content type is JSON');
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ApiError('VALIDATION_ERROR', 'the body is not valid JSON');
     default:
       break;
   }
