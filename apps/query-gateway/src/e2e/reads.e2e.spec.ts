@@ -233,7 +233,9 @@ describe('cursor pagination', () => {
 
     // A snapshot this gateway does not hold (expired, or another instance's): a scan after the id.
     const parsed = JSON.parse(Buffer.from(c1, 'base64url').toString('utf8')) as object;
-    const lost = Buffer.from(JSON.stringify({ ...parsed, s: 'gone' })).toString('base64url');
+    const lost = Buffer.from(JSON.stringify({ ...parsed, s: 'GoneGoneGone' })).toString(
+      'base64url',
+    );
     const fromScan = await search(`cursor=${lost}`);
     expect(fromScan.body.items.map((t) => t.id)).toEqual(['snapcase-2']);
   });

@@ -118,7 +118,7 @@ export class Reads {
   }
 
   async workflows(limit: number, cursor?: string, minSeq?: number): Promise<WorkflowPage> {
-    const after = decodeCursor('workflows', cursor);
+    const after = decodeCursor('workflows', cursor, 'id');
     const bucket = this.view.kv('workflows').bucket;
     const prefix = `$KV.${bucket}.`;
     const messages = await this.waitFresh(
@@ -199,7 +199,9 @@ export class Reads {
   async tokens(query: TokenQuery): Promise<AsOf<TokenPage>> {
     const listName = `tokens:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
     const cursor =
-      query.after !== undefined ? { after: query.after } : parseCursor(listName, query.cursor);
+      query.after !== undefined
+        ? { after: query.after }
+        : parseCursor(listName, query.cursor, 'id');
     const wanted = Object.entries(query.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
     // A snapshot holds the items that matched the filter: it answers only the same filter.
     const snapshotList = `${listName}:${JSON.stringify(wanted)}`;
@@ -288,7 +290,7 @@ export class Reads {
     cursor?: string,
   ): Promise<HistoryPage> {
     const listName = `history:${workflowId}:${tokenId}`;
-    const after = Number(decodeCursor(listName, cursor) ?? 0);
+    const after = Number(decodeCursor(listName, cursor, 'seq') ?? 0);
     const { messages, truncated } = await scanStream(
       this.nc,
       this.mux,

@@ -365,7 +365,7 @@ function decodeBulkCursor(
   cursor: string | undefined,
 ): string | undefined {
   try {
-    return decodeCursor(cursorList(workflowId, transition), cursor);
+    return decodeCursor(cursorList(workflowId, transition), cursor, 'id');
   } catch {
     throw new ApiError(
       'VALIDATION_ERROR',
