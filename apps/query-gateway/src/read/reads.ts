@@ -58,8 +58,8 @@ const TOKEN_MEMBERS = Object.keys(TokenSchema.properties).length;
 export interface TokenQuery {
   workflowId?: string;
   place?: string;
-  /** Scalar metadata values to match, compared as text. */
-  metadata?: Record<string, string>;
+  /** Scalar metadata values to match, compared as text (own keys of the token's metadata only). */
+  metadata?: ReadonlyMap<string, string>;
   limit: number;
   cursor?: string;
   /** Start strictly after this token id (for callers inside the gateway; else `cursor`). */
@@ -205,7 +205,7 @@ export class Reads {
       query.after !== undefined
         ? { after: query.after }
         : parseCursor(listName, query.cursor, 'id');
-    const wanted = Object.entries(query.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    const wanted = [...(query.metadata ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
     // A snapshot holds the items that matched the filter: it answers only the same filter.
     const snapshotList = `${listName}:${JSON.stringify(wanted)}`;
     const minSeq = query.minSeq ?? 0;
@@ -661,9 +661,12 @@ function matches(data: Uint8Array, wanted: Array<[string, string]>): boolean {
   return token !== undefined && matchesMetadata(token, wanted);
 }
 
+/** Own keys only: `toString` or `__proto__` never match what every object inherits. */
 function matchesMetadata(token: Token, wanted: Array<[string, string]>): boolean {
+  const metadata = token.metadata as Record<string, unknown>;
   for (const [key, value] of wanted) {
-    const actual = (token.metadata as Record<string, unknown>)[key];
+    if (!Object.hasOwn(metadata, key)) return false;
+    const actual = metadata[key];
     if (actual === undefined || actual === null || typeof actual === 'object') return false;
     if (String(actual) !== value) return false;
   }
