@@ -6,19 +6,23 @@ import Fastify, {
   LogController,
   type FastifyError,
   type FastifyInstance,
-  type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
-import { jsonDepthExceeds } from '@cb/domain';
 import type { Logger } from '@cb/logging';
 import { NatsPlatformError, type EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
-import { MAX_JSON_DEPTH } from '@cb/schemas';
-import { ApiError, toProblem } from './api-error';
+import { ApiError } from './api-error';
 import type { CommandClient } from './command-client';
 import { registerHttpMetrics } from './http-metrics';
+import { clientErrorHandler, frameworkErrors } from './http/client-errors';
+import { installMethodHandling } from './http/methods';
+import { installNegotiation } from './http/negotiation';
+import { sendProblem } from './http/problem';
+import { installShutdownAnswer } from './http/shutdown';
+import { MAX_PARAM_LENGTH, installUrlLimit } from './http/url-limits';
+import { parseJsonBody } from './json/parse-body';
 import { registerOpenApi } from './openapi';
 import type { LiveEvents } from './read/live-events';
 import type { Reads } from './read/reads';
@@ -68,14 +72,23 @@ export function buildApp(deps: AppDeps): App {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: {} },
-    return503OnClosing: true,
+    // Answered by installShutdownAnswer instead, as problem+json with a code and Retry-After.
+    return503OnClosing: false,
     // Long ids must reach validation (400 with a code), not fall through to "no route".
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Every error is problem+json: what the router and Node's HTTP parser refuse, too.
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(deps.logger),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   installValidators(app);
   installJsonParsers(app);
   installErrorHandling(app);
+  // In this order: shutting down, then the URL, the method, and what the client accepts.
+  installShutdownAnswer(app);
+  installUrlLimit(app);
+  installMethodHandling(app);
+  installNegotiation(app);
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
     done(null, payload);
@@ -121,33 +134,27 @@ function installValidators(app: App): void {
   );
 }
 
-/** JSON bodies (also `application/merge-patch+json`) nested deeper than the limit are refused. */
+/**
+ * JSON bodies (also `application/merge-patch+json`), parsed in one place for every route:
+ * parseJsonBody bounds their depth and refuses prototype keys and numbers that would change.
+ */
 function installJsonParsers(app: App): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
-  const parser = (
-    req: FastifyRequest,
-    body: string | Buffer,
-    done: (err: Error | null, body?: unknown) => void,
-  ): void => {
-    parse(req, body as string, (err, value) => {
-      if (err) return done(err);
-      if (jsonDepthExceeds(value, MAX_JSON_DEPTH + 2)) {
-        return done(
-          new ApiError(
-            'VALIDATION_ERROR',
-            `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels in data and metadata`,
-          ),
-        );
-      }
-      done(null, value);
-    });
-  };
   // Only JSON bodies are accepted: anything else is 415 UNSUPPORTED_MEDIA_TYPE.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/json', 'application/merge-patch+json'],
     { parseAs: 'string' },
-    parser,
+    (
+      _req: FastifyRequest,
+      body: string | Buffer,
+      done: (err: Error | null, body?: unknown) => void,
+    ) => {
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (err) {
+        done(err as Error);
+      }
+    },
   );
 }
 
@@ -181,19 +188,15 @@ function drain(stream: IncomingMessage, timeoutMs: number): Promise<void> {
   });
 }
 
-export function sendProblem(req: FastifyRequest, reply: FastifyReply, error: ApiError): void {
-  const retryAfter = error.details?.retryAfterSeconds;
-  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
-  const details = error.details ? { ...error.details } : undefined;
-  if (details) delete details.retryAfterSeconds;
-  reply
-    .code(error.status)
-    .type('application/problem+json')
-    .send(
-      JSON.stringify(
-        toProblem(error.code, error.message, details, req.url.split('?')[0] ?? '/', req.id),
-      ),
-    );
+export { sendProblem };
+
+/** Validation errors reported in one answer (`errorCount` tells how many there were). */
+const MAX_REPORTED_ERRORS = 20;
+const MAX_SHOWN = 200;
+
+/** Request text quoted in an answer, cut short. */
+function shown(text: string): string {
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }
 
 function toApiError(
@@ -215,16 +218,21 @@ function toApiError(
   }
   if (error.validation) {
     const part = error.validationContext ?? 'body';
-    const errors = error.validation.map((v) => {
+    // The first few, each cut short: the answer stays small whatever was sent.
+    const errors = error.validation.slice(0, MAX_REPORTED_ERRORS).map((v) => {
       const missing = (v.params as { missingProperty?: string }).missingProperty;
       const extra = (v.params as { additionalProperty?: string }).additionalProperty;
       const suffix = missing ? `/${missing}` : extra ? `/${extra}` : '';
-      return { path: `${part}${v.instancePath}${suffix}`, message: v.message ?? 'is invalid' };
+      return {
+        path: shown(`${part}${v.instancePath}${suffix}`),
+        message: shown(v.message ?? 'is invalid'),
+      };
     });
+    const more = error.validation.length - errors.length;
     return new ApiError(
       'VALIDATION_ERROR',
-      `${part} is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-      { errors },
+      `${part} is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+      { errors, ...(more > 0 ? { errorCount: error.validation.length } : {}) },
     );
   }
   switch (error.code) {
@@ -236,12 +244,8 @@ function toApiError(
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError(
         'UNSUPPORTED_MEDIA_TYPE',
-        `content type ${String(req.headers['content-type'])} is not supported; send application/json`,
+        `content type ${shown(String(req.headers['content-type']))} is not supported; send application/json`,
       );
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError('VALIDATION_ERROR', 'the body is empty but the content type is JSON');
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ApiError('VALIDATION_ERROR', 'the body is not valid JSON');
     default:
       break;
   }

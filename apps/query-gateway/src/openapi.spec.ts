@@ -144,6 +144,24 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(checked).toBeGreaterThan(CONTRACT.length * 2);
   });
 
+  it('documents 406, 414 and 431 on every operation, and 405 with Allow in the description', () => {
+    for (const [method, path, op] of operations()) {
+      const statuses = Object.keys(op.responses);
+      expect({ route: `${method} ${path}`, statuses }).toEqual({
+        route: `${method} ${path}`,
+        statuses: expect.arrayContaining(['406', '414', '431']),
+      });
+    }
+    const fire = doc.paths['/v1/workflows/{workflowId}/tokens/{tokenId}/fire']?.post;
+    expect(fire?.responses['406']?.description).toContain('`NOT_ACCEPTABLE`');
+    expect(fire?.responses['414']?.description).toContain('`URI_TOO_LONG`');
+    expect(fire?.responses['431']?.description).toContain('`HEADERS_TOO_LARGE`');
+    expect(doc.info.description).toMatch(/405 METHOD_NOT_ALLOWED.*`Allow`/);
+    for (const code of ['NUMBER_OUT_OF_RANGE', 'MIN_SEQ_AHEAD', 'MALFORMED_REQUEST']) {
+      expect(doc.info.description).toContain(`| \`${code}\` | 400 |`);
+    }
+  });
+
   it('documents params, query, headers and bodies', () => {
     const op = (method: string, path: string): Operation => {
       const found = doc.paths[path]?.[method];

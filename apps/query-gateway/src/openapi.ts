@@ -30,11 +30,19 @@ const WHEN: Record<ErrorCode, string> = {
     'a guard with more than 1000 root-to-leaf paths once every `$ref` is expanded (`errors`)',
   GUARD_PATTERN_UNSUPPORTED:
     'a regular expression in a guard (`pattern`, property-name patterns) that linear-time RE2 syntax cannot express: lookaround, backreferences (`errors`)',
+  NUMBER_OUT_OF_RANGE:
+    'a number in the body overflows to Infinity, underflows to 0, or is an integer beyond ±(2^53−1) (send big ids as strings) (`errors: [{ path, message }]`)',
+  MIN_SEQ_AHEAD:
+    '`minSeq` is beyond the last event of the stream: no write has that version yet (`minSeq`, `lastSeq`)',
+  MALFORMED_REQUEST:
+    'not well-formed HTTP: bad percent-encoding in the URL, a method HTTP does not define, a malformed request line or header',
   WORKFLOW_NOT_FOUND: 'the workflow id does not exist',
   TOKEN_NOT_FOUND: 'the token does not exist in that workflow, or was deleted',
   ROUTE_NOT_FOUND: 'no such route',
-  METHOD_NOT_ALLOWED: 'the route exists for other methods',
-  NOT_ACCEPTABLE: 'the `Accept` header excludes every type the route serves',
+  METHOD_NOT_ALLOWED: 'the path exists for other methods (`Allow` lists them)',
+  NOT_ACCEPTABLE:
+    'the `Accept` header excludes every type the route serves (`application/json`; `text/event-stream` on live events)',
+  REQUEST_TIMEOUT: 'the request line, headers or body did not arrive in time',
   WORKFLOW_EXISTS: '`POST /v1/workflows` with an id that exists (use `PUT` for a new version)',
   TOKEN_EXISTS: 'a client-supplied token id is taken (token ids are never reused) (`tokenId`)',
   CONFLICT:
@@ -42,6 +50,7 @@ const WHEN: Record<ErrorCode, string> = {
   VERSION_MISMATCH:
     '`If-Match` names a version that is no longer current (`expectedVersion`, `currentVersion`)',
   PAYLOAD_TOO_LARGE: 'the body exceeds the size limit, or the token would outgrow one NATS message',
+  URI_TOO_LONG: 'the URL is longer than 8192 characters, or one path segment longer than 2048',
   UNSUPPORTED_MEDIA_TYPE:
     'a body that is not `application/json` (or `application/merge-patch+json` on `PATCH`)',
   TRANSITION_NOT_ENABLED:
@@ -52,6 +61,7 @@ const WHEN: Record<ErrorCode, string> = {
     'the guard ran past its time budget (`GUARD_TIMEOUT_MS`), its transition is quarantined after repeated overruns (`quarantinedUntil`), or a stored guard breaks a limit; no event was written (`transition`)',
   IDEMPOTENCY_KEY_REUSED: 'an `Idempotency-Key` already used for a different request',
   TOO_MANY_REQUESTS: 'too many open live event streams (`Retry-After`)',
+  HEADERS_TOO_LARGE: 'the request line and headers exceed 16 KiB together',
   INTERNAL_ERROR: 'a bug; logged with the request id, never caused by input',
   PROJECTION_LAGGING: 'a read with `minSeq` the read model did not reach in time (`Retry-After`)',
   COMMAND_SERVICE_UNAVAILABLE: 'no command service answers (`Retry-After`)',
@@ -86,6 +96,8 @@ const DESCRIPTION = [
   '## Errors',
   '',
   'Every error is `application/problem+json` (RFC 9457) with a stable `code`; clients branch on `code`, never on `title` or `detail`. Extra members are listed in parentheses.',
+  '',
+  'Any route may also answer `406 NOT_ACCEPTABLE` (an `Accept` that excludes what it serves), `414 URI_TOO_LONG` and `431 HEADERS_TOO_LARGE`; a path answers a method it has no route for with `405 METHOD_NOT_ALLOWED` and an `Allow` header listing the methods it has, and `OPTIONS` with `204` and `Allow`. Numbers in bodies must survive as written: non-finite, flushed to zero, or integers beyond ±(2^53−1) are `400 NUMBER_OUT_OF_RANGE` (send big ids as strings).',
   '',
   '| code | status | when |',
   '| --- | --- | --- |',
@@ -181,6 +193,9 @@ function errorDescription(status: string): string {
     : 'Problem details';
 }
 
+/** Errors any route may answer: 406 NOT_ACCEPTABLE, 414 URI_TOO_LONG, 431 HEADERS_TOO_LARGE. */
+const EVERY_ROUTE_ERRORS = ['406', '414', '431'] as const;
+
 const SUCCESS_DESCRIPTIONS: Record<string, string> = {
   '200': 'OK',
   '201': 'Created',
@@ -217,6 +232,8 @@ function transformRouteSchema(
       response[status] = value;
     }
   }
+  // What the gateway answers on any route before it runs (see installNegotiation, installUrlLimit).
+  for (const status of EVERY_ROUTE_ERRORS) response[status] ??= problemMarker(status);
   response.default ??= problemMarker('default');
   out.response = response;
 

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type IntegerOptions, type Static, type TInteger } from '@sinclair/typebox';
 import { SUBJECT_SAFE_ID_PATTERN } from '@cb/subjects';
 
 /** Workflow, place, transition and token ids: they become subject tokens and KV key parts. */
@@ -24,8 +24,17 @@ export type JsonObject = Static<typeof JsonObject>;
 export const Actor = Type.String({ minLength: 1, maxLength: 256 });
 export type Actor = Static<typeof Actor>;
 
+/**
+ * An integer with finite bounds, by default 0 to Number.MAX_SAFE_INTEGER: every integer of a
+ * path, query string or header is one (a test walks the routes), so `1e400` or `Infinity`
+ * never reaches a handler as a number.
+ */
+export function SafeInteger(options: IntegerOptions = {}): TInteger {
+  return Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...options });
+}
+
 /** A stream sequence: the version of a token or definition event. */
-export const Seq = Type.Integer({ minimum: 0 });
+export const Seq = SafeInteger();
 export type Seq = Static<typeof Seq>;
 
 /** Client-chosen idempotency key (the `Idempotency-Key` header). */

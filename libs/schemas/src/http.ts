@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Actor, Id, JsonObject } from './common';
+import { Actor, Id, JsonObject, SafeInteger } from './common';
 
 /** `POST /v1/workflows/:workflowId/tokens` */
 export const CreateTokenBody = Type.Object(
@@ -68,13 +68,11 @@ export type WriteHeaders = Static<typeof WriteHeaders>;
 // ---- reads ---------------------------------------------------------------------------------------
 
 /** Read-your-writes: answer only once every event with seq ≤ minSeq is reflected. */
-const MinSeq = Type.Integer({
-  minimum: 0,
-  maximum: Number.MAX_SAFE_INTEGER,
+const MinSeq = SafeInteger({
   description:
-    'answer only once the read model reflects every event with seq ≤ minSeq (e.g. the `version` of your last write); 503 PROJECTION_LAGGING if it does not in time',
+    'answer only once the read model reflects every event with seq ≤ minSeq (e.g. the `version` of your last write); 503 PROJECTION_LAGGING if it does not in time, 400 MIN_SEQ_AHEAD at once if the stream has no such seq yet',
 });
-const Limit = Type.Integer({
+const Limit = SafeInteger({
   minimum: 1,
   maximum: 1000,
   default: 50,
@@ -114,7 +112,7 @@ export type PageQuery = Static<typeof PageQuery>;
 export const WorkflowGetQuery = Type.Object(
   {
     version: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'a specific version (default: the latest)' }),
+      SafeInteger({ minimum: 1, description: 'a specific version (default: the latest)' }),
     ),
     minSeq: Type.Optional(MinSeq),
   },
@@ -174,7 +172,7 @@ export type StatsQuery = Static<typeof StatsQuery>;
 export const HistoryQuery = Type.Object(
   {
     limit: Type.Optional(
-      Type.Integer({
+      SafeInteger({
         minimum: 1,
         maximum: 1000,
         default: 1000,

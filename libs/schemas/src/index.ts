@@ -1,4 +1,13 @@
-export { Id, Timestamp, JsonObject, Actor, Seq, IdempotencyKey, MAX_JSON_DEPTH } from './common';
+export {
+  Id,
+  Timestamp,
+  JsonObject,
+  Actor,
+  Seq,
+  SafeInteger,
+  IdempotencyKey,
+  MAX_JSON_DEPTH,
+} from './common';
 export {
   GuardSchema,
   TransitionDefinition,

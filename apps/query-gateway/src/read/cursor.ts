@@ -1,4 +1,17 @@
+import { isSubjectSafeId } from '@cb/subjects';
 import { ApiError } from '../api-error';
+
+/**
+ * What the last key of a list is: an id (token and workflow lists, bulk-fire) or a stream seq
+ * (history). A cursor's key is checked against it, so a tampered cursor is a 400, never a NATS
+ * error or a silent restart from the beginning.
+ */
+export type CursorKey = 'id' | 'seq';
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const SEQ = /^[1-9][0-9]{0,15}$/;
+/** Listing snapshot ids: 9 random bytes, base64url. */
+const SNAPSHOT_ID = /^[A-Za-z0-9_-]{12}$/;
 
 /**
  * Opaque page cursors: base64url JSON naming the list they belong to and the last key served.
@@ -10,30 +23,29 @@ export function encodeCursor(list: string, after: string, snapshot?: string): st
   return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(list: string, cursor: string | undefined): string | undefined {
-  return parseCursor(list, cursor)?.after;
+export function decodeCursor(
+  list: string,
+  cursor: string | undefined,
+  key: CursorKey,
+): string | undefined {
+  return parseCursor(list, cursor, key)?.after;
 }
 
 /** The cursor's last key and, for lists served from a snapshot, the snapshot it came from. */
 export function parseCursor(
   list: string,
   cursor: string | undefined,
+  key: CursorKey,
 ): { after: string; snapshot?: string } | undefined {
   if (cursor === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const c = parsed as { l?: unknown; a?: unknown; s?: unknown } | undefined;
+  const c = BASE64URL.test(cursor) ? decoded(cursor) : undefined;
   if (
     !c ||
-    typeof c !== 'object' ||
     c.l !== list ||
     typeof c.a !== 'string' ||
-    c.a === '' ||
-    (c.s !== undefined && typeof c.s !== 'string')
+    !(key === 'id' ? isSubjectSafeId(c.a) : isSeq(c.a)) ||
+    (c.s !== undefined && !(typeof c.s === 'string' && SNAPSHOT_ID.test(c.s))) ||
+    Object.keys(c).some((k) => k !== 'l' && k !== 'a' && k !== 's')
   ) {
     throw new ApiError(
       'VALIDATION_ERROR',
@@ -42,4 +54,20 @@ export function parseCursor(
     );
   }
   return typeof c.s === 'string' ? { after: c.a, snapshot: c.s } : { after: c.a };
+}
+
+function decoded(cursor: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A positive safe integer in its plain decimal form. */
+function isSeq(text: string): boolean {
+  return SEQ.test(text) && Number(text) <= Number.MAX_SAFE_INTEGER;
 }

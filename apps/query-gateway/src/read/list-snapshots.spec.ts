@@ -1,5 +1,3 @@
-import { ApiError } from '../api-error';
-import { encodeCursor, parseCursor } from './cursor';
 import { ListSnapshots, firstAfter, type SnapshotEntry } from './list-snapshots';
 
 const marks = () => 0;
@@ -63,22 +61,5 @@ describe('ListSnapshots', () => {
     expect(firstAfter(list, 'f')).toBe(3);
     expect(firstAfter(list, 'z')).toBe(3);
     expect(firstAfter([], 'a')).toBe(0);
-  });
-});
-
-describe('list cursors', () => {
-  it('carry the last id and, when there is one, the snapshot', () => {
-    expect(parseCursor('l', encodeCursor('l', 't-7'))).toEqual({ after: 't-7' });
-    expect(parseCursor('l', encodeCursor('l', 't-7', 'snap'))).toEqual({
-      after: 't-7',
-      snapshot: 'snap',
-    });
-    expect(parseCursor('l', undefined)).toBeUndefined();
-  });
-
-  it('reject a cursor of another list or with a malformed snapshot', () => {
-    expect(() => parseCursor('other', encodeCursor('l', 't-7', 'snap'))).toThrow(ApiError);
-    const bad = Buffer.from(JSON.stringify({ l: 'l', a: 't-7', s: 5 })).toString('base64url');
-    expect(() => parseCursor('l', bad)).toThrow(ApiError);
   });
 });

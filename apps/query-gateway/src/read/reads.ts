@@ -65,13 +65,22 @@ const TOKEN_MEMBERS = Object.keys(TokenSchema.properties).length;
 export interface TokenQuery {
   workflowId?: string;
   place?: string;
-  /** Scalar metadata values to match, compared as text. */
-  metadata?: Record<string, string>;
+  /** Scalar metadata values to match, compared as text (own keys of the token's metadata only). */
+  metadata?: ReadonlyMap<string, string>;
   limit: number;
   cursor?: string;
   /** Start strictly after this token id (for callers inside the gateway; else `cursor`). */
   after?: string;
   minSeq?: number;
+}
+
+/**
+ * What the checks of one wait for minSeq learnt, per partition of one read-model generation:
+ * covered, or the seq of an unapplied event ≤ minSeq.
+ */
+interface PartitionProgress {
+  generation: number;
+  partitions: Map<number, number | 'covered'>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -109,11 +118,8 @@ export class Reads {
 
   /** The latest definition, or one version; falls back to the stream while the projection lags. */
   async workflow(workflowId: string, version?: number, minSeq?: number): Promise<WorkflowResource> {
-    const resource = await this.waitFresh(
-      minSeq,
-      () => this.readWorkflow(workflowId, version),
-      (_v, marks) => this.definitionsCovered(minSeq ?? 0, marks),
-    );
+    await this.waitCovered(minSeq, (marks) => this.definitionsCovered(minSeq ?? 0, marks));
+    const resource = await this.readWorkflow(workflowId, version);
     if (resource === null) {
       throw new ApiError(
         'WORKFLOW_NOT_FOUND',
@@ -126,14 +132,11 @@ export class Reads {
   }
 
   async workflows(limit: number, cursor?: string, minSeq?: number): Promise<WorkflowPage> {
-    const after = decodeCursor('workflows', cursor);
+    const after = decodeCursor('workflows', cursor, 'id');
     const bucket = this.view.kv('workflows').bucket;
     const prefix = `$KV.${bucket}.`;
-    const messages = await this.waitFresh(
-      minSeq,
-      () => this.scanKeys(bucket, `${prefix}*`),
-      (_v, marks) => this.definitionsCovered(minSeq ?? 0, marks),
-    );
+    await this.waitCovered(minSeq, (marks) => this.definitionsCovered(minSeq ?? 0, marks));
+    const messages = await this.scanKeys(bucket, `${prefix}*`);
     const live = messages
       .filter((m) => isPut(m))
       .map((m) => ({ key: m.subject.slice(prefix.length), m }))
@@ -207,8 +210,10 @@ export class Reads {
   async tokens(query: TokenQuery): Promise<AsOf<TokenPage>> {
     const listName = `tokens:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
     const cursor =
-      query.after !== undefined ? { after: query.after } : parseCursor(listName, query.cursor);
-    const wanted = Object.entries(query.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+      query.after !== undefined
+        ? { after: query.after }
+        : parseCursor(listName, query.cursor, 'id');
+    const wanted = [...(query.metadata ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
     // A snapshot holds the items that matched the filter: it answers only the same filter.
     const snapshotList = `${listName}:${JSON.stringify(wanted)}`;
     const minSeq = query.minSeq ?? 0;
@@ -226,13 +231,13 @@ export class Reads {
     const bucket = this.view.kv('places').bucket;
     const prefix = `$KV.${bucket}.`;
     const filter = `${prefix}${query.workflowId ?? '*'}.${query.place ?? '*'}.*`;
+    const progress = this.newProgress();
+    await this.waitCovered(query.minSeq, (marks) =>
+      this.partitionsCovered(minSeq, marks, query.workflowId, progress),
+    );
     // Watermarks from before the scan: everything at or below their lowest is in it.
     const marks = this.view.snapshot();
-    const messages = await this.waitFresh(
-      query.minSeq,
-      () => this.scanKeys(bucket, filter),
-      (_v, marksBefore) => this.partitionsCovered(minSeq, marksBefore, query.workflowId),
-    );
+    const messages = await this.scanKeys(bucket, filter);
     // A token moving between places is briefly in both: keep its newest entry.
     const newest = new Map<string, DeliveredMessage>();
     for (const m of messages) {
@@ -296,7 +301,7 @@ export class Reads {
     cursor?: string,
   ): Promise<HistoryPage> {
     const listName = `history:${workflowId}:${tokenId}`;
-    const after = Number(decodeCursor(listName, cursor) ?? 0);
+    const after = Number(decodeCursor(listName, cursor, 'seq') ?? 0);
     const { messages, truncated } = await scanStream(
       this.nc,
       this.mux,
@@ -372,11 +377,14 @@ export class Reads {
       });
     }
     const bucket = this.view.kv('stats').bucket;
+    const progress = this.newProgress();
+    await this.waitCovered(minSeq, (marks) =>
+      this.partitionsCovered(minSeq ?? 0, marks, workflowId, progress),
+    );
     const lowBefore = this.lowestWatermark();
-    const messages = await this.waitFresh(
-      minSeq,
-      () => this.scanKeys(bucket, `$KV.${bucket}.${this.naming.statsKeyFilter(workflowId)}`),
-      (_v, marks) => this.partitionsCovered(minSeq ?? 0, marks, workflowId),
+    const messages = await this.scanKeys(
+      bucket,
+      `$KV.${bucket}.${this.naming.statsKeyFilter(workflowId)}`,
     );
     const parts = messages
       .filter(isPut)
@@ -405,8 +413,8 @@ export class Reads {
   // ---- freshness ----------------------------------------------------------------------------------
 
   /**
-   * Read; without `minSeq` return at once. With it, return once `fresh` holds for what was read,
-   * re-reading on every watermark change, else 503 PROJECTION_LAGGING after `lagWaitMs`.
+   * A point read: without `minSeq` read once. With it, return once `fresh` holds for what was
+   * read (watermarks taken before the read), reading again on every watermark change.
    */
   private async waitFresh<T>(
     minSeq: number | undefined,
@@ -414,12 +422,41 @@ export class Reads {
     fresh: (value: T, marksBeforeRead: Watermarks) => Promise<boolean>,
   ): Promise<T> {
     if (minSeq === undefined || minSeq === 0) return read();
-    const deadline = Date.now() + this.options.lagWaitMs;
-    for (;;) {
+    let value: { read: T } | undefined;
+    await this.until(minSeq, async () => {
       // Watermarks from before the read: one that moved during the read proves nothing about it.
       const marks = this.view.snapshot();
-      const value = await read();
-      if (await fresh(value, marks)) return value;
+      value = { read: await read() };
+      return fresh(value.read, marks);
+    });
+    return value!.read;
+  }
+
+  /**
+   * Before a scan: wait until `covered` proves, from watermarks taken at the check, that every
+   * event with seq ≤ minSeq is reflected. The caller then scans once: the scan starts after those
+   * watermarks were taken, so it reflects at least what they prove. Nothing is scanned while
+   * waiting.
+   */
+  private async waitCovered(
+    minSeq: number | undefined,
+    covered: (marks: Watermarks) => Promise<boolean>,
+  ): Promise<void> {
+    if (minSeq === undefined || minSeq === 0) return;
+    await this.until(minSeq, () => covered(this.view.snapshot()));
+  }
+
+  /**
+   * Returns once `check` holds. When it does not at once, a `minSeq` the stream has not reached
+   * is refused at once (400 MIN_SEQ_AHEAD: nothing would ever reflect it); otherwise `check` runs
+   * again on every watermark change (at least every 100 ms) until `lagWaitMs`, then 503
+   * PROJECTION_LAGGING.
+   */
+  private async until(minSeq: number, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + this.options.lagWaitMs;
+    if (await check()) return;
+    await this.refuseAhead(minSeq);
+    for (;;) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new ApiError(
@@ -429,7 +466,18 @@ export class Reads {
         );
       }
       await this.view.changed(Math.min(left, 100));
+      if (await check()) return;
     }
+  }
+
+  /** 400 MIN_SEQ_AHEAD unless the stream holds seq `minSeq` (asked of the server when unknown). */
+  private async refuseAhead(minSeq: number): Promise<void> {
+    if (await this.streamReached(minSeq)) return;
+    throw new ApiError(
+      'MIN_SEQ_AHEAD',
+      `minSeq ${minSeq} is beyond the last event of the stream (seq ${this.streamLastSeq}): no write has that version yet`,
+      { minSeq, lastSeq: this.streamLastSeq },
+    );
   }
 
   /** Every event of the token with seq ≤ minSeq is reflected by a document at `docVersion`. */
@@ -449,27 +497,53 @@ export class Reads {
     return next === null ? this.streamReached(minSeq) : next.seq > minSeq;
   }
 
-  /** Every token event (of one workflow, or all) with seq ≤ minSeq is applied, in every partition. */
+  /**
+   * Every token event (of one workflow, or all) with seq ≤ minSeq is applied, in every partition.
+   * `progress` carries what the checks of one wait learnt: a partition found covered stays covered
+   * (every event ≤ minSeq exists already), and one holding an unapplied event ≤ minSeq is not
+   * covered until its watermark passes that event. Either way NATS is not asked again, so a wait
+   * costs requests only when watermarks move past what blocked it.
+   */
   private async partitionsCovered(
     minSeq: number,
     marks: Watermarks,
     workflowId?: string,
+    progress: PartitionProgress = this.newProgress(),
   ): Promise<boolean> {
-    const checks: Array<Promise<boolean>> = [];
+    // Another generation's partitions prove nothing about this one's.
+    if (progress.generation !== this.view.generation) {
+      progress.generation = this.view.generation;
+      progress.partitions.clear();
+    }
+    const known = progress.partitions;
+    const open: number[] = [];
     for (let p = 0; p < this.naming.partitions; p++) {
       const mark = marks(p);
-      if (mark >= minSeq) continue;
+      const learnt = known.get(p);
+      if (mark >= minSeq || learnt === 'covered') continue;
+      if (learnt !== undefined && mark < learnt) return false;
+      open.push(p);
+    }
+    const checks = open.map(async (p) => {
       const filter =
         workflowId === undefined
           ? this.naming.partitionFilter(p)
           : this.naming.partitionWorkflowFilter(p, workflowId);
-      checks.push(
-        this.store
-          .nextOnSubject(filter, mark + 1)
-          .then((next) => (next === null ? this.streamReached(minSeq) : next.seq > minSeq)),
-      );
-    }
+      const next = await this.store.nextOnSubject(filter, marks(p) + 1);
+      if (next === null) {
+        // Nothing unapplied in this partition: covered once the stream has minSeq at all.
+        const reached = await this.streamReached(minSeq);
+        if (reached) known.set(p, 'covered');
+        return reached;
+      }
+      known.set(p, next.seq > minSeq ? 'covered' : next.seq);
+      return next.seq > minSeq;
+    });
     return (await Promise.all(checks)).every(Boolean);
+  }
+
+  private newProgress(): PartitionProgress {
+    return { generation: this.view.generation, partitions: new Map() };
   }
 
   private async definitionsCovered(minSeq: number, marks: Watermarks): Promise<boolean> {
@@ -481,7 +555,8 @@ export class Reads {
 
   /**
    * Whether the stream holds seq `minSeq` at all: a seq not written yet is not reflected by
-   * anything, so such a read waits (and ends in PROJECTION_LAGGING) instead of passing.
+   * anything. A last seq seen before can prove it does; only the server (STREAM.INFO) can prove
+   * it does not.
    */
   private async streamReached(minSeq: number): Promise<boolean> {
     if (this.streamLastSeq >= minSeq) return true;
@@ -490,8 +565,18 @@ export class Reads {
       new Uint8Array(0),
       5000,
     );
-    const info = decodeJson(reply.data) as { state?: { last_seq?: number } } | undefined;
-    this.streamLastSeq = Math.max(this.streamLastSeq, info?.state?.last_seq ?? 0);
+    const info = decodeJson(reply.data) as { state?: { last_seq?: unknown } } | undefined;
+    const last = info?.state?.last_seq;
+    if (typeof last !== 'number') {
+      throw new ApiError(
+        'SERVICE_UNAVAILABLE',
+        'JetStream did not report the stream; retry shortly',
+        {
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        },
+      );
+    }
+    this.streamLastSeq = Math.max(this.streamLastSeq, last);
     return this.streamLastSeq >= minSeq;
   }
 
@@ -593,9 +678,12 @@ function matches(data: Uint8Array, wanted: Array<[string, string]>): boolean {
   return token !== undefined && matchesMetadata(token, wanted);
 }
 
+/** Own keys only: `toString` or `__proto__` never match what every object inherits. */
 function matchesMetadata(token: Token, wanted: Array<[string, string]>): boolean {
+  const metadata = token.metadata as Record<string, unknown>;
   for (const [key, value] of wanted) {
-    const actual = (token.metadata as Record<string, unknown>)[key];
+    if (!Object.hasOwn(metadata, key)) return false;
+    const actual = metadata[key];
     if (actual === undefined || actual === null || typeof actual === 'object') return false;
     if (String(actual) !== value) return false;
   }

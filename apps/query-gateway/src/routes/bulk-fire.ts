@@ -365,7 +365,7 @@ function decodeBulkCursor(
   cursor: string | undefined,
 ): string | undefined {
   try {
-    return decodeCursor(cursorList(workflowId, transition), cursor);
+    return decodeCursor(cursorList(workflowId, transition), cursor, 'id');
   } catch {
     throw new ApiError(
       'VALIDATION_ERROR',
@@ -404,11 +404,9 @@ function matchesEntries(
  * The metadata filter as the read model's text comparison: it keeps a superset of the typed
  * matches (equal scalars have equal text), so fewer tokens come back to be checked here.
  */
-function textFilter(
-  metadata: Record<string, Scalar> | undefined,
-): Record<string, string> | undefined {
+function textFilter(metadata: Record<string, Scalar> | undefined): Map<string, string> | undefined {
   if (metadata === undefined || Object.keys(metadata).length === 0) return undefined;
-  return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, String(v)]));
+  return new Map(Object.entries(metadata).map(([k, v]) => [k, String(v)]));
 }
 
 function byId(a: string, b: string): number {

@@ -53,11 +53,11 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
       },
     },
     async (req, reply) => {
-      const query = req.query as Record<string, unknown>;
-      const metadata: Record<string, string> = {};
-      for (const [key, value] of Object.entries(query)) {
+      // A Map: a key such as `__proto__` is a key like any other, never the filter's prototype.
+      const metadata = new Map<string, string>();
+      for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
         if (key.startsWith(METADATA_PREFIX) && typeof value === 'string') {
-          metadata[key.slice(METADATA_PREFIX.length)] = value;
+          metadata.set(key.slice(METADATA_PREFIX.length), value);
         }
       }
       const { workflowId, place, limit, cursor, minSeq } = req.query;
