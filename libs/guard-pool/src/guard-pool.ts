@@ -249,18 +249,13 @@ export class GuardPool {
     this.pump();
   }
 
-  /** Give each idle worker the first queued job whose definition is below its share of workers. */
+  /**
+   * Give idle workers the queued jobs in order, skipping a job whose definition already has its
+   * share of workers; a job goes to a worker that has its definition compiled when one is idle.
+   */
   private pump(): void {
-    for (const slot of this.slots) {
-      if (!slot.ready || slot.job !== undefined) continue;
-      const job = this.takeJob();
-      if (job === undefined) return;
-      this.dispatch(slot, job);
-    }
-  }
-
-  private takeJob(): Job | undefined {
-    for (let i = 0; i < this.queue.length; i++) {
+    const idle = this.slots.filter((s) => s.ready && s.job === undefined);
+    for (let i = 0; i < this.queue.length && idle.length > 0; i++) {
       const job = this.queue[i]!;
       if (job.kind === 'evaluate') {
         // Quarantine is checked again now: strikes may have come in while it waited.
@@ -270,12 +265,12 @@ export class GuardPool {
           continue;
         }
       }
-      if ((this.busyByKey.get(job.key) ?? 0) < this.maxPerKey) {
-        this.queue.splice(i, 1);
-        return job;
-      }
+      if ((this.busyByKey.get(job.key) ?? 0) >= this.maxPerKey) continue;
+      const slot = idle.find((s) => s.known.has(job.key)) ?? idle[0]!;
+      idle.splice(idle.indexOf(slot), 1);
+      this.queue.splice(i--, 1);
+      this.dispatch(slot, job);
     }
-    return undefined;
   }
 
   private dispatch(slot: Slot, job: Job): void {
