@@ -96,7 +96,7 @@ export function buildApp(deps: AppDeps): App {
 
   // Both hook into route registration, so they come before the routes.
   registerOpenApi(app);
-  registerHttpMetrics(app, deps.registry);
+  registerHttpMetrics(app, () => deps.live.stats(), deps.registry);
   app.register(opsRoutes, { readiness: deps.readiness });
   app.register(workflowRoutes, { commands: deps.commands, reads: deps.reads });
   app.register(tokenRoutes, { commands: deps.commands, reads: deps.reads });

@@ -62,6 +62,13 @@ export const GatewayEnv = Type.Object({
     maximum: 100_000,
     description: 'live event streams served at once; more get 429 (1 to 100000)',
   }),
+  SSE_CLIENT_BUFFER_BYTES: Type.Integer({
+    default: 1_048_576,
+    minimum: 65_536,
+    maximum: 67_108_864,
+    description:
+      'bytes a live event client may leave unsent (written to its socket but not taken by the kernel, plus queued events) before it is cut off with a final cutoff event (65536 to 67108864)',
+  }),
   BULK_FIRE_CONCURRENCY: Type.Integer({
     default: 16,
     minimum: 1,

@@ -1,20 +1,22 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from './app';
-import type { LiveEvents } from './read/live-events';
+import { LiveEvents } from './read/live-events';
+import type { LiveHubs } from './read/live-hubs';
 import type { Reads } from './read/reads';
 import { appWithoutNats as withoutNats } from './testing/app-without-nats';
 
 /**
  * The gateway without NATS. Only the live-events test reaches a handler that uses a dep: it gets
- * a workflow lookup that finds anything and a subscription that never delivers.
+ * a workflow lookup that finds anything and a hub that never delivers.
  */
 function appWithoutNats(): App {
   const reads = { workflow: async () => ({}) } as unknown as Reads;
-  const live = {
-    options: { heartbeatMs: 60_000, maxConnections: 10 },
-    subscribe: async () => ({ stop: async () => undefined }),
-  } as unknown as LiveEvents;
+  const hubs = {
+    size: 0,
+    enter: () => ({ ready: Promise.resolve(), attach: () => 0, leave: () => undefined }),
+  } as unknown as LiveHubs;
+  const live = new LiveEvents(hubs, { maxConnections: 10, clientBufferBytes: 1024 * 1024 });
   return withoutNats({ reads, live });
 }
 

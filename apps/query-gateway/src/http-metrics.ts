@@ -1,9 +1,10 @@
-import type { ServerResponse } from 'node:http';
-import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_STATUS } from '@cb/schemas';
 import type { App } from './app';
+import type { LiveEventStats } from './read/live-events';
+import { CUTOFF_REASONS } from './read/sse-frames';
 
 export const METRICS_PATH = '/metrics';
 /** The route label of requests no route matched (never the raw URL: unbounded cardinality). */
@@ -14,9 +15,14 @@ const CODE_MEMBER = '"code":"';
 
 /**
  * Prometheus metrics at /metrics (own registry, default process metrics): request rate and
- * latency by route pattern, problem responses by error code, open live event streams.
+ * latency by route pattern, problem responses by error code, live event streams, their NATS
+ * subscriptions and cut-offs.
  */
-export function registerHttpMetrics(app: App, registry = new Registry()): void {
+export function registerHttpMetrics(
+  app: App,
+  liveStats: () => LiveEventStats,
+  registry = new Registry(),
+): void {
   collectDefaultMetrics({ register: registry });
 
   const requests = new Counter({
@@ -39,28 +45,34 @@ export function registerHttpMetrics(app: App, registry = new Registry()): void {
     registers: [registry],
   });
 
-  // Live event streams take the response over (hijack): they are open while their response is.
-  const streams = new Set<FastifyReply>();
+  // Live events: read from the LiveEvents that owns them, so the numbers are the real ones.
   new Gauge({
     name: 'cb_http_live_event_streams',
-    help: 'Open live event (Server-Sent Events) streams',
+    help: 'Live event (Server-Sent Events) streams holding a slot (SSE_MAX_CONNECTIONS bounds them)',
     registers: [registry],
     collect() {
-      let open = 0;
-      for (const reply of streams) if (isStreaming(reply.raw)) open++;
-      this.set(open);
+      this.set(liveStats().streams);
     },
   });
-  const trackStream: onRequestHookHandler = (_req, reply, done) => {
-    streams.add(reply);
-    reply.raw.once('close', () => streams.delete(reply));
-    done();
-  };
-  app.addHook('onRoute', (route) => {
-    const produces = (route.schema as { produces?: readonly string[] } | undefined)?.produces;
-    if (!produces?.includes('text/event-stream')) return;
-    const own = route.onRequest;
-    route.onRequest = own === undefined ? [trackStream] : [...[own].flat(), trackStream];
+  new Gauge({
+    name: 'cb_live_event_subscriptions',
+    help: 'NATS subscriptions (one consumer each) fanned out to live event streams: one per workflow or token followed',
+    registers: [registry],
+    collect() {
+      this.set(liveStats().subscriptions);
+    },
+  });
+  new Counter({
+    name: 'cb_live_event_cutoffs_total',
+    help: 'Live event streams the gateway ended with a final cutoff event, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      // The count lives in LiveEvents; a counter has no set(), so it is rebuilt on each scrape.
+      const { cutoffs } = liveStats();
+      this.reset();
+      for (const reason of CUTOFF_REASONS) this.inc({ reason }, cutoffs[reason]);
+    },
   });
 
   // Label sets are reused, not rebuilt per request (the set of routes and statuses is small).
@@ -118,7 +130,7 @@ export function registerHttpMetrics(app: App, registry = new Registry()): void {
           response: {
             200: Type.String({
               description:
-                'cb_http_requests_total, cb_http_request_duration_seconds, cb_http_errors_total, cb_http_live_event_streams and the default process metrics',
+                'cb_http_requests_total, cb_http_request_duration_seconds, cb_http_errors_total, cb_http_live_event_streams, cb_live_event_subscriptions, cb_live_event_cutoffs_total and the default process metrics',
             }),
           },
         },
@@ -131,10 +143,6 @@ export function registerHttpMetrics(app: App, registry = new Registry()): void {
 
 function routeOf(req: FastifyRequest): string {
   return req.routeOptions.url ?? UNMATCHED_ROUTE;
-}
-
-function isStreaming(res: ServerResponse): boolean {
-  return res.headersSent && res.statusCode === 200 && !res.writableEnded && !res.destroyed;
 }
 
 /** The `code` member of a serialized problem; a fixed label for anything unexpected. */

@@ -1,13 +1,20 @@
 import { Registry } from 'prom-client';
 import { guardPoolSettingsOf, namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
 import { GuardPool } from '@cb/guard-pool';
-import { EventStore, connectNats, ensureInfrastructure, isNatsConnected } from '@cb/nats';
+import {
+  EventStore,
+  RequestMux,
+  connectNats,
+  ensureInfrastructure,
+  isNatsConnected,
+} from '@cb/nats';
 import { bootstrap, exitOnStartupError, onShutdownSignal } from '@cb/ops';
 import { Naming } from '@cb/subjects';
 import { buildApp } from './app';
 import { CommandClient } from './command-client';
 import { loadGatewayConfig } from './config';
 import { LiveEvents } from './read/live-events';
+import { LiveHubs } from './read/live-hubs';
 import { ReadView } from './read/read-view';
 import { Reads } from './read/reads';
 import { StrongTokenReader } from './token-reader';
@@ -45,9 +52,16 @@ async function main(): Promise<void> {
         listSnapshotMaxBytes: config.LIST_SNAPSHOT_MAX_BYTES,
       },
     );
-    const live = new LiveEvents(nc, infra.mux, naming, logger, {
+    // Live events have a connection of their own: however much they carry, command replies and
+    // reads never wait behind them, and if the server ever dropped it, those would not go too.
+    const liveNc = await connectNats(natsSettingsOf(config, `${SERVICE}-live`), logger);
+    const liveMux = new RequestMux(liveNc);
+    const hubs = new LiveHubs(liveNc, liveMux, naming.stream, logger.child({ component: 'live' }), {
       heartbeatMs: config.SSE_HEARTBEAT_MS,
+    });
+    const live = new LiveEvents(hubs, {
       maxConnections: config.SSE_MAX_CONNECTIONS,
+      clientBufferBytes: config.SSE_CLIENT_BUFFER_BYTES,
     });
     const app = buildApp({
       logger,
@@ -89,6 +103,8 @@ async function main(): Promise<void> {
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await app.close();
       await live.stopAll();
+      liveMux.close();
+      await liveNc.drain();
       await guards.close();
       await view.stop();
       await nc.drain();

@@ -34,7 +34,7 @@ export async function connectNats(
   settings: NatsConnectionSettings,
   logger: Logger,
 ): Promise<NatsConnection> {
-  const log = logger.child({ component: 'nats' });
+  const log = logger.child({ component: 'nats', connection: settings.name });
   const options: NodeConnectionOptions = {
     servers: parseServers(settings.url),
     name: settings.name,

@@ -1,86 +1,88 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '@cb/logging';
-import { StreamTail, decodeEvent, type RequestMux, type StartAt } from '@cb/nats';
-import type { SequencedEvent } from '@cb/schemas';
-import type { Naming } from '@cb/subjects';
+import type { ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
 import { ApiError } from '../api-error';
+import type { LiveHubs } from './live-hubs';
+import { LiveStream } from './live-stream';
+import { CUTOFF_REASONS, type CutoffReason } from './sse-frames';
 
 export interface LiveEventsOptions {
-  heartbeatMs: number;
   maxConnections: number;
+  /** A client's unsent bytes past which it is cut off (SSE_CLIENT_BUFFER_BYTES). */
+  clientBufferBytes: number;
 }
 
-export interface LiveSubscription {
-  stop(): Promise<void>;
+/** What /metrics reports: these are the real counts, not estimates. */
+export interface LiveEventStats {
+  /** Streams holding a slot (what SSE_MAX_CONNECTIONS bounds), set-up included. */
+  streams: number;
+  /** Hubs, each one NATS consumer. */
+  subscriptions: number;
+  /** Streams ended with a final `cutoff` event, by reason, since start. */
+  cutoffs: Record<CutoffReason, number>;
 }
+
+/** A cut-off stream may take this long to flush its last bytes to a client that reads late. */
+const CUTOFF_LINGER_MS = 30_000;
+/** At shutdown the server waits for open sockets: streams get only this long. */
+const SHUTDOWN_LINGER_MS = 1000;
 
 /**
- * Live token events straight from the stream, one gap-free tail (an ephemeral ordered consumer)
- * per client, deleted when the client goes. Bounded in number.
+ * Live token events for HTTP clients: a bounded number of streams (slots), each served by the
+ * hub of its filter (see LiveHubs), each with a bounded buffer (see LiveStream).
  */
 export class LiveEvents {
-  private readonly open = new Set<StreamTail>();
+  private readonly streams = new Set<LiveStream>();
+  private readonly cutoffs = Object.fromEntries(CUTOFF_REASONS.map((r) => [r, 0])) as Record<
+    CutoffReason,
+    number
+  >;
 
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly mux: RequestMux,
-    private readonly naming: Naming,
-    private readonly logger: Logger,
+    private readonly hubs: LiveHubs,
     readonly options: LiveEventsOptions,
   ) {}
 
-  get active(): number {
-    return this.open.size;
-  }
-
   /**
-   * Follow `filter` after `afterSeq` (undefined: only new events). `onEvent` gets each token
-   * event in stream order; undecodable messages are skipped.
+   * Take a slot for this response (429 when none is free). Synchronous, and the stream lets go
+   * of its slot however the response ends, so call it before awaiting anything.
    */
-  async subscribe(
-    filter: string,
-    afterSeq: number | undefined,
-    onEvent: (e: SequencedEvent) => void,
-  ): Promise<LiveSubscription> {
-    if (this.open.size >= this.options.maxConnections) {
+  open(res: ServerResponse, log: FastifyBaseLogger): LiveStream {
+    if (this.streams.size >= this.options.maxConnections) {
       throw new ApiError(
         'TOO_MANY_REQUESTS',
         `the gateway serves at most ${this.options.maxConnections} live event streams; retry later`,
         { retryAfterSeconds: 5 },
       );
     }
-    const start: StartAt =
-      afterSeq === undefined
-        ? { deliver: 'new' }
-        : { deliver: 'by_start_sequence', seq: afterSeq + 1 };
-    const tail = new StreamTail(this.nc, this.mux, this.naming.stream, filter, {
-      start,
-      heartbeatMs: Math.min(5000, this.options.heartbeatMs),
-      onMessage: (msg) => {
-        const decoded = decodeEvent(msg.data);
-        if (!decoded.ok || decoded.event.type === 'workflow.defined.v1') return;
-        onEvent({ seq: msg.seq, event: decoded.event });
+    const stream = new LiveStream(res, this.hubs, log, {
+      bufferBytes: this.options.clientBufferBytes,
+      lingerMs: CUTOFF_LINGER_MS,
+      onEnd: (s, reason) => {
+        this.streams.delete(s);
+        if (reason) this.cutoffs[reason]++;
       },
-      onError: (err) => this.logger.warn({ err: String(err), filter }, 'live events restarting'),
     });
-    this.open.add(tail);
-    try {
-      await tail.start();
-    } catch (err) {
-      this.open.delete(tail);
-      await tail.stop();
-      throw err;
-    }
+    this.streams.add(stream);
+    if (res.destroyed) stream.abandon(); // gone before we got here
+    return stream;
+  }
+
+  stats(): LiveEventStats {
     return {
-      stop: async () => {
-        this.open.delete(tail);
-        await tail.stop();
-      },
+      streams: this.streams.size,
+      subscriptions: this.hubs.size,
+      cutoffs: { ...this.cutoffs },
     };
   }
 
+  /** Shutdown: every stream ends (with a final `cutoff` event where it streams), then the hubs. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.open].map((t) => t.stop()));
-    this.open.clear();
+    this.endAll();
+    await this.hubs.stopAll();
+  }
+
+  /** End every stream now, so closing the HTTP server does not wait for them. */
+  endAll(): void {
+    for (const stream of [...this.streams]) stream.end('shutdown', SHUTDOWN_LINGER_MS);
   }
 }

@@ -1,17 +1,13 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import {
-  EventsQuery,
-  Problem,
-  TokenParams,
-  WorkflowParams,
-  type SequencedEvent,
-} from '@cb/schemas';
+import { EventsQuery, Problem, TokenParams, WorkflowParams } from '@cb/schemas';
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../api-error';
 import type { EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 import type { LiveEvents } from '../read/live-events';
+import { SSE_HEADERS } from '../read/sse-frames';
 import type { Reads } from '../read/reads';
 
 export interface EventRouteDeps {
@@ -20,9 +16,6 @@ export interface EventRouteDeps {
   store: EventStore;
   naming: Naming;
 }
-
-/** A client that reads slower than events arrive is cut off past this much unsent output. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 const LastEventIdHeaders = Type.Object({
   'last-event-id': Type.Optional(
@@ -36,7 +29,7 @@ const LastEventIdHeaders = Type.Object({
 const sseResponse = {
   200: Type.String({
     description:
-      'text/event-stream: `id:` = stream seq, `event:` = event type, `data:` = `{ seq, event }`; comment heartbeats',
+      'text/event-stream: `id:` = stream seq, `event:` = event type, `data:` = `{ seq, event }`; comment heartbeats; a client too slow for its buffer gets a final `event: cutoff` with `{ reason, lastEventId }` and the stream ends. HEAD answers with these headers and no body.',
   }),
   400: Problem,
   404: Problem,
@@ -49,17 +42,8 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
   { live, reads, store, naming },
 ) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  // Open streams end before the server closes, or closing would wait for them forever.
-  const closers = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const close of [...closers]) close();
-  });
-  const stream = (
-    req: FastifyRequest,
-    reply: FastifyReply,
-    filter: string,
-    afterSeq: number | undefined,
-  ): Promise<FastifyReply> => serve(req, reply, live, closers, filter, afterSeq);
+  // Open streams end before the server closes, or closing would wait for them.
+  app.addHook('preClose', async () => live.endAll());
 
   api.get(
     '/v1/workflows/:workflowId/events',
@@ -76,9 +60,10 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
     },
     async (req, reply) => {
       const { workflowId } = req.params;
-      await reads.workflow(workflowId);
-      const filter = naming.workflowTokensFilter(workflowId);
-      return stream(req, reply, filter, resumeAfter(req.headers['last-event-id'], req.query.since));
+      return serve(req, reply, live, async () => {
+        await reads.workflow(workflowId);
+        return naming.workflowTokensFilter(workflowId);
+      });
     },
   );
 
@@ -97,88 +82,56 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
     },
     async (req, reply) => {
       const { workflowId, tokenId } = req.params;
-      const subject = naming.tokenSubject(workflowId, tokenId);
-      if ((await store.last(subject)) === null) {
-        throw new ApiError(
-          'TOKEN_NOT_FOUND',
-          `token ${tokenId} does not exist in workflow ${workflowId}`,
-        );
-      }
-      return stream(
-        req,
-        reply,
-        subject,
-        resumeAfter(req.headers['last-event-id'], req.query.since),
-      );
+      return serve(req, reply, live, async () => {
+        const subject = naming.tokenSubject(workflowId, tokenId);
+        if ((await store.last(subject)) === null) {
+          throw new ApiError(
+            'TOKEN_NOT_FOUND',
+            `token ${tokenId} does not exist in workflow ${workflowId}`,
+          );
+        }
+        return subject;
+      });
     },
   );
 };
 
-function resumeAfter(
-  lastEventId: string | undefined,
-  since: number | undefined,
-): number | undefined {
-  if (lastEventId !== undefined) return Number(lastEventId);
-  return since;
+/** `Last-Event-ID`, else `?since=` (both checked by the schemas); undefined: only new events. */
+function resumeAfter(req: FastifyRequest): number | undefined {
+  const lastEventId = req.headers['last-event-id'];
+  if (typeof lastEventId === 'string') return Number(lastEventId);
+  return (req.query as EventsQuery).since;
 }
 
+/**
+ * Serve one stream of the filter `resolve` finds (it throws 404s). HEAD (which Fastify routes
+ * here too) answers at once with the stream's headers and no body, holding nothing. A GET takes
+ * its slot before the first await, so a client gone at any moment leaves nothing behind.
+ */
 async function serve(
   req: FastifyRequest,
   reply: FastifyReply,
   live: LiveEvents,
-  closers: Set<() => void>,
-  filter: string,
-  afterSeq: number | undefined,
+  resolve: () => Promise<string>,
 ): Promise<FastifyReply> {
-  const res = reply.raw;
-  const queued: string[] = [];
-  let streaming = false;
-  let closed = false;
-  const write = (chunk: string): void => {
-    if (closed) return;
-    if (!streaming) {
-      queued.push(chunk);
-      return;
-    }
-    res.write(chunk);
-    if (res.writableLength > MAX_BUFFERED_BYTES) {
-      req.log.warn({ filter }, 'live events client too slow; closing (it can resume)');
-      res.end();
-    }
-  };
-  const subscription = await live.subscribe(filter, afterSeq, (e) => write(frame(e)));
-
-  // From here on the response is ours, not Fastify's.
+  if (req.method === 'HEAD') {
+    await resolve();
+    // An empty stream, not an empty body: a stream gets no `content-length: 0`, like the GET.
+    return reply.code(200).headers(SSE_HEADERS).send(Readable.from([]));
+  }
+  const stream = live.open(reply.raw, req.log);
+  try {
+    await stream.follow(await resolve(), resumeAfter(req), { 'x-request-id': req.id });
+  } catch (err) {
+    stream.abandon();
+    throw err;
+  }
+  if (!stream.streaming && !reply.raw.destroyed) {
+    throw new ApiError('SERVICE_UNAVAILABLE', 'the gateway is shutting down', {
+      retryAfterSeconds: 1,
+    });
+  }
+  // From here on the response is the stream's, not Fastify's (or the client is gone).
   reply.hijack();
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-request-id': req.id,
-  });
-  res.write(`retry: 2000\n: streaming ${filter} after seq ${afterSeq ?? 'now'}\n\n`);
-  streaming = true;
-  for (const chunk of queued.splice(0)) write(chunk);
-
-  const heartbeat = setInterval(
-    () => write(`: heartbeat ${Date.now()}\n\n`),
-    live.options.heartbeatMs,
-  );
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    closers.delete(close);
-    clearInterval(heartbeat);
-    void subscription.stop();
-    if (!res.writableEnded) res.end();
-  };
-  res.on('close', close);
-  res.on('error', close);
-  closers.add(close);
   return reply;
-}
-
-function frame(e: SequencedEvent): string {
-  return `id: ${e.seq}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }

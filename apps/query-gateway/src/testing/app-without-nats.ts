@@ -3,12 +3,14 @@ import type { EventStore } from '@cb/nats';
 import { Naming } from '@cb/subjects';
 import { buildApp, type App, type AppDeps } from '../app';
 import type { CommandClient } from '../command-client';
-import type { LiveEvents } from '../read/live-events';
+import { LiveEvents } from '../read/live-events';
+import type { LiveHubs } from '../read/live-hubs';
 import type { Reads } from '../read/reads';
 
 /**
  * The gateway without NATS, for tests of what needs none (documentation, metrics): the
- * dependencies a test does not override are empty objects that must never be called.
+ * dependencies a test does not override are empty objects that must never be called, except
+ * live events, which the app ends on close and counts for /metrics: no streams, no hubs.
  */
 export function appWithoutNats(overrides: Partial<AppDeps> = {}): App {
   const never = {} as unknown;
@@ -16,7 +18,7 @@ export function appWithoutNats(overrides: Partial<AppDeps> = {}): App {
     logger: createLogger({ service: 'query-gateway-test', level: 'silent' }),
     commands: never as CommandClient,
     reads: never as Reads,
-    live: never as LiveEvents,
+    live: new LiveEvents({ size: 0 } as LiveHubs, { maxConnections: 1, clientBufferBytes: 65_536 }),
     store: never as EventStore,
     naming: new Naming(),
     maxBodyBytes: 1024 * 1024,
