@@ -111,6 +111,11 @@ export class GuardPool {
   private readonly metrics: PoolMetrics | undefined;
   private closed = false;
   private readonly readyWaiters: Array<() => void> = [];
+  /**
+   * A started worker that takes no work: it replaces an abandoned one at once, so an overrun
+   * never leaves the pool a worker short while a new thread starts (a new one becomes the spare).
+   */
+  private spare: Slot;
 
   constructor(private readonly options: GuardPoolOptions) {
     this.now = options.now ?? Date.now;
@@ -122,14 +127,8 @@ export class GuardPool {
       now: this.now,
     });
     this.metrics = options.registry ? poolMetrics(options.registry, this) : undefined;
-    for (let i = 0; i < options.workers; i++) {
-      const slot = { generation: 0, ready: false, done: 0, failures: 0 } as Slot;
-      slot.phase = 'evaluating';
-      slot.stepStarted = 0;
-      slot.known = new Set();
-      this.slots.push(slot);
-      this.startWorker(slot);
-    }
+    for (let i = 0; i < options.workers; i++) this.slots.push(this.newSlot());
+    this.spare = this.newSlot();
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -228,7 +227,7 @@ export class GuardPool {
     const error = new GuardPoolError('the guard pool is closing');
     for (const job of this.queue.splice(0)) refuse(job, error);
     await Promise.all(
-      this.slots.map(async (slot) => {
+      [...this.slots, this.spare].map(async (slot) => {
         clearTimeout(slot.timer);
         if (slot.job) refuse(slot.job, error);
         slot.job = undefined;
@@ -266,6 +265,10 @@ export class GuardPool {
         }
       }
       if ((this.busyByKey.get(job.key) ?? 0) >= this.maxPerKey) continue;
+      // Definitions whose guards overran lately share one lane of all but one worker, so that
+      // however many of them there are, a worker is left for the others.
+      const suspect = job.kind === 'evaluate' && this.quarantine.hasStrikes(job.key);
+      if (suspect && this.suspectsBusy() >= this.maxPerKey) continue;
       const slot = idle.find((s) => s.known.has(job.key)) ?? idle[0]!;
       idle.splice(idle.indexOf(slot), 1);
       this.queue.splice(i--, 1);
@@ -311,6 +314,14 @@ export class GuardPool {
     slot.timer = setTimeout(() => {
       if (slot.generation === generation) this.abandon(slot, `took longer than ${budget} ms`);
     }, budget);
+  }
+
+  private suspectsBusy(): number {
+    let busy = 0;
+    for (const s of this.slots) {
+      if (s.job?.kind === 'evaluate' && this.quarantine.hasStrikes(s.job.key)) busy++;
+    }
+    return busy;
   }
 
   /** The slot's job is over: free the worker for the next one. */
@@ -389,7 +400,7 @@ export class GuardPool {
       const culprits = compiling ? job.entries.slice(done) : job.entries.slice(done, done + 1);
       for (const entry of culprits) {
         const transition = job.batch.requests[entry]!.transition;
-        const until = this.quarantine.strike(`${job.key}/${transition}`);
+        const until = this.quarantine.strike(`${job.key}/${transition}`, job.key);
         this.metrics?.overruns.inc();
         this.options.logger.warn(
           {
@@ -418,6 +429,21 @@ export class GuardPool {
 
   // ---- workers -------------------------------------------------------------------------------
 
+  private newSlot(): Slot {
+    const slot: Slot = {
+      worker: undefined as unknown as Worker,
+      generation: 0,
+      ready: false,
+      done: 0,
+      phase: 'evaluating',
+      stepStarted: 0,
+      known: new Set(),
+      failures: 0,
+    };
+    this.startWorker(slot);
+    return slot;
+  }
+
   private startWorker(slot: Slot): void {
     const generation = ++slot.generation;
     const worker = spawnGuardWorker({ maxOldGenerationSizeMb: this.options.workerMemoryMb });
@@ -441,6 +467,12 @@ export class GuardPool {
   /** Terminate the slot's worker and start another (after a back-off if workers keep failing). */
   private restart(slot: Slot, reason: 'overrun' | 'error'): void {
     this.metrics?.restarts.inc({ reason });
+    const index = this.slots.indexOf(slot);
+    if (index >= 0 && this.spare.ready && !this.closed) {
+      // The spare takes the abandoned worker's place; the abandoned slot becomes the next spare.
+      this.slots[index] = this.spare;
+      this.spare = slot;
+    }
     const old = slot.worker;
     slot.generation++;
     slot.ready = false;

@@ -23,6 +23,16 @@ describe('Quarantine', () => {
     expect(quarantine.active).toBe(0);
   });
 
+  it('tells whether any key of a group overran within the window', () => {
+    const quarantine = q();
+    expect(quarantine.hasStrikes('def')).toBe(false);
+    quarantine.strike('def/t1', 'def');
+    expect(quarantine.hasStrikes('def')).toBe(true);
+    expect(quarantine.hasStrikes('other')).toBe(false);
+    now += 1000;
+    expect(quarantine.hasStrikes('def')).toBe(false);
+  });
+
   it('forgets strikes older than the window', () => {
     const quarantine = q();
     quarantine.strike('a');

@@ -17,6 +17,8 @@ export interface QuarantineOptions {
 export class Quarantine {
   private readonly strikes = new Map<string, number[]>();
   private readonly until = new Map<string, number>();
+  /** Group (e.g. a definition) → when one of its keys last overran. */
+  private readonly groups = new Map<string, number>();
   private readonly now: () => number;
   private readonly maxTracked: number;
 
@@ -25,9 +27,17 @@ export class Quarantine {
     this.maxTracked = options.maxTracked ?? 10_000;
   }
 
-  /** Record an overrun; returns the end of the quarantine it starts, if it starts one. */
-  strike(key: string): number | undefined {
+  /**
+   * Record an overrun of `key` (in `group`, when given); returns the end of the quarantine it
+   * starts, if it starts one.
+   */
+  strike(key: string, group?: string): number | undefined {
     const now = this.now();
+    if (group !== undefined) {
+      this.groups.delete(group);
+      this.groups.set(group, now);
+      bound(this.groups, this.maxTracked);
+    }
     const recent = (this.strikes.get(key) ?? []).filter((t) => now - t < this.options.windowMs);
     recent.push(now);
     this.strikes.delete(key);
@@ -50,6 +60,15 @@ export class Quarantine {
     if (end > this.now()) return end;
     this.until.delete(key);
     return undefined;
+  }
+
+  /** Whether a key of `group` overran within the window. */
+  hasStrikes(group: string): boolean {
+    const at = this.groups.get(group);
+    if (at === undefined) return false;
+    if (this.now() - at < this.options.windowMs) return true;
+    this.groups.delete(group);
+    return false;
   }
 
   /** Transitions in quarantine now. */

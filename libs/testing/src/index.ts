@@ -27,3 +27,12 @@ export {
   type GeneratorResult,
 } from './events';
 export { isAlive, startScriptChild } from './processes';
+export {
+  REDOS_GUARD,
+  REDOS_INPUT,
+  HOSTILE_GUARD,
+  HOSTILE_DATA,
+  HOSTILE_GUARD_CHEAP_DATA,
+  doublingChainGuard,
+  guardedWorkflow,
+} from './hostile-guards';
