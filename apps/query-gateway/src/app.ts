@@ -41,6 +41,8 @@ export interface AppDeps {
   /** How long Idempotency-Keys are remembered (CB_DUPLICATE_WINDOW_MS). */
   idempotencyWindowMs: number;
   readiness: () => Promise<Record<string, boolean>>;
+  /** Readiness checks answered from memory at every probe (see OpsRouteDeps). */
+  liveReadiness?: () => Record<string, boolean>;
 }
 
 export type App = FastifyInstance<
@@ -81,7 +83,10 @@ export function buildApp(deps: AppDeps): App {
   // Both hook into route registration, so they come before the routes.
   registerOpenApi(app);
   registerHttpMetrics(app);
-  app.register(opsRoutes, { readiness: deps.readiness });
+  app.register(opsRoutes, {
+    readiness: deps.readiness,
+    ...(deps.liveReadiness ? { liveReadiness: deps.liveReadiness } : {}),
+  });
   app.register(workflowRoutes, { commands: deps.commands, reads: deps.reads });
   app.register(tokenRoutes, { commands: deps.commands, reads: deps.reads });
   app.register(searchRoutes, { reads: deps.reads });

@@ -4,6 +4,7 @@ import { bootstrap, exitOnStartupError, onShutdownSignal } from '@cb/ops';
 import { Naming } from '@cb/subjects';
 import { buildApp } from './app';
 import { CommandClient } from './command-client';
+import { CommandServiceProbe } from './command-probe';
 import { loadGatewayConfig } from './config';
 import { LiveEvents } from './read/live-events';
 import { ReadView } from './read/read-view';
@@ -35,13 +36,19 @@ async function main(): Promise<void> {
         listSnapshotMaxBytes: config.LIST_SNAPSHOT_MAX_BYTES,
       },
     );
+    const probe = new CommandServiceProbe(
+      infra.mux,
+      naming,
+      logger.child({ component: 'commands' }),
+    );
+    probe.start();
     const live = new LiveEvents(nc, infra.mux, naming, logger, {
       heartbeatMs: config.SSE_HEARTBEAT_MS,
       maxConnections: config.SSE_MAX_CONNECTIONS,
     });
     const app = buildApp({
       logger,
-      commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS),
+      commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS, probe),
       reads,
       live,
       store,
@@ -49,6 +56,8 @@ async function main(): Promise<void> {
       bulkFireConcurrency: config.BULK_FIRE_CONCURRENCY,
       idempotencyWindowMs: config.CB_DUPLICATE_WINDOW_MS,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      // Read at every probe: the ping's latest answer is already in memory.
+      liveReadiness: () => ({ commandService: probe.answering }),
       readiness: async () => {
         // opsRoutes caches the answer for a second and times it out after one.
         const nats = isNatsConnected(nc);
@@ -77,6 +86,7 @@ async function main(): Promise<void> {
     logger.info({ address }, 'gateway listening');
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await app.close();
+      probe.stop();
       await live.stopAll();
       await view.stop();
       await nc.drain();
