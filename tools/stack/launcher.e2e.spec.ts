@@ -7,6 +7,7 @@ import {
   REPO_ROOT,
   freePort,
   isAlive,
+  loadFixtureWorkflow,
   spawnWatched,
   waitFor,
   type WatchedProcess,
@@ -15,6 +16,8 @@ import {
 /*
  * `npm start` end to end: the launcher as a real process (`node --import tsx tools/stack/start.ts`)
  * with a private data dir and free ports, so it never touches a NATS server on 4222 nor `.data/`.
+ * It runs in a session of its own (`setsid`), as a terminal's foreground job does, so a signal to
+ * its process group reaches no test process.
  */
 
 const READY = /Circuit Breaker is ready/;
@@ -61,10 +64,16 @@ function descendants(root: number): Map<number, string> {
   return found;
 }
 
-/** nats-server processes whose command line names `dir` (its store dir). */
-function natsServersFor(dir: string): string[] {
+/** The process group of `pid`. */
+function groupOf(pid: number): number {
+  return Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }));
+}
+
+/** nats-server processes (and their watchdog shells) whose command line names `dir`. */
+function natsServersFor(dir: string, { shells = true } = {}): string[] {
   return processTable()
     .filter((p) => p.args.includes('nats-server') && p.args.includes(dir))
+    .filter((p) => shells || /(^|\/)nats-server$/.test(p.args.split(' ')[0]!))
     .map((p) => `${p.pid} ${p.args}`);
 }
 
@@ -118,10 +127,12 @@ describe('npm start (tools/stack/start.ts)', () => {
     const lines: string[] = [];
     const t0 = Date.now();
     const proc = await spawnWatched(
-      process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'tools/stack/start.ts')],
+      'setsid',
+      [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'tools/stack/start.ts')],
       { env, cwd: REPO_ROOT, onLine: (line) => lines.push(line) },
     );
+    // setsid ran the launcher itself (no fork): its pid leads its own process group.
+    expect(groupOf(proc.pid)).toBe(proc.pid);
     const launcher: Launcher = {
       proc,
       lines,
@@ -288,6 +299,236 @@ describe('npm start (tools/stack/start.ts)', () => {
       await new Promise((r) => squatter.close(r));
     }
   }, 30_000);
+
+  /** The first launcher line after `from` matching `pattern`, within `timeoutMs`. */
+  async function lineAfter(
+    launcher: Launcher,
+    from: number,
+    pattern: RegExp,
+    timeoutMs: number,
+  ): Promise<RegExpExecArray> {
+    const found = await waitFor(
+      () => {
+        for (const line of launcher.lines.slice(from)) {
+          const m = pattern.exec(line);
+          if (m) return m;
+        }
+        return undefined;
+      },
+      { timeoutMs, intervalMs: 50, description: `a launcher line matching ${String(pattern)}` },
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}\n--- launcher output ---\n${launcher.lines.slice(from).join('\n')}`,
+      );
+    });
+    return found!;
+  }
+
+  /** Poll until every pid is gone; when each went, in ms from `t0`. */
+  async function deathTimes(
+    pids: Map<string, number>,
+    others: number[],
+    t0: number,
+    timeoutMs: number,
+  ): Promise<Map<string, number>> {
+    const gone = new Map<string, number>();
+    await waitFor(
+      () => {
+        for (const [name, pid] of pids) {
+          if (!gone.has(name) && !isAlive(pid)) gone.set(name, Date.now() - t0);
+        }
+        return gone.size === pids.size && !others.some(isAlive);
+      },
+      {
+        timeoutMs,
+        intervalMs: 10,
+        description: `every process to exit: ${[...pids.values(), ...others].filter(isAlive).join(', ')}`,
+      },
+    );
+    return gone;
+  }
+
+  describe('issue 10, measured 9: a dead child stops the whole stack; Ctrl-C skips the graceful order', () => {
+    let supervised: Launcher | undefined;
+    let written: { tokenId: string; version: number } | undefined;
+
+    it('a SIGKILLed projection worker is back (new pid, /ready 200) within a few seconds; the others keep their pids and the stack keeps serving', async () => {
+      const { launcher } = await startLauncher();
+      supervised = launcher;
+      const before = launcher.pids();
+      const old = before.get('projection-1')!;
+      const from = launcher.lines.length;
+      const t0 = Date.now();
+      process.kill(old, 'SIGKILL');
+      const [, pid, readyUrl] = await lineAfter(
+        launcher,
+        from,
+        /^launcher\s+projection-1 is ready again \(pid (\d+), (\S+)\)/,
+        10_000,
+      );
+      const backMs = Date.now() - t0;
+      expect(Number(pid)).not.toBe(old);
+      expect(isAlive(old)).toBe(false);
+      expect(launcher.pids().get('projection-1')).toBe(Number(pid));
+      expect((await fetch(readyUrl!, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
+      expect(launcher.lines.slice(from)).toContainEqual(
+        expect.stringMatching(/exited unexpectedly \(signal SIGKILL\)/),
+      );
+      for (const name of SERVICES.filter((n) => n !== 'projection-1')) {
+        expect([name, launcher.pids().get(name), isAlive(before.get(name)!)]).toEqual([
+          name,
+          before.get(name),
+          true,
+        ]);
+      }
+
+      const defined = await json('/v1/workflows', {
+        method: 'POST',
+        body: loadFixtureWorkflow('document-review'),
+      });
+      expect([201, 409]).toContain(defined.status);
+      const tokenId = `supervised-${Date.now().toString(36)}`;
+      const created = await json<{ version: number }>('/v1/workflows/document_review/tokens', {
+        method: 'POST',
+        body: { id: tokenId },
+      });
+      expect(created.status).toBe(201);
+      const strong = await json(
+        `/v1/workflows/document_review/tokens/${tokenId}?consistency=strong`,
+      );
+      expect(strong.status).toBe(200);
+      // The killed worker's partitions move once its leases lapse (PROJECTION_LEASE_TTL_MS, 10 s).
+      await waitFor(
+        async () =>
+          (await json(`/v1/tokens/${tokenId}?minSeq=${created.body.version}`)).status === 200,
+        { timeoutMs: 30_000, intervalMs: 100, description: `${tokenId} projected` },
+      );
+      const projectedMs = Date.now() - t0;
+      written = { tokenId, version: created.body.version };
+      console.log(
+        `projection worker SIGKILLed: back and ready in ${backMs} ms; a new token projected ${projectedMs} ms after the kill`,
+      );
+    }, 120_000);
+
+    it('a SIGKILLed nats-server is back on the same port and store; the services reconnect and keep their pids', async () => {
+      const launcher = supervised!;
+      expect(written).toBeDefined();
+      const before = launcher.pids();
+      const from = launcher.lines.length;
+      const t0 = Date.now();
+      process.kill(before.get('nats-server')!, 'SIGKILL');
+      const [, pid, port] = await lineAfter(
+        launcher,
+        from,
+        /^launcher\s+nats-server is ready again \(pid (\d+), 127\.0\.0\.1:(\d+)\)/,
+        10_000,
+      );
+      expect(port).toBe(env.NATS_PORT);
+      expect(natsServersFor(dataDir, { shells: false })).toEqual([
+        expect.stringMatching(new RegExp(`^${pid} `)),
+      ]);
+      // Until every service has reconnected, writes answer 503 with a code (and Retry-After).
+      const outage = new Set<string>();
+      await waitFor(
+        async () => {
+          const res = await json<{ code?: string }>(
+            `/v1/workflows/document_review/tokens/${written!.tokenId}`,
+            { method: 'PATCH', body: { data: { after: 'nats restart' } } },
+          );
+          if (res.status === 200) return true;
+          outage.add(`${res.status} ${res.body.code}`);
+          return false;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, description: 'a write to succeed again' },
+      );
+      const backMs = Date.now() - t0;
+      expect([...outage].filter((o) => !/^503 [A-Z_]+$/.test(o))).toEqual([]);
+      const strong = await json<{ version: number; data: Record<string, unknown> }>(
+        `/v1/workflows/document_review/tokens/${written!.tokenId}?consistency=strong`,
+      );
+      expect(strong).toMatchObject({
+        status: 200,
+        body: { version: expect.any(Number), data: { after: 'nats restart' } },
+      });
+      expect(strong.body.version).toBeGreaterThan(written!.version);
+      await waitFor(
+        async () => (await fetch(`${gateway}/ready`, { signal: AbortSignal.timeout(2000) })).ok,
+        { timeoutMs: 10_000, intervalMs: 200, description: 'the gateway to be ready again' },
+      );
+      for (const name of SERVICES.filter((n) => n !== 'nats-server')) {
+        expect([name, launcher.pids().get(name)]).toEqual([name, before.get(name)]);
+      }
+      console.log(
+        `nats-server SIGKILLed: writes again after ${backMs} ms (meanwhile: ${[...outage].join(', ') || 'none'})`,
+      );
+    }, 120_000);
+
+    it('SIGINT to the launcher’s whole process group stops each service once, in order, nats-server last: no "second signal", no process left', async () => {
+      const launcher = supervised!;
+      const pids = launcher.pids();
+      const tree = descendants(launcher.proc.pid);
+      for (const name of SERVICES) expect(tree.has(pids.get(name)!)).toBe(true);
+      const from = launcher.lines.length;
+      launcher.proc.release();
+      const t0 = Date.now();
+      // What a terminal's Ctrl-C does: SIGINT to every process of the foreground group.
+      process.kill(-launcher.proc.pid, 'SIGINT');
+      const gone = await deathTimes(pids, [launcher.proc.pid, ...tree.keys()], t0, 30_000);
+      expect(await launcher.proc.waitExit(5000)).toBe(true);
+      expect(launcher.proc.exitCode).toBe(0);
+      started.splice(started.indexOf(launcher), 1);
+
+      const log = launcher.lines.slice(from);
+      expect(launcher.lines.filter((l) => /second signal/.test(l))).toEqual([]);
+      const at = (pattern: RegExp): number[] =>
+        log.flatMap((line, i) => (pattern.test(line) ? [i] : []));
+      for (const name of SERVICES) {
+        expect([name, at(new RegExp(`^launcher\\s+stopping ${name}…`)).length]).toEqual([name, 1]);
+        expect([name, at(new RegExp(`^launcher\\s+${name} stopped \\(code 0,`)).length]).toEqual([
+          name,
+          1,
+        ]);
+      }
+      const stopping = (name: string): number =>
+        at(new RegExp(`^launcher\\s+stopping ${name}…`))[0]!;
+      const stopped = (name: string): number => at(new RegExp(`^launcher\\s+${name} stopped`))[0]!;
+      const projections = ['projection-1', 'projection-2'];
+      for (const p of projections) expect(stopped('gateway')).toBeLessThan(stopping(p));
+      for (const p of projections) expect(stopped(p)).toBeLessThan(stopping('command'));
+      expect(stopped('command')).toBeLessThan(stopping('nats-server'));
+      expect(log.at(-1)).toMatch(/^launcher\s+stopped/);
+      // And the processes exited in that order.
+      const ms = (name: string): number => gone.get(name)!;
+      for (const p of projections) {
+        expect(ms('gateway')).toBeLessThanOrEqual(ms(p));
+        expect(ms(p)).toBeLessThanOrEqual(ms('command'));
+      }
+      expect(ms('command')).toBeLessThanOrEqual(ms('nats-server'));
+      expect(natsServersFor(dataDir)).toEqual([]);
+      console.log(`Ctrl-C: exited after ${SERVICES.map((n) => `${n} ${ms(n)} ms`).join(', ')}`);
+    }, 60_000);
+
+    it('a SIGKILLed launcher takes every child with it within a few seconds, nats-server last', async () => {
+      const { launcher } = await startLauncher();
+      const pids = launcher.pids();
+      const tree = descendants(launcher.proc.pid);
+      const t0 = Date.now();
+      launcher.proc.kill('SIGKILL');
+      const gone = await deathTimes(pids, [...tree.keys()], t0, 20_000);
+      const goneMs = Date.now() - t0;
+      expect(await launcher.proc.waitExit(5000)).toBe(true);
+      started.splice(started.indexOf(launcher), 1);
+      // The services get SIGTERM at once, nats-server once they are gone.
+      expect(goneMs).toBeLessThan(8000);
+      for (const name of SERVICES.filter((n) => n !== 'nats-server')) {
+        expect(gone.get(name)!).toBeLessThanOrEqual(gone.get('nats-server')!);
+      }
+      expect(natsServersFor(dataDir)).toEqual([]);
+      console.log(
+        `launcher SIGKILLed: every process gone after ${goneMs} ms; ${SERVICES.map((n) => `${n} ${gone.get(n)} ms`).join(', ')}`,
+      );
+    }, 60_000);
+  });
 });
 
 function runDemo(gateway: string): Promise<{ code: number | null; output: string }> {

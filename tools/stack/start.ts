@@ -1,28 +1,34 @@
 /**
  * `npm start`: the whole stack on one machine. Starts nats-server (unless NATS_URL is set), the
  * command service, two projection workers and the gateway, waits until each is ready and prints
- * the URLs. Ctrl-C or SIGTERM stops every child, nats-server last.
+ * the URLs. It then supervises them: a child that dies is logged and restarted with back-off (see
+ * `Supervised`), the others keep running. Ctrl-C (SIGINT, to the launcher alone or to its whole
+ * process group, as a terminal sends it), SIGTERM or SIGHUP stops the children once each, in
+ * order: the gateway, the projection workers, the command service, nats-server last. Ctrl-C again
+ * while stopping (more than a second later: npm and tsx forward the first one too) kills them all
+ * at once.
  *
  * Launcher options (environment): CB_DATA_DIR (default `.data` in the repository) holds the
  * nats-server store in `<CB_DATA_DIR>/nats`; NATS_PORT (default 4222, or a free port if 4222 is
  * taken) is the port of that nats-server. Both are ignored when NATS_URL is set.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findNatsServerBinary, freePort } from '@cb/testing';
-import { spawnChild, type Child, type LineSink } from './children';
+import type { LineSink } from './children';
+import { Supervised, type ChildSpec } from './supervisor';
 import { isPortFree, waitForPort, waitForReady } from './wait';
 
 const ROOT = resolve(__dirname, '../..');
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 8_000;
-
-interface ServiceSpec {
-  name: string;
-  entry: string;
-  env: Record<string, string>;
-  readyUrl: string;
-}
+/**
+ * If the launcher is SIGKILLed, nats-server gets SIGTERM once the services have exited (the pids
+ * in `<CB_DATA_DIR>/services.pids`), at most this long after them.
+ */
+const ORPHAN_NATS_DELAY_MS = 10_000;
+/** A signal repeated within this long is the same Ctrl-C, forwarded by npm or tsx. */
+const SAME_SIGNAL_MS = 1000;
 
 const colors = [36, 33, 35, 32, 34, 31];
 const sink: LineSink = (name, line) => {
@@ -45,33 +51,69 @@ function portOf(name: string, min: number): number | undefined {
   return port;
 }
 
+/** A service of ours: `node --import tsx <entry>`, ready when `readyUrl` answers 200. */
+function serviceSpec(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+): ChildSpec {
+  return {
+    name,
+    command: process.execPath,
+    args: ['--import', 'tsx', resolve(ROOT, entry)],
+    env,
+    readyAt: readyUrl,
+    ready: (child) => waitForReady(readyUrl, READY_TIMEOUT_MS, () => child.running),
+  };
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const gatewayPort = portOf('GATEWAY_PORT', 1) ?? 3000;
   const natsPort = portOf('NATS_PORT', 1);
   const dataRoot = resolve(env.CB_DATA_DIR?.trim() || resolve(ROOT, '.data'));
   const natsDataDir = resolve(dataRoot, 'nats');
-  const children: Child[] = [];
-  let nats: Child | undefined;
+  const servicePidFile = resolve(dataRoot, 'services.pids');
   let natsUrl = env.NATS_URL?.trim() || '';
+  const ownNats = !natsUrl;
+  // The children's handles do not keep the launcher alive (their watchdogs are unref'd): this does.
+  setInterval(() => undefined, 1 << 30);
 
-  let stopping = false;
-  const stopAll = async (code: number): Promise<never> => {
-    if (stopping) process.exit(code);
-    stopping = true;
-    sink('launcher', 'stopping services…');
-    await Promise.all(children.map((c) => c.stop(STOP_GRACE_MS)));
-    if (nats) {
-      sink('launcher', 'stopping nats-server…');
-      await nats.stop(STOP_GRACE_MS);
-    }
-    sink('launcher', 'stopped');
-    process.exit(code);
+  /** In stop order: gateway, projection workers, command service, nats-server. */
+  const stages: Supervised[][] = [];
+  const all = (): Supervised[] => stages.flat();
+  const services: Supervised[] = [];
+  const servicesChanged = (): void => {
+    if (!ownNats) return;
+    const pids = services.flatMap((s) => (s.pid === undefined ? [] : [s.pid]));
+    writeFileSync(servicePidFile, `${pids.join('\n')}\n`);
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  let stopping: Promise<never> | undefined;
+  let stoppingSince = 0;
+  const stopAll = (code: number): Promise<never> =>
+    (stopping ??= (async () => {
+      stoppingSince = performance.now();
+      for (const stage of stages) await Promise.all(stage.map((s) => s.stop(STOP_GRACE_MS)));
+      if (ownNats) rmSync(servicePidFile, { force: true });
+      sink('launcher', 'stopped');
+      process.exit(code);
+    })());
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stopping) {
+      sink('launcher', `${signal}: stopping every service, nats-server last…`);
+      void stopAll(0);
+    } else if (performance.now() - stoppingSince < SAME_SIGNAL_MS) {
+      sink('launcher', `${signal} again: the same Ctrl-C, forwarded; still stopping in order`);
+    } else {
+      sink('launcher', `${signal} again: killing every process now`);
+      for (const s of all()) s.kill();
+      process.exit(1);
+    }
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
-  if (!natsUrl) {
+  if (ownNats) {
     const binary = findNatsServerBinary();
     if (!binary) {
       console.error(
@@ -89,80 +131,71 @@ async function main(): Promise<void> {
     }
     const port = natsPort ?? ((await isPortFree(4222)) ? 4222 : await freePort());
     mkdirSync(natsDataDir, { recursive: true });
-    nats = spawnChild(
-      'nats-server',
-      binary,
-      ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', natsDataDir, '-n', 'cb-local'],
-      env,
+    rmSync(servicePidFile, { force: true });
+    // A restart comes back on the same port and store.
+    const nats = new Supervised(
+      {
+        name: 'nats-server',
+        command: binary,
+        args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', natsDataDir, '-n', 'cb-local'],
+        env,
+        // Its clean shutdown either way, but SIGTERM makes it exit 1. (The watchdog starts it with
+        // SIGINT ignored, as a background job; its signal handler takes SIGINT back.)
+        stopSignal: 'SIGINT',
+        // Should the launcher be SIGKILLed, the services stop while NATS still runs.
+        orphanTermDelayMs: ORPHAN_NATS_DELAY_MS,
+        outliveFile: servicePidFile,
+        readyAt: `127.0.0.1:${port}`,
+        ready: () => waitForPort('127.0.0.1', port, 10_000),
+      },
       sink,
     );
-    sink('launcher', `nats-server started (pid ${nats.process.pid}), data in ${natsDataDir}`);
+    stages.unshift([nats]);
     try {
-      await Promise.race([
-        waitForPort('127.0.0.1', port, 10_000),
-        nats.exited.then(() => {
-          throw new Error('nats-server exited');
-        }),
-      ]);
+      await nats.start();
     } catch (err) {
       sink('launcher', `nats-server did not start: ${(err as Error).message}`);
       await stopAll(1);
     }
     natsUrl = `nats://127.0.0.1:${port}`;
   }
+  // A signal during the start: stop what runs, start nothing more.
+  if (stopping) await stopping;
 
-  const base = { ...env, NATS_URL: natsUrl } as Record<string, string>;
-  const commandPort = await freePort();
-  const services: ServiceSpec[] = [
-    {
-      name: 'command',
-      entry: 'apps/command-service/src/main.ts',
-      env: { ...base, COMMAND_HTTP_PORT: String(commandPort) },
-      readyUrl: `http://127.0.0.1:${commandPort}/ready`,
-    },
-  ];
+  const base = { ...env, NATS_URL: natsUrl };
+  /** A service on `port` (its `portVariable`), ready when `/ready` there answers 200. */
+  const service = (name: string, entry: string, portVariable: string, port: number): Supervised =>
+    new Supervised(
+      serviceSpec(
+        name,
+        entry,
+        { ...base, [portVariable]: String(port) },
+        `http://127.0.0.1:${port}/ready`,
+      ),
+      sink,
+      servicesChanged,
+    );
+  const command = service(
+    'command',
+    'apps/command-service/src/main.ts',
+    'COMMAND_HTTP_PORT',
+    await freePort(),
+  );
+  const projections: Supervised[] = [];
   const projectionEntry = 'apps/projection-service/src/main.ts';
   if (existsSync(resolve(ROOT, projectionEntry))) {
     for (const n of [1, 2]) {
-      const port = await freePort();
-      services.push({
-        name: `projection-${n}`,
-        entry: projectionEntry,
-        env: { ...base, PROJECTION_HTTP_PORT: String(port) },
-        readyUrl: `http://127.0.0.1:${port}/ready`,
-      });
+      projections.push(
+        service(`projection-${n}`, projectionEntry, 'PROJECTION_HTTP_PORT', await freePort()),
+      );
     }
   }
-  services.push({
-    name: 'gateway',
-    entry: 'apps/query-gateway/src/main.ts',
-    env: { ...base, GATEWAY_PORT: String(gatewayPort) },
-    readyUrl: `http://127.0.0.1:${gatewayPort}/ready`,
-  });
-
-  for (const s of services) {
-    const child = spawnChild(
-      s.name,
-      process.execPath,
-      ['--import', 'tsx', resolve(ROOT, s.entry)],
-      s.env,
-      sink,
-    );
-    children.push(child);
-    sink('launcher', `${s.name} started (pid ${child.process.pid})`);
-    void child.exited.then((code) => {
-      if (!stopping) {
-        sink('launcher', `${s.name} exited unexpectedly (code ${code}); stopping the stack`);
-        void stopAll(1);
-      }
-    });
-  }
+  const gateway = service('gateway', 'apps/query-gateway/src/main.ts', 'GATEWAY_PORT', gatewayPort);
+  services.push(command, ...projections, gateway);
+  if (stopping) await stopping;
+  stages.unshift([gateway], projections, [command]);
   try {
-    await Promise.all(
-      services.map((s, i) =>
-        waitForReady(s.readyUrl, READY_TIMEOUT_MS, () => children[i]!.process.exitCode === null),
-      ),
-    );
+    await Promise.all([command, ...projections, gateway].map((s) => s.start()));
   } catch (err) {
     sink('launcher', `the stack did not become ready: ${(err as Error).message}`);
     await stopAll(1);
@@ -174,7 +207,7 @@ async function main(): Promise<void> {
       'Circuit Breaker is ready.',
       `  gateway   ${url}`,
       `  API docs  ${url}/docs`,
-      `  NATS      ${natsUrl}${nats ? ` (data in ${natsDataDir})` : ''}`,
+      `  NATS      ${natsUrl}${ownNats ? ` (data in ${natsDataDir})` : ''}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

@@ -29,10 +29,13 @@ export interface CommandServerDeps {
 
 /**
  * Queue-group subscriber on `<prefix>.cmd.>`: any number of replicas share the commands with
- * no load balancer. Every request gets exactly one reply, a result or a coded error.
+ * no load balancer. Every request gets exactly one reply, a result or a coded error. It also
+ * answers the gateways' ping (`commandPingSubject`) straight from the subscription callback,
+ * ahead of any queued command, so a pong means "subscribed, and the event loop runs".
  */
 export class CommandServer {
   private sub: Subscription | null = null;
+  private pings: Subscription | null = null;
   private inFlight = 0;
   private readonly waiting: Msg[] = [];
   private idle: (() => void) | null = null;
@@ -55,18 +58,27 @@ export class CommandServer {
         else this.run(msg);
       },
     });
+    this.pings = nc.subscribe(naming.commandPingSubject, {
+      queue: naming.commandQueueGroup,
+      callback: (err, msg) => {
+        if (!err && msg.reply) msg.respond();
+      },
+    });
     this.deps.logger.info(
       { subject: naming.commandWildcard, queue: naming.commandQueueGroup },
       'accepting commands',
     );
   }
 
-  /** Stop taking commands, finish the ones received, then return (bounded by the caller). */
+  /**
+   * Stop taking commands (and answering pings: gateways then stop sending writes here), finish
+   * the ones received, then return (bounded by the caller).
+   */
   async stop(): Promise<void> {
-    if (this.sub) {
-      await this.sub.drain();
-      this.sub = null;
-    }
+    const subs = [this.sub, this.pings].filter((s): s is Subscription => s !== null);
+    this.sub = null;
+    this.pings = null;
+    await Promise.all(subs.map((s) => s.drain()));
     if (this.inFlight > 0 || this.waiting.length > 0) {
       await new Promise<void>((resolve) => (this.idle = resolve));
     }

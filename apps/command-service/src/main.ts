@@ -30,7 +30,10 @@ async function main(): Promise<void> {
       port: config.COMMAND_HTTP_PORT,
       registry: metrics.registry,
       logger,
-      readiness: [{ name: 'nats', check: () => isNatsConnected(nc) }],
+      readiness: [
+        { name: 'nats', check: () => isNatsConnected(nc) },
+        { name: 'guardWorkers', check: () => service.guards.readyWorkers > 0 },
+      ],
       healthDetails: () => ({ service: SERVICE, inFlight: server.busy }),
     });
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {

@@ -48,6 +48,8 @@ export interface AppDeps {
   readiness: () => Promise<Record<string, boolean>>;
   /** Where /metrics comes from; other components (the guard pool) register in it too. */
   registry?: Registry;
+  /** Readiness checks answered from memory at every probe (see OpsRouteDeps). */
+  liveReadiness?: () => Record<string, boolean>;
 }
 
 export type App = FastifyInstance<
@@ -97,7 +99,10 @@ export function buildApp(deps: AppDeps): App {
   // Both hook into route registration, so they come before the routes.
   registerOpenApi(app);
   registerHttpMetrics(app, () => deps.live.stats(), deps.registry);
-  app.register(opsRoutes, { readiness: deps.readiness });
+  app.register(opsRoutes, {
+    readiness: deps.readiness,
+    ...(deps.liveReadiness ? { liveReadiness: deps.liveReadiness } : {}),
+  });
   app.register(workflowRoutes, { commands: deps.commands, reads: deps.reads });
   app.register(tokenRoutes, { commands: deps.commands, reads: deps.reads });
   app.register(searchRoutes, { reads: deps.reads });

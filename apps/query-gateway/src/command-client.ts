@@ -16,14 +16,20 @@ import type {
 } from '@cb/schemas';
 import type { CommandKind, Naming } from '@cb/subjects';
 import { ApiError } from './api-error';
+import type { CommandServiceStatus } from './command-probe';
 
-/** Forwards commands to the command service over NATS request/reply. */
+/**
+ * Forwards commands to the command service over NATS request/reply. While the command service is
+ * known not to answer (`status.down`, from the background ping), a command is not sent at all:
+ * 503 COMMAND_SERVICE_UNAVAILABLE at once instead of a 504 after the whole timeout.
+ */
 export class CommandClient {
   constructor(
     private readonly nc: NatsConnection,
     private readonly mux: RequestMux,
     private readonly naming: Naming,
     private readonly timeoutMs: number,
+    private readonly status: CommandServiceStatus,
   ) {}
 
   async send(kind: CommandKind, request: CommandRequest, requestId: string): Promise<CommandReply> {
@@ -34,6 +40,13 @@ export class CommandClient {
         {
           retryAfterSeconds: 1,
         },
+      );
+    }
+    if (this.status.down) {
+      throw new ApiError(
+        'COMMAND_SERVICE_UNAVAILABLE',
+        'no command service answers; nothing was written — retry shortly',
+        { retryAfterSeconds: 1 },
       );
     }
     const h = natsHeaders();

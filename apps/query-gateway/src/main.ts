@@ -12,6 +12,7 @@ import { bootstrap, exitOnStartupError, onShutdownSignal } from '@cb/ops';
 import { Naming } from '@cb/subjects';
 import { buildApp } from './app';
 import { CommandClient } from './command-client';
+import { CommandServiceProbe } from './command-probe';
 import { loadGatewayConfig } from './config';
 import { LiveEvents } from './read/live-events';
 import { LiveHubs } from './read/live-hubs';
@@ -52,6 +53,12 @@ async function main(): Promise<void> {
         listSnapshotMaxBytes: config.LIST_SNAPSHOT_MAX_BYTES,
       },
     );
+    const probe = new CommandServiceProbe(
+      infra.mux,
+      naming,
+      logger.child({ component: 'commands' }),
+    );
+    probe.start();
     // Live events have a connection of their own: however much they carry, command replies and
     // reads never wait behind them, and if the server ever dropped it, those would not go too.
     const liveNc = await connectNats(natsSettingsOf(config, `${SERVICE}-live`), logger);
@@ -66,7 +73,7 @@ async function main(): Promise<void> {
     const app = buildApp({
       logger,
       registry,
-      commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS),
+      commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS, probe),
       reads,
       live,
       store,
@@ -74,6 +81,11 @@ async function main(): Promise<void> {
       bulkFireConcurrency: config.BULK_FIRE_CONCURRENCY,
       idempotencyWindowMs: config.CB_DUPLICATE_WINDOW_MS,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      // Read at every probe: the ping's latest answer is already in memory.
+      liveReadiness: () => ({
+        commandService: probe.answering,
+        guardWorkers: guards.readyWorkers > 0,
+      }),
       readiness: async () => {
         // opsRoutes caches the answer for a second and times it out after one.
         const nats = isNatsConnected(nc);
@@ -102,6 +114,7 @@ async function main(): Promise<void> {
     logger.info({ address }, 'gateway listening');
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await app.close();
+      probe.stop();
       await live.stopAll();
       liveMux.close();
       await liveNc.drain();

@@ -21,6 +21,15 @@ describe('Naming', () => {
     for (const s of naming.streamSubjects) expect(s.startsWith('cb.cmd')).toBe(false);
   });
 
+  it('keeps the command ping outside the commands and the streams', () => {
+    expect(naming.commandPingSubject).toBe('cb.svc.command.ping');
+    expect(naming.parseCommandSubject(naming.commandPingSubject)).toBeNull();
+    expect(naming.commandPingSubject.startsWith('cb.cmd.')).toBe(false);
+    for (const s of [...naming.streamSubjects, ...naming.deadLetterSubjects]) {
+      expect(s.split('.')[1]).not.toBe('svc');
+    }
+  });
+
   it('parses what it builds and rejects foreign subjects', () => {
     const subject = naming.tokenSubject('order_processing', 'o-1');
     expect(naming.parseTokenSubject(subject)).toEqual({

@@ -167,6 +167,15 @@ export class Naming {
     return `${this.prefix}-command-service`;
   }
 
+  /**
+   * The command service's ping (queue group `commandQueueGroup`): answered at once, never queued
+   * behind commands, so a pong proves a command service is subscribed and its event loop runs.
+   * Outside `<prefix>.cmd.>` and the streams.
+   */
+  get commandPingSubject(): string {
+    return `${this.prefix}.svc.command.ping`;
+  }
+
   // ---- buckets --------------------------------------------------------------------------------
 
   readModelBucket(kind: ReadModelKind, generation: number): string {

@@ -71,4 +71,31 @@ describe('/ready', () => {
       await app.close();
     }
   });
+
+  it('reads the live checks at every probe, outside the cache of the others', async () => {
+    let calls = 0;
+    let answering = true;
+    const app = Fastify();
+    await app.register(opsRoutes, {
+      readiness: async () => ({ nats: ++calls > 0 }),
+      liveReadiness: () => ({ commandService: answering }),
+      readinessCacheMs: 60_000,
+    });
+    try {
+      const ok = await app.inject({ method: 'GET', url: '/ready' });
+      expect([ok.statusCode, ok.json()]).toEqual([
+        200,
+        { status: 'ready', checks: { nats: true, commandService: true } },
+      ]);
+      answering = false;
+      const down = await app.inject({ method: 'GET', url: '/ready' });
+      expect([down.statusCode, down.json()]).toEqual([
+        503,
+        { status: 'not ready', checks: { nats: true, commandService: false } },
+      ]);
+      expect(calls).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -4,6 +4,11 @@ import { Type } from '@sinclair/typebox';
 export interface OpsRouteDeps {
   /** Named readiness checks: NATS connected, stream and buckets present. */
   readiness: () => Promise<Record<string, boolean>>;
+  /**
+   * Named checks that are already in memory (the command service's latest ping), read at every
+   * probe, outside the cache, so they count as soon as they change.
+   */
+  liveReadiness?: () => Record<string, boolean>;
   /** A readiness answer is reused this long (default 1 s): probes must stay cheap. */
   readinessCacheMs?: number;
   /** Checks that take longer count as not ready (default 1 s): a hung NATS must not hang /ready. */
@@ -56,7 +61,7 @@ export function boundedReadiness(
 
 export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (
   app,
-  { readiness, readinessCacheMs = 1000, readinessTimeoutMs = 1000 },
+  { readiness, liveReadiness = () => ({}), readinessCacheMs = 1000, readinessTimeoutMs = 1000 },
 ) => {
   const ready = boundedReadiness(readiness, readinessCacheMs, readinessTimeoutMs);
   app.get(
@@ -77,7 +82,7 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (
       schema: {
         tags: ['operations'],
         summary:
-          'Readiness: NATS connected, event stream and the read-model buckets of the current generation present (checked at most once a second, within a second)',
+          'Readiness: NATS connected, event stream and the read-model buckets of the current generation present (checked at most once a second, within a second), and a command service answering its ping (within the last 2 s)',
         response: {
           200: { ...Ready, description: 'Ready: every check passed' },
           503: { ...Ready, description: 'Not ready: the failing checks are `false`' },
@@ -86,7 +91,7 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (
       logLevel: 'warn',
     },
     async (_req, reply) => {
-      const checks = await ready();
+      const checks = { ...(await ready()), ...liveReadiness() };
       const ok = Object.values(checks).every(Boolean);
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
     },

@@ -4,20 +4,24 @@ import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /*
- * `sh -c WATCHDOG cb-watchdog <orphan-dir> <command> <args…>`, with fd 3 a control pipe.
+ * `sh -c WATCHDOG cb-watchdog <orphan-dir> <term-delay> <outlive-file> <command> <args…>`, with
+ * fd 3 a control pipe.
  *
  * The command runs in the background (stdin /dev/null); its pid is written to fd 3, so it can
  * never be confused with the command's own output. A watcher reads our stdin pipe (kept on fd 4:
  * a background job's stdin is /dev/null): a line means "released, the parent stops the command
  * itself"; end of file means the parent died (even by SIGKILL), so it TERMs the command, KILLs it
- * after 10 s and removes <orphan-dir>. The shell waits for the command and exits with its status
+ * 10 s later and removes <orphan-dir>. Before the TERM it waits up to <term-delay> tenths of a
+ * second while the command runs (and, with an <outlive-file>, while a pid listed there runs). The shell waits for the command and exits with its status
  * (128 + n when signal n killed it), so its own exit tells the parent that the command has exited
  * and been reaped.
  */
 const WATCHDOG = [
   'exec 4<&0',
   'dir=$1',
-  'shift',
+  'delay=$2',
+  'after=$3',
+  'shift 3',
   '"$@" </dev/null 3>&- 4<&- &',
   'pid=$!',
   'echo "$pid" >&3',
@@ -25,6 +29,18 @@ const WATCHDOG = [
   '(',
   '  if read -r _line <&4; then exit 0; fi',
   "  trap '' TERM",
+  '  n=0',
+  '  while kill -0 "$pid" 2>/dev/null && [ "$n" -lt "$delay" ]; do',
+  '    if [ -n "$after" ]; then',
+  '      busy=',
+  '      for p in $(cat "$after" 2>/dev/null); do',
+  '        if kill -0 "$p" 2>/dev/null; then busy=1; break; fi',
+  '      done',
+  '      [ -n "$busy" ] || break',
+  '    fi',
+  '    sleep 0.1',
+  '    n=$((n + 1))',
+  '  done',
   '  kill -TERM "$pid" 2>/dev/null',
   '  n=0',
   '  while kill -0 "$pid" 2>/dev/null && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done',
@@ -54,6 +70,21 @@ export interface SpawnWatchedOptions {
   readonly outputLimit?: number;
   /** Called with every complete line of output (and a last unterminated one at exit). */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Run it in a session and process group of its own (default false), so a signal to our
+   * process group (a terminal's Ctrl-C) does not reach it; the watchdog still works.
+   */
+  readonly detached?: boolean;
+  /**
+   * When the watchdog fires, wait this long (default 0; rounded to tenths of a second) before
+   * SIGTERM, while the command runs: processes that need this one (a nats-server) stop first.
+   */
+  readonly termDelayMs?: number;
+  /**
+   * With `termDelayMs`: a file of pids (whitespace-separated, read when the watchdog fires);
+   * the wait ends early once none of them runs.
+   */
+  readonly outliveFile?: string;
 }
 
 /** A process that dies with us: see WATCHDOG. */
@@ -245,11 +276,21 @@ export function spawnWatched(
     typeof options === 'string' || options === null ? { orphanDir: options } : options;
   const child = spawn(
     '/bin/sh',
-    ['-c', WATCHDOG, 'cb-watchdog', opts.orphanDir ?? '', command, ...args],
+    [
+      '-c',
+      WATCHDOG,
+      'cb-watchdog',
+      opts.orphanDir ?? '',
+      String(Math.max(0, Math.round((opts.termDelayMs ?? 0) / 100))),
+      opts.outliveFile ?? '',
+      command,
+      ...args,
+    ],
     {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       env: opts.env ?? process.env,
       cwd: opts.cwd,
+      detached: opts.detached ?? false,
     },
   ) as WatchdogChild;
   const control = child.stdio[3] as Readable;
