@@ -119,7 +119,8 @@ describe('GuardPool', () => {
 
   it('quarantines a transition that keeps overrunning: refused at once until the cool-down ends', async () => {
     let now = Date.parse('2026-01-01T00:00:00.000Z');
-    const p = pool({ now: () => now });
+    const registry = new Registry();
+    const p = pool({ now: () => now, registry });
     const def = definition({ hostile: HOSTILE_GUARD });
     const first = await p.evaluate(def, [request('hostile', HOSTILE_DATA)]);
     expect(first.get('hostile')).not.toHaveProperty('quarantinedUntil');
@@ -136,6 +137,10 @@ describe('GuardPool', () => {
       message: expect.stringMatching(/quarantined until 2026-01-01T00:01:00.000Z/),
     });
     expect(p.quarantined).toBe(1);
+    // The second overrun was caught by the worker's own watchdog: the thread was kept.
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/cb_guard_overruns_total 2/);
+    expect(metrics).toMatch(/cb_guard_worker_restarts_total\{reason="overrun"\} 1/);
     now += 60_001;
     expect(p.quarantined).toBe(0);
   });

@@ -78,6 +78,8 @@ interface Slot {
   /** For an evaluate job: how many of its entries have their verdict. */
   done: number;
   phase: 'compiling' | 'evaluating';
+  /** The current job runs under the worker's own watchdog (its definition overran lately). */
+  watched: boolean;
   timer?: NodeJS.Timeout;
   stepStarted: number;
   /** Keys this worker has compiled (as far as the pool knows; a miss is answered `missing`). */
@@ -89,6 +91,8 @@ interface Slot {
 type Outcome = 'passed' | 'failed' | 'too_expensive' | 'quarantined';
 
 const KNOWN_KEYS = 256;
+/** How much longer the main thread waits than the budget when the worker's watchdog watches. */
+const WATCHDOG_GRACE_MS = 250;
 const SWEEP_MS = 100;
 
 /**
@@ -281,6 +285,9 @@ export class GuardPool {
     slot.done = 0;
     this.busyByKey.set(job.key, (this.busyByKey.get(job.key) ?? 0) + 1);
     const knows = job.kind === 'evaluate' && slot.known.has(job.key);
+    // A definition that overran lately is evaluated under the worker's watchdog: a further overrun
+    // then costs the budget, not the thread with every compiled definition in it.
+    slot.watched = job.kind === 'evaluate' && this.quarantine.hasStrikes(job.key);
     if (job.kind === 'compile') {
       slot.worker.postMessage({ type: 'compile', job: 0, set: job.set() } satisfies ToWorker);
     } else {
@@ -301,6 +308,7 @@ export class GuardPool {
       key: job.key,
       ...(withSet ? { set: job.set() } : {}),
       requests: job.entries.map((e) => job.batch.requests[e]!),
+      ...(slot.watched ? { watchdogMs: this.options.timeoutMs } : {}),
     };
     slot.worker.postMessage(message);
   }
@@ -310,10 +318,12 @@ export class GuardPool {
     slot.phase = phase;
     slot.stepStarted = performance.now();
     const budget = phase === 'compiling' ? this.options.compileTimeoutMs : this.options.timeoutMs;
+    // Under the worker's watchdog this timer is the backstop: it leaves the watchdog time to act.
+    const grace = phase === 'evaluating' && slot.watched ? budget + WATCHDOG_GRACE_MS : budget;
     const generation = slot.generation;
     slot.timer = setTimeout(() => {
       if (slot.generation === generation) this.abandon(slot, `took longer than ${budget} ms`);
-    }, budget);
+    }, grace);
   }
 
   private suspectsBusy(): number {
@@ -372,6 +382,20 @@ export class GuardPool {
         this.startStep(slot, 'evaluating');
         return;
       }
+      case 'overrun': {
+        if (job?.kind !== 'evaluate') return;
+        const entry = job.entries[message.index];
+        if (entry === undefined) return;
+        slot.done = message.index + 1;
+        this.settle(
+          job.batch,
+          entry,
+          this.overran(job, entry, `took longer than ${this.options.timeoutMs} ms`, false),
+          'too_expensive',
+        );
+        this.startStep(slot, 'evaluating');
+        return;
+      }
       case 'done':
         this.release(slot);
         this.pump();
@@ -399,32 +423,34 @@ export class GuardPool {
       const compiling = phase === 'compiling';
       const culprits = compiling ? job.entries.slice(done) : job.entries.slice(done, done + 1);
       for (const entry of culprits) {
-        const transition = job.batch.requests[entry]!.transition;
-        const until = this.quarantine.strike(`${job.key}/${transition}`, job.key);
-        this.metrics?.overruns.inc();
-        this.options.logger.warn(
-          {
-            key: job.key,
-            transition,
-            reason: what,
-            ...(until && { quarantinedUntil: iso(until) }),
-          },
-          until
-            ? 'guard overran its budget again: transition quarantined'
-            : 'guard overran its budget',
-        );
-        const verdict: GuardVerdict = {
-          status: 'too-expensive',
-          message: `${compiling ? 'compiling the guards' : 'evaluating the guard'} ${what}`,
-          ...(until !== undefined && { quarantinedUntil: iso(until) }),
-        };
-        this.settle(job.batch, entry, verdict, 'too_expensive');
+        this.settle(job.batch, entry, this.overran(job, entry, what, compiling), 'too_expensive');
       }
       // The guards after the culprit still deserve an answer, on another worker.
       const rest = job.entries.slice(done + culprits.length);
       if (rest.length > 0) this.queue.unshift({ ...job, entries: rest, queuedAt: this.now() });
     }
     this.pump();
+  }
+
+  /** Strike the guard of `entry` for an overrun; its verdict (quarantined if this was one too many). */
+  private overran(
+    job: Extract<Job, { kind: 'evaluate' }>,
+    entry: number,
+    what: string,
+    compiling: boolean,
+  ): GuardVerdict {
+    const transition = job.batch.requests[entry]!.transition;
+    const until = this.quarantine.strike(`${job.key}/${transition}`, job.key);
+    this.metrics?.overruns.inc();
+    this.options.logger.warn(
+      { key: job.key, transition, reason: what, ...(until && { quarantinedUntil: iso(until) }) },
+      until ? 'guard overran its budget again: transition quarantined' : 'guard overran its budget',
+    );
+    return {
+      status: 'too-expensive',
+      message: `${compiling ? 'compiling the guards' : 'evaluating the guard'} ${what}`,
+      ...(until !== undefined && { quarantinedUntil: iso(until) }),
+    };
   }
 
   // ---- workers -------------------------------------------------------------------------------
@@ -436,6 +462,7 @@ export class GuardPool {
       ready: false,
       done: 0,
       phase: 'evaluating',
+      watched: false,
       stepStarted: 0,
       known: new Set(),
       failures: 0,

@@ -1,9 +1,12 @@
 /**
  * The guard worker: a worker thread that compiles and evaluates guards, so that no guard runs on a
- * service's event loop. The pool terminates it when a step overruns its budget.
+ * service's event loop. The pool times every step and terminates the thread when one overruns;
+ * for definitions that overran before, the worker also runs each evaluation under a watchdog of
+ * its own, which interrupts it and keeps the thread and its compiled guards.
  */
+import { Script } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
-import { compileGuards, evaluateOne, type CompiledGuards } from '@cb/domain';
+import { compileGuards, evaluateOne, type CompiledGuards, type GuardVerdict } from '@cb/domain';
 import type { FromWorker, GuardSet, ToWorker } from './protocol';
 
 /** Compiled definitions kept per worker; the pool resends a definition this worker evicted. */
@@ -20,6 +23,22 @@ function compile(set: GuardSet): CompiledGuards {
   cache.set(set.key, compiled);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   return compiled;
+}
+
+// The watchdog: vm's timeout interrupts the script (and whatever it calls, regular expressions
+// included) and the isolate carries on.
+const watched = new Script('__cbGuardEvaluation()');
+let evaluation: () => GuardVerdict = () => ({ status: 'passed' });
+(globalThis as Record<string, unknown>).__cbGuardEvaluation = () => evaluation();
+
+function evaluateWatched(work: () => GuardVerdict, timeoutMs: number): GuardVerdict | null {
+  evaluation = work;
+  try {
+    return watched.runInThisContext({ timeout: timeoutMs }) as GuardVerdict;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return null;
+    throw err;
+  }
 }
 
 port.on('message', (message: ToWorker) => {
@@ -40,13 +59,14 @@ port.on('message', (message: ToWorker) => {
     compiled = compile(message.set);
     post({ type: 'compiled', job, errors: compiled.errors });
   }
+  const guards = compiled;
   message.requests.forEach((request, index) => {
-    post({
-      type: 'verdict',
-      job,
-      index,
-      verdict: evaluateOne(compiled, request.transition, request.input),
-    });
+    const work = () => evaluateOne(guards, request.transition, request.input);
+    const verdict =
+      message.watchdogMs === undefined ? work() : evaluateWatched(work, message.watchdogMs);
+    post(
+      verdict === null ? { type: 'overrun', job, index } : { type: 'verdict', job, index, verdict },
+    );
   });
   post({ type: 'done', job });
 });

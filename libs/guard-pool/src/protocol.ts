@@ -7,10 +7,21 @@ export interface GuardSet {
   transitions: TransitionDefinition[];
 }
 
-/** Main thread → guard worker. `set` is sent when the worker may not have the key compiled. */
+/**
+ * Main thread → guard worker. `set` is sent when the worker may not have the key compiled.
+ * `watchdogMs`: evaluate each guard under a watchdog of this many ms inside the worker, which
+ * abandons an overrun without losing the thread (and its compiled guards).
+ */
 export type ToWorker =
   | { type: 'compile'; job: number; set: GuardSet }
-  | { type: 'evaluate'; job: number; key: string; set?: GuardSet; requests: GuardRequest[] };
+  | {
+      type: 'evaluate';
+      job: number;
+      key: string;
+      set?: GuardSet;
+      requests: GuardRequest[];
+      watchdogMs?: number;
+    };
 
 /**
  * Guard worker → main thread. Progress is reported per step (`compiled`, each `verdict`), so the
@@ -21,4 +32,5 @@ export type FromWorker =
   | { type: 'missing'; job: number }
   | { type: 'compiled'; job: number; errors: FieldError[] }
   | { type: 'verdict'; job: number; index: number; verdict: GuardVerdict }
+  | { type: 'overrun'; job: number; index: number }
   | { type: 'done'; job: number };
