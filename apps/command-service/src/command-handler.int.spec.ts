@@ -313,6 +313,28 @@ describe('tokens', () => {
     });
   });
 
+  it('evaluates a guard once for a rejection decided on a cached state that is current', async () => {
+    const evaluations = async (): Promise<number> => {
+      const metric = await service.metrics.registry
+        .getSingleMetric('cb_guard_evaluations_total')
+        ?.get();
+      return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+    };
+    // Created by this handler, so its state is cached.
+    const short = await create('article_publishing', {}, { title: 't', content: 'c' });
+    const before = await evaluations();
+    const blocked = await handler.handle({
+      command: {
+        type: 'FireTransition',
+        workflowId: 'article_publishing',
+        tokenId: short.id,
+        transition: 'submit',
+      },
+    });
+    expect(code(blocked)).toBe('GUARD_FAILED');
+    expect((await evaluations()) - before).toBe(1);
+  });
+
   it('enforces guards with every failing path and lets the emergency branch publish', async () => {
     const short = await create(
       'article_publishing',

@@ -229,10 +229,14 @@ export class CommandHandler {
       if (generated) return attempt(ABSENT_TOKEN);
       const loaded = await tokens.load(command.workflowId, tokenId);
       const result = await attempt(loaded);
-      // A cached state may be stale: never reject on it; decide again on the stream's state.
+      // A cached state may be stale: never reject on it; decide again on the stream's state —
+      // unless that is the state the cache held, for which the decision (pure) is the same. So a
+      // guard is not evaluated twice for one rejection.
       if (loaded.cached && 'reply' in result && !result.reply.ok) {
         tokens.forget(command.workflowId, tokenId);
-        return attempt(await tokens.load(command.workflowId, tokenId, { fresh: true }));
+        const fresh = await tokens.load(command.workflowId, tokenId, { fresh: true });
+        if (fresh.lastSubjectSeq === loaded.lastSubjectSeq) return result;
+        return attempt(fresh);
       }
       return result;
     });
