@@ -2,6 +2,7 @@
  * `npm run bench [-- <name>…] [--seconds N]`: runs the benchmarks (all by default) and prints
  * our figure beside the raw NATS baseline measured in the same run.
  */
+import { benchGuardIsolation } from './guard-isolation';
 import { benchProjection } from './projection';
 import { benchReadPath } from './read-path';
 import { benchWritePath } from './write-path';
@@ -10,6 +11,7 @@ const BENCHES: Record<string, (seconds: number) => Promise<unknown>> = {
   write: benchWritePath,
   read: benchReadPath,
   projection: () => benchProjection(),
+  guards: benchGuardIsolation,
 };
 
 async function main(): Promise<void> {

@@ -87,7 +87,7 @@ async function fire(w: Worker): Promise<boolean> {
 }
 
 /** 32 workers, each publishing to its own subject with the expected last subject sequence. */
-async function rawExpectedSeqPublish(url: string, seconds: number): Promise<Summary> {
+export async function rawExpectedSeqPublish(url: string, seconds: number): Promise<Summary> {
   const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'RAW_BENCH', subjects: ['rawbench.>'], allow_direct: true });
