@@ -9,7 +9,7 @@ import {
   type DomainError,
   type GuardVerdicts,
 } from '@cb/domain';
-import { GuardPoolError, type GuardPool } from '@cb/guard-pool';
+import { GuardPoolError, definitionKeyOf, type GuardPool } from '@cb/guard-pool';
 import { CbHeaders, NatsPlatformError, type EventStore } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import {
@@ -174,6 +174,11 @@ export class CommandHandler {
     const remembered = digest ? await idempotency.lookup(digest) : null;
     if (remembered !== null) return this.replay(remembered, hash);
 
+    if (command.type === 'FireTransition') {
+      const refused = this.quarantined(command.workflowId, tokenId, command.transition);
+      if (refused !== null) return refused;
+    }
+
     if (command.type === 'CreateToken' && !generated) {
       // Token ids are unique across workflows (GET /v1/tokens/:id): refuse one used elsewhere.
       const owner = await tokens.workflowOf(tokenId);
@@ -240,6 +245,30 @@ export class CommandHandler {
       }
       return result;
     });
+  }
+
+  /**
+   * A quarantined transition is refused before the token is even read: its guard keeps overrunning
+   * its budget, and reading a large token for each refusal would keep the attack expensive. The
+   * token's definition version (which never changes) is known once this instance has read it.
+   */
+  private quarantined(
+    workflowId: string,
+    tokenId: string,
+    transition: string,
+  ): CommandReply | null {
+    const version = this.deps.tokens.knownDefinitionVersion(workflowId, tokenId);
+    if (version === undefined) return null;
+    const until = this.deps.guards.quarantinedUntil(
+      definitionKeyOf(workflowId, version),
+      transition,
+    );
+    if (until === undefined) return null;
+    return failure(
+      'GUARD_TOO_EXPENSIVE',
+      `guard of transition "${transition}" could not be evaluated: it keeps overrunning its budget; the transition is quarantined until ${until}`,
+      { transition, quarantinedUntil: until },
+    );
   }
 
   /** Publish the event; map a lost race to a retry, or to VERSION_MISMATCH under If-Match. */

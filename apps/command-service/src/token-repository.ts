@@ -36,6 +36,8 @@ const ABSENT: LoadedToken = {
  */
 export class TokenRepository {
   private readonly cache: LruCache<string, LoadedToken>;
+  /** Token subject → its definition version, which never changes once the token exists. */
+  private readonly versions: LruCache<string, number>;
 
   constructor(
     private readonly store: EventStore,
@@ -44,6 +46,12 @@ export class TokenRepository {
     cacheSize = 50_000,
   ) {
     this.cache = new LruCache(cacheSize);
+    this.versions = new LruCache(cacheSize);
+  }
+
+  /** The definition version of a token this instance has read or written, if it has. */
+  knownDefinitionVersion(workflowId: string, tokenId: string): number | undefined {
+    return this.versions.get(this.naming.tokenSubject(workflowId, tokenId));
   }
 
   async load(
@@ -60,8 +68,10 @@ export class TokenRepository {
     if (msg === null) return ABSENT;
     const last = toStoredEvent(msg);
     if (last.event !== null) {
+      const state = this.stateOf(last.event);
+      if (state.status === 'live') this.versions.set(subject, state.token.definitionVersion);
       return {
-        state: this.stateOf(last.event),
+        state,
         version: last.seq,
         lastSubjectSeq: last.seq,
         last,
@@ -93,8 +103,10 @@ export class TokenRepository {
     commandHash: string | undefined,
   ): void {
     const subject = this.naming.tokenSubject(event.workflowId, event.tokenId);
+    const state = evolveToken({ status: 'absent' }, event);
+    if (state.status === 'live') this.versions.set(subject, state.token.definitionVersion);
     this.cache.set(subject, {
-      state: evolveToken({ status: 'absent' }, event),
+      state,
       version: seq,
       lastSubjectSeq: seq,
       last: {

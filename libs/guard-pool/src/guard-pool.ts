@@ -147,6 +147,12 @@ export class GuardPool {
     return this.slots.filter((s) => s.ready).length;
   }
 
+  /** When the quarantine of a transition of a definition ends (ISO), if it is in one. */
+  quarantinedUntil(key: string, transition: string): string | undefined {
+    const until = this.quarantine.quarantinedUntil(`${key}/${transition}`);
+    return until === undefined ? undefined : iso(until);
+  }
+
   /** Transitions in quarantine now. */
   get quarantined(): number {
     return this.quarantine.active;
@@ -575,7 +581,11 @@ function refuse(job: Job, error: Error): void {
 
 /** A definition version's cache key in the pool. */
 export function definitionKey(definition: WorkflowDefinition): string {
-  return `${definition.id}@${definition.version}`;
+  return definitionKeyOf(definition.id, definition.version);
+}
+
+export function definitionKeyOf(workflowId: string, version: number): string {
+  return `${workflowId}@${version}`;
 }
 
 function rememberKey(slot: Slot, key: string): void {

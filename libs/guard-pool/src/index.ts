@@ -2,6 +2,7 @@ export {
   GuardPool,
   GuardPoolError,
   definitionKey,
+  definitionKeyOf,
   type CompileResult,
   type GuardPoolOptions,
 } from './guard-pool';
