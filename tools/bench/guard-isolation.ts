@@ -14,6 +14,7 @@ import {
   HOSTILE_GUARD,
   deploymentEnv,
   guardedWorkflow,
+  pingPongWorkflow,
   startServiceStack,
   startTestNats,
   stopAll,
@@ -22,6 +23,7 @@ import {
 } from '@cb/testing';
 import { HttpClient } from './http-client';
 import { LeanConnection } from './lean-http';
+import { newPlayer, play, type PingPongPlayer } from './ping-pong';
 import { closedLoop, row, type Summary } from './stats';
 import { rawExpectedSeqPublish } from './write-path';
 
@@ -65,23 +67,11 @@ export async function benchGuardIsolation(seconds: number): Promise<GuardIsolati
 
     // The normal workload: a ping-pong whose two transitions each have a (cheap) guard.
     const needsTurn = { properties: { data: { required: ['turn'] } } };
-    await expect201('/v1/workflows', {
-      id: 'bench_guarded',
-      name: 'guarded ping-pong',
-      places: ['ping', 'pong'],
-      initialPlace: 'ping',
-      transitions: [
-        { id: 'hit', from: ['ping'], to: 'pong', guard: needsTurn },
-        { id: 'back', from: ['pong'], to: 'ping', guard: needsTurn },
-      ],
-    });
-    const workers: Player[] = [];
+    await expect201('/v1/workflows', pingPongWorkflow('bench_guarded', needsTurn));
+    const workers: PingPongPlayer[] = [];
     for (let i = 0; i < CONCURRENCY; i++) {
-      workers.push({
-        id: await expect201('/v1/workflows/bench_guarded/tokens', { data: { turn: 0 } }),
-        next: 'hit',
-        conn: await LeanConnection.open('127.0.0.1', port),
-      });
+      const id = await expect201('/v1/workflows/bench_guarded/tokens', { data: { turn: 0 } });
+      workers.push(await newPlayer('bench_guarded', id, port));
     }
     const hostileTokens: Array<{ workflowId: string; tokenId: string }> = [];
     for (let i = 0; i < HOSTILE_WORKFLOWS; i++) {
@@ -175,21 +165,4 @@ export async function benchGuardIsolation(seconds: number): Promise<GuardIsolati
     await stopAll(services);
     await nats.dispose();
   }
-}
-
-interface Player {
-  id: string;
-  next: 'hit' | 'back';
-  conn: LeanConnection;
-}
-
-async function play(p: Player): Promise<boolean> {
-  const res = await p.conn.request(
-    'POST',
-    `/v1/workflows/bench_guarded/tokens/${p.id}/fire`,
-    JSON.stringify({ transition: p.next }),
-  );
-  if (res.status !== 200) return false;
-  p.next = p.next === 'hit' ? 'back' : 'hit';
-  return true;
 }

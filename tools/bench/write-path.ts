@@ -6,6 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
   deploymentEnv,
+  pingPongWorkflow,
   startServiceStack,
   startTestNats,
   stopAll,
@@ -13,7 +14,7 @@ import {
   type ServiceProcess,
 } from '@cb/testing';
 import { HttpClient } from './http-client';
-import { LeanConnection } from './lean-http';
+import { newPlayer, play, type PingPongPlayer } from './ping-pong';
 import { closedLoop, row, type Summary } from './stats';
 
 const CONCURRENCY = 32;
@@ -35,31 +36,19 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     services.push(stack.command, stack.gateway!);
     const gatewayPort = stack.gatewayPort;
     const http = new HttpClient(new URL(`http://127.0.0.1:${gatewayPort}`), CONCURRENCY);
-    const defined = await http.send('POST', '/v1/workflows', {
-      id: 'bench_pingpong',
-      name: 'ping-pong',
-      places: ['ping', 'pong'],
-      initialPlace: 'ping',
-      transitions: [
-        { id: 'hit', from: ['ping'], to: 'pong' },
-        { id: 'back', from: ['pong'], to: 'ping' },
-      ],
-    });
+    const defined = await http.send('POST', '/v1/workflows', pingPongWorkflow('bench_pingpong'));
     if (defined.status !== 201) throw new Error(`define failed: ${defined.status} ${defined.body}`);
     // One token and one keep-alive connection per worker: no two requests race on a token.
-    const workers: Worker[] = [];
+    const workers: PingPongPlayer[] = [];
     for (let i = 0; i < CONCURRENCY; i++) {
       const res = await http.send('POST', '/v1/workflows/bench_pingpong/tokens', {});
-      workers.push({
-        id: (JSON.parse(res.body) as { id: string }).id,
-        next: 'hit',
-        conn: await LeanConnection.open('127.0.0.1', gatewayPort),
-      });
+      const id = (JSON.parse(res.body) as { id: string }).id;
+      workers.push(await newPlayer('bench_pingpong', id, gatewayPort));
     }
     http.close();
     // Warm up (JIT, connections), then measure.
-    await closedLoop(CONCURRENCY, 2, (w) => fire(workers[w]!));
-    const e2e = await closedLoop(CONCURRENCY, seconds, (w) => fire(workers[w]!));
+    await closedLoop(CONCURRENCY, 2, (w) => play(workers[w]!));
+    const e2e = await closedLoop(CONCURRENCY, seconds, (w) => play(workers[w]!));
     console.log(row('end-to-end fire via gateway, 32 in flight', e2e, raw));
     for (const w of workers) w.conn.close();
     return { raw, e2e };
@@ -67,23 +56,6 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     await stopAll(services);
     await nats.dispose();
   }
-}
-
-interface Worker {
-  id: string;
-  next: 'hit' | 'back';
-  conn: LeanConnection;
-}
-
-async function fire(w: Worker): Promise<boolean> {
-  const res = await w.conn.request(
-    'POST',
-    `/v1/workflows/bench_pingpong/tokens/${w.id}/fire`,
-    JSON.stringify({ transition: w.next }),
-  );
-  if (res.status !== 200) return false;
-  w.next = w.next === 'hit' ? 'back' : 'hit';
-  return true;
 }
 
 /** 32 workers, each publishing to its own subject with the expected last subject sequence. */

@@ -52,3 +52,21 @@ export function guardedWorkflow(id: string, guard: GuardSchema): WorkflowDefinit
     transitions: [{ id: 'go', from: ['start'], to: 'end', guard }],
   };
 }
+
+/**
+ * A ping-pong: `hit` moves a token from `ping` to `pong`, `back` returns it, so one token can fire
+ * forever. With `guard`, both transitions have it.
+ */
+export function pingPongWorkflow(id: string, guard?: GuardSchema): WorkflowDefinitionInput {
+  const g = guard === undefined ? {} : { guard };
+  return {
+    id,
+    name: 'ping-pong',
+    places: ['ping', 'pong'],
+    initialPlace: 'ping',
+    transitions: [
+      { id: 'hit', from: ['ping'], to: 'pong', ...g },
+      { id: 'back', from: ['pong'], to: 'ping', ...g },
+    ],
+  };
+}

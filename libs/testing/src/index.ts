@@ -35,4 +35,5 @@ export {
   HOSTILE_GUARD_CHEAP_DATA,
   doublingChainGuard,
   guardedWorkflow,
+  pingPongWorkflow,
 } from './hostile-guards';

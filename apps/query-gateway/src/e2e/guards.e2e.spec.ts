@@ -9,6 +9,7 @@ import {
   REDOS_INPUT,
   doublingChainGuard,
   guardedWorkflow,
+  pingPongWorkflow,
 } from '@cb/testing';
 import { type ApiResponse, type E2eStack, expectProblem, startE2eStack } from './stack';
 
@@ -228,16 +229,11 @@ describe('issue 10, measured 1: guards have unbounded cost', () => {
   it('completes a fire on a normal workflow in under 100 ms while a hostile guard is being evaluated', async () => {
     // The normal workflow: a ping-pong whose transitions have a guard of their own.
     const needsTurn = { properties: { data: { required: ['turn'] } } };
-    const pingPong = await call('POST', '/v1/workflows', {
-      id: 'guarded_ping_pong',
-      name: 'guarded ping-pong',
-      places: ['ping', 'pong'],
-      initialPlace: 'ping',
-      transitions: [
-        { id: 'hit', from: ['ping'], to: 'pong', guard: needsTurn },
-        { id: 'back', from: ['pong'], to: 'ping', guard: needsTurn },
-      ],
-    });
+    const pingPong = await call(
+      'POST',
+      '/v1/workflows',
+      pingPongWorkflow('guarded_ping_pong', needsTurn),
+    );
     expect(pingPong.status).toBe(201);
     const player = await token('guarded_ping_pong', { turn: 0 });
     let next = 'hit';
