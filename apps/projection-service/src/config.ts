@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, commonEnvFields, loadConfig } from '@cb/config';
-import { PULL_EXPIRES_MS, VALID_SHARE } from './lease-manager';
+import { VALID_SHARE } from '@cb/leases';
+import { PULL_EXPIRES_MS } from './consumers';
 
 export const ProjectionEnv = Type.Object({
   ...commonEnvFields,

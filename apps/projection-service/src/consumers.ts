@@ -15,6 +15,9 @@ export interface ConsumerSettings {
 
 export type WorkItem = number | 'definitions';
 
+/** The pull requests' expiry (the server delivers to an open pull until it expires). */
+export const PULL_EXPIRES_MS = 1000;
+
 export function consumerName(naming: Naming, generation: number, item: WorkItem): string {
   return item === 'definitions'
     ? naming.definitionsConsumer(generation)

@@ -2,7 +2,7 @@ import { isNatsConnected } from '@cb/nats';
 import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from '@cb/ops';
 import { loadProjectionConfig } from './config';
 import { connectProjection } from './connect';
-import { newWorkerId } from './lease-manager';
+import { newWorkerId } from '@cb/leases';
 import { ProjectionWorker } from './worker';
 
 const SERVICE = 'projection-service';

@@ -1,9 +1,9 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@cb/logging';
 import { NotYetError, type ApplyResult, type BatchApplier } from './batch';
-import type { WorkItem } from './consumers';
 import type { DeadLetterKind, DeadLetters } from './dead-letters';
-import { PULL_EXPIRES_MS, type LeaseHandle } from './lease-manager';
+import type { LeaseHandle } from '@cb/leases';
+import { PULL_EXPIRES_MS, type WorkItem } from './consumers';
 import type { ProjectionMetrics } from './metrics';
 
 export type Decoded<E> =

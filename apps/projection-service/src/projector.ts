@@ -9,7 +9,7 @@ import { consumerName, ensureConsumer, type WorkItem } from './consumers';
 import { DeadLetters } from './dead-letters';
 import { definitionDecoder, tokenDecoder } from './decode';
 import { DefinitionsApplier } from './definitions-applier';
-import { LeaseManager, type LeaseHandle, type RevokeReason } from './lease-manager';
+import { LeaseManager, type LeaseHandle, type RevokeReason } from '@cb/leases';
 import type { ProjectionMetrics } from './metrics';
 import { PartitionRunner } from './partition-runner';
 import { ensureReadModels, type ReadModels } from './read-models';
@@ -76,7 +76,12 @@ export class Projector {
     }
     this.leases = new LeaseManager({
       kv: deps.projectorKv,
-      naming,
+      items,
+      keys: {
+        lease: (item) => naming.leaseKey(generation, item),
+        worker: (id) => naming.workerKey(id),
+        workers: naming.workerKeyFilter,
+      },
       generation,
       ttlMs: settings.leaseTtlMs,
       logger: deps.logger.child({ component: 'leases', generation }),

@@ -5,7 +5,7 @@
 import { bootstrap } from '@cb/ops';
 import { loadProjectionConfig } from './config';
 import { connectProjection } from './connect';
-import { newWorkerId } from './lease-manager';
+import { newWorkerId } from '@cb/leases';
 import { rebuildReadModels, type RebuildProgress } from './rebuild';
 
 function progressBar(p: RebuildProgress): string {

@@ -269,6 +269,22 @@ export class Naming {
     return 'worker.*';
   }
 
+  /** The command service's lease on a partition (or the definitions): who writes its events. */
+  commandLeaseKey(item: number | 'definitions'): string {
+    if (item !== 'definitions') this.assertPartition(item);
+    return `cmd.lease.${item}`;
+  }
+
+  /** A command service instance's heartbeat (instances count each other to share partitions). */
+  commandWorkerKey(workerId: string): string {
+    assertSubjectSafeId('worker id', workerId);
+    return `cmd.worker.${workerId}`;
+  }
+
+  get commandWorkerKeyFilter(): string {
+    return 'cmd.worker.*';
+  }
+
   /** The seq up to which a partition's events are applied, per generation. */
   watermarkKey(generation: number, item: number | 'definitions'): string {
     this.assertGeneration(generation);

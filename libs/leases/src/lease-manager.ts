@@ -1,30 +1,42 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KV, KvEntry } from '@nats-io/kv';
+import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
 import { decodeJson, encodeJson } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { Lease, WorkerHeartbeat } from '@cb/schemas';
-import type { Naming } from '@cb/subjects';
-import type { WorkItem } from './consumers';
+
+/** What leases are taken on: a token partition, or the definitions. */
+export type LeaseItem = number | 'definitions';
 
 /** A held lease. `valid()` turns false well before others may take it over. */
 export interface LeaseHandle {
-  readonly item: WorkItem;
+  readonly item: LeaseItem;
   valid(): boolean;
 }
 
 export type RevokeReason = 'lost' | 'rebalance' | 'shutdown';
 
+/** Where one group of workers keeps its leases and heartbeats, in one KV bucket. */
+export interface LeaseKeys {
+  lease(item: LeaseItem): string;
+  worker(workerId: string): string;
+  /** Key filter of every worker heartbeat of the group. */
+  workers: string;
+}
+
 export interface LeaseManagerOptions {
   kv: KV;
-  naming: Naming;
+  /** The items the group shares. */
+  items: readonly LeaseItem[];
+  keys: LeaseKeys;
+  /** Recorded in leases and heartbeats: only workers of the same generation share the items. */
   generation: number;
   ttlMs: number;
   logger: Logger;
   /** Start working on an item; called once per acquisition. */
-  onAcquire: (item: WorkItem, lease: LeaseHandle) => void;
-  /** Stop working on an item: finish (rebalance, shutdown) or abandon (lost) the current batch. */
-  onRevoke: (item: WorkItem, reason: RevokeReason) => Promise<void>;
+  onAcquire: (item: LeaseItem, lease: LeaseHandle) => void;
+  /** Stop working on an item: finish (rebalance, shutdown) or abandon (lost) the current work. */
+  onRevoke: (item: LeaseItem, reason: RevokeReason) => Promise<void>;
   workerId?: string;
   /** How many items to aim for; default: a fair share among the live workers. */
   share?: (items: number, workers: number) => number;
@@ -33,13 +45,11 @@ export interface LeaseManagerOptions {
 /**
  * Lease timing, as shares of the TTL. A holder renews every RENEW_SHARE and trusts its lease for
  * VALID_SHARE after the start of its last successful renewal; others take over only after the
- * full TTL. What lies between (with the pull expiry and the ack wait, see the config check) lets
- * everything delivered to a holder become redeliverable before anyone else can pull.
+ * full TTL. What lies between lets everything a holder started finish (or become redeliverable)
+ * before anyone else can start.
  */
 export const RENEW_SHARE = 0.15;
 export const VALID_SHARE = 0.6;
-/** The pull requests' expiry (the server delivers to an open pull until it expires). */
-export const PULL_EXPIRES_MS = 1000;
 
 interface Held {
   revision: number;
@@ -56,29 +66,38 @@ export function newWorkerId(): string {
 }
 
 /**
- * Partition leases in KV: create/update-with-revision on `lease.g<gen>.<item>`, renewed every
- * RENEW_SHARE of the TTL. Workers publish heartbeats, count each other and each aim for its share
+ * Leases in KV: create/update-with-revision on each item's key, renewed every RENEW_SHARE of the
+ * TTL. Workers publish heartbeats, count each other and each aim for its share
  * (ceil(items / workers)): a new worker takes free leases, a worker over its share hands extras
- * back, a dead worker's leases are taken over once they expire.
+ * back, a dead worker's leases are taken over once they expire. A round reads only known keys
+ * (direct gets); the heartbeats of the others arrive through one long-lived watch, so lease
+ * rounds create no consumers.
  */
 export class LeaseManager {
   readonly workerId: string;
-  private readonly held = new Map<WorkItem, Held>();
-  private readonly items: WorkItem[];
+  private readonly held = new Map<LeaseItem, Held>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private stopped = false;
+  private readonly heartbeats = new Map<string, WorkerHeartbeat>();
+  private watch: { stop(): void } | null = null;
+  private watching: Promise<void> | null = null;
 
   constructor(private readonly options: LeaseManagerOptions) {
     this.workerId = options.workerId ?? newWorkerId();
-    this.items = [...Array.from({ length: options.naming.partitions }, (_, p) => p), 'definitions'];
   }
 
-  get owned(): WorkItem[] {
+  get owned(): LeaseItem[] {
     return [...this.held.keys()];
   }
 
+  /** The held lease of an item, if this worker holds it. */
+  handle(item: LeaseItem): LeaseHandle | undefined {
+    return this.held.get(item)?.handle;
+  }
+
   start(): void {
+    this.watching = this.watchHeartbeats();
     const interval = Math.max(100, Math.floor(this.options.ttlMs * RENEW_SHARE));
     const run = (): void => {
       if (this.stopped || this.ticking) return;
@@ -96,17 +115,17 @@ export class LeaseManager {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.watch?.stop();
     await this.ticking;
     await Promise.all([...this.held.keys()].map((item) => this.release(item, 'shutdown')));
-    await this.options.kv
-      .delete(this.options.naming.workerKey(this.workerId))
-      .catch(() => undefined);
+    await this.options.kv.delete(this.options.keys.worker(this.workerId)).catch(() => undefined);
+    await this.watching;
   }
 
   private async tick(): Promise<void> {
     const now = Date.now();
-    const { kv, naming, ttlMs } = this.options;
-    // Leases whose renewal could not be confirmed in time are gone: stop without acking.
+    const { kv, keys, ttlMs } = this.options;
+    // Leases whose renewal could not be confirmed in time are gone: stop without finishing.
     for (const [item, h] of this.held) {
       if (h.validUntil <= now) await this.revoke(item, 'lost');
     }
@@ -116,12 +135,14 @@ export class LeaseManager {
       partitions: this.owned.filter((i): i is number => i !== 'definitions'),
       generation: this.options.generation,
     };
-    await kv.put(naming.workerKey(this.workerId), encodeJson(heartbeat));
+    await kv.put(keys.worker(this.workerId), encodeJson(heartbeat));
+    this.heartbeats.set(this.workerId, heartbeat);
     await this.renewAll(now);
-    const workers = await this.liveWorkers(now);
+    const workers = this.liveWorkers(now);
+    const total = this.options.items.length;
     const share = this.options.share
-      ? this.options.share(this.items.length, workers)
-      : Math.ceil(this.items.length / Math.max(1, workers));
+      ? this.options.share(total, workers)
+      : Math.ceil(total / Math.max(1, workers));
     if (this.held.size > share) {
       const extras = this.owned.sort(byItem).slice(share);
       await Promise.all(extras.map((item) => this.release(item, 'rebalance')));
@@ -130,49 +151,70 @@ export class LeaseManager {
     }
   }
 
+  /**
+   * Follow every heartbeat of the group through one watch (one ordered consumer for the life of
+   * the manager, re-created only if it ends, e.g. with NATS down).
+   */
+  private async watchHeartbeats(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        const iter = await this.options.kv.watch({ key: this.options.keys.workers });
+        this.watch = iter;
+        if (this.stopped) iter.stop();
+        for await (const e of iter) this.onHeartbeat(e);
+        attempt = 0;
+      } catch (err) {
+        if (this.stopped) return;
+        if (attempt === 0) this.options.logger.warn({ err }, 'heartbeat watch failed; retrying');
+      }
+      if (!this.stopped)
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
+
+  private onHeartbeat(e: KvWatchEntry): void {
+    const id = e.key.slice(e.key.lastIndexOf('.') + 1);
+    const hb =
+      e.operation === 'PUT' ? (decodeJson(e.value) as WorkerHeartbeat | undefined) : undefined;
+    if (hb && typeof hb.expiresAt === 'number') this.heartbeats.set(id, hb);
+    else this.heartbeats.delete(id);
+  }
+
+  private liveWorkers(now: number): number {
+    let alive = 0;
+    for (const [id, hb] of this.heartbeats) {
+      // Only workers of the same generation share its items (a rebuild runs beside them).
+      if (hb.expiresAt > now && hb.generation === this.options.generation) alive++;
+      else if (hb.expiresAt <= now - this.options.ttlMs) this.heartbeats.delete(id);
+    }
+    return Math.max(alive, 1);
+  }
+
   private async renewAll(now: number): Promise<void> {
-    const { kv, naming, generation, ttlMs } = this.options;
+    const { kv, keys, generation, ttlMs } = this.options;
     for (const [item, h] of [...this.held]) {
       try {
         const lease: Lease = { owner: this.workerId, expiresAt: now + ttlMs, generation };
-        h.revision = await kv.update(
-          naming.leaseKey(generation, item),
-          encodeJson(lease),
-          h.revision,
-        );
+        h.revision = await kv.update(keys.lease(item), encodeJson(lease), h.revision);
         h.validUntil = now + Math.floor(ttlMs * VALID_SHARE);
       } catch (err) {
         this.options.logger.warn({ err, item }, 'lease renewal failed');
         // Another worker holds it now (revision moved) or NATS is unreachable: the local
         // deadline decides; a revision conflict means it is gone for sure.
-        const current = await kv.get(naming.leaseKey(generation, item)).catch(() => null);
+        const current = await kv.get(keys.lease(item)).catch(() => null);
         const lease = current ? (decodeJson(current.value) as Lease | undefined) : undefined;
         if (current && lease?.owner !== this.workerId) await this.revoke(item, 'lost');
       }
     }
   }
 
-  private async liveWorkers(now: number): Promise<number> {
-    const { kv, naming } = this.options;
-    let alive = 0;
-    const keys = await kv.keys(naming.workerKeyFilter);
-    for await (const key of keys) {
-      const e = await kv.get(key);
-      const hb =
-        e?.operation === 'PUT' ? (decodeJson(e.value) as WorkerHeartbeat | undefined) : undefined;
-      // Only workers of the same generation share its items (a rebuild runs beside them).
-      if (hb && hb.expiresAt > now && hb.generation === this.options.generation) alive++;
-    }
-    return Math.max(alive, 1);
-  }
-
   private async acquireUpTo(share: number, now: number): Promise<void> {
-    const { kv, naming, generation, ttlMs } = this.options;
-    const start = Math.floor(Math.random() * this.items.length);
-    for (let i = 0; i < this.items.length && this.held.size < share; i++) {
-      const item = this.items[(start + i) % this.items.length]!;
+    const { kv, keys, generation, ttlMs, items } = this.options;
+    const start = Math.floor(Math.random() * items.length);
+    for (let i = 0; i < items.length && this.held.size < share; i++) {
+      const item = items[(start + i) % items.length]!;
       if (this.held.has(item)) continue;
-      const key = naming.leaseKey(generation, item);
+      const key = keys.lease(item);
       const entry: KvEntry | null = await kv.get(key);
       const lease =
         entry?.operation === 'PUT' ? (decodeJson(entry.value) as Lease | undefined) : undefined;
@@ -207,17 +249,18 @@ export class LeaseManager {
   }
 
   /** Stop the work on an item gracefully, then delete the lease so another worker can start. */
-  private async release(item: WorkItem, reason: RevokeReason): Promise<void> {
+  private async release(item: LeaseItem, reason: RevokeReason): Promise<void> {
     const h = this.held.get(item);
     if (!h) return;
     await this.options.onRevoke(item, reason);
     this.held.delete(item);
-    const key = this.options.naming.leaseKey(this.options.generation, item);
-    await this.options.kv.delete(key, { previousSeq: h.revision }).catch(() => undefined);
+    await this.options.kv
+      .delete(this.options.keys.lease(item), { previousSeq: h.revision })
+      .catch(() => undefined);
     this.options.logger.info({ item, reason }, 'lease released');
   }
 
-  private async revoke(item: WorkItem, reason: RevokeReason): Promise<void> {
+  private async revoke(item: LeaseItem, reason: RevokeReason): Promise<void> {
     if (!this.held.has(item)) return;
     this.held.delete(item);
     this.options.logger.warn({ item, reason }, 'lease lost; abandoning its work');
@@ -225,7 +268,7 @@ export class LeaseManager {
   }
 }
 
-function byItem(a: WorkItem, b: WorkItem): number {
-  const n = (x: WorkItem): number => (x === 'definitions' ? -1 : x);
+function byItem(a: LeaseItem, b: LeaseItem): number {
+  const n = (x: LeaseItem): number => (x === 'definitions' ? -1 : x);
   return n(a) - n(b);
 }

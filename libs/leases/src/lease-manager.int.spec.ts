@@ -1,0 +1,116 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { createLogger } from '@cb/logging';
+import { startTestNats, waitFor, type TestNats } from '@cb/testing';
+import { LeaseManager, type LeaseItem } from './lease-manager';
+
+jest.setTimeout(60_000);
+
+const logger = createLogger({ service: 'leases-spec', level: 'silent' });
+const ITEMS: LeaseItem[] = [0, 1, 2, 3, 4, 5, 'definitions'];
+const TTL_MS = 1000;
+
+let nats: TestNats;
+let nc: NatsConnection;
+let kv: KV;
+let bucket: string;
+const managers: LeaseManager[] = [];
+
+beforeAll(async () => {
+  nats = await startTestNats();
+  nc = await connect({ servers: nats.url });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await nats?.dispose();
+});
+
+let n = 0;
+beforeEach(async () => {
+  bucket = `leases_${++n}`;
+  kv = await new Kvm(jetstream(nc)).create(bucket, { history: 1 });
+});
+
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.stop()));
+});
+
+function manager(owned: Set<LeaseItem>, workerId?: string): LeaseManager {
+  const m = new LeaseManager({
+    kv,
+    items: ITEMS,
+    keys: { lease: (i) => `lease.${i}`, worker: (id) => `worker.${id}`, workers: 'worker.*' },
+    generation: 1,
+    ttlMs: TTL_MS,
+    logger,
+    ...(workerId ? { workerId } : {}),
+    onAcquire: (item) => owned.add(item),
+    onRevoke: async (item) => {
+      owned.delete(item);
+    },
+  });
+  managers.push(m);
+  m.start();
+  return m;
+}
+
+async function consumersOnBucket(): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  return (await jsm.streams.info(`KV_${bucket}`)).state.consumer_count;
+}
+
+describe('LeaseManager', () => {
+  it('shares the items fairly between workers and takes a stopped worker’s share back', async () => {
+    const a = new Set<LeaseItem>();
+    const b = new Set<LeaseItem>();
+    manager(a, 'worker-a');
+    const mb = manager(b, 'worker-b');
+    await waitFor(() => a.size + b.size === ITEMS.length && a.size >= 3 && b.size >= 3, {
+      timeoutMs: 10_000,
+    });
+    expect([...a].filter((i) => b.has(i))).toEqual([]);
+    await mb.stop();
+    managers.splice(managers.indexOf(mb), 1);
+    await waitFor(() => a.size === ITEMS.length, { timeoutMs: 10_000 });
+  });
+
+  it('issue 11, measured: lease rounds create no consumers (one heartbeat watch per worker, for good)', async () => {
+    const a = new Set<LeaseItem>();
+    const b = new Set<LeaseItem>();
+    manager(a);
+    manager(b);
+    await waitFor(() => a.size + b.size === ITEMS.length, { timeoutMs: 10_000 });
+    const settled = await consumersOnBucket();
+    expect(settled).toBe(2);
+    // About 20 lease rounds each.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await consumersOnBucket()).toBe(settled);
+    }
+  });
+
+  it('takes over the leases of a worker that died (stopped renewing) once they expire', async () => {
+    const a = new Set<LeaseItem>();
+    const dead = new Set<LeaseItem>();
+    const ma = manager(a, 'worker-a');
+    await waitFor(() => a.size === ITEMS.length, { timeoutMs: 10_000 });
+    // A worker that died: its heartbeat and leases stay in KV until they expire.
+    await ma.stop();
+    managers.splice(managers.indexOf(ma), 1);
+    const now = Date.now();
+    for (const item of ITEMS) {
+      await kv.put(
+        `lease.${item}`,
+        new TextEncoder().encode(
+          JSON.stringify({ owner: 'ghost', expiresAt: now + TTL_MS, generation: 1 }),
+        ),
+      );
+    }
+    const started = Date.now();
+    manager(dead, 'worker-b');
+    await waitFor(() => dead.size === ITEMS.length, { timeoutMs: 10_000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TTL_MS - 200);
+  });
+});
