@@ -36,6 +36,7 @@ beforeAll(async () => {
     maxRetries: 5,
     concurrency: 64,
     guards: guardPoolSettingsOf(loadCommandServiceConfig({})),
+    leaseTtlMs: 4000,
   });
   handler = service.handler;
   for (const name of ['document-review', 'article-publishing', 'order-processing'] as const) {

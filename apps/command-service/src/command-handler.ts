@@ -10,6 +10,7 @@ import {
   type GuardVerdicts,
 } from '@cb/domain';
 import { GuardPoolError, definitionKeyOf, type GuardPool } from '@cb/guard-pool';
+import type { LeaseHandle } from '@cb/leases';
 import { CbHeaders, NatsPlatformError, type EventStore } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import {
@@ -23,6 +24,7 @@ import {
 } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import { uuidv7 } from './ids';
+import { KeyedQueue } from './keyed-queue';
 import { commandHash, type IdempotencyRecords } from './idempotency';
 import { failure, replyFromEvent } from './replies';
 import { toStoredEvent } from './stored-event';
@@ -46,6 +48,25 @@ export interface CommandHandlerDeps {
 
 export interface CommandMeta {
   requestId?: string;
+  /**
+   * The lease of the partition (or the definitions) the command runs under, when the command
+   * service owns it: the state this instance keeps is then authoritative (no other writer), and a
+   * command whose lease lapses before its event is published is abandoned (LeaseLapsedError).
+   */
+  lease?: LeaseHandle;
+  /** For a create without an id: the id, drawn within a partition this instance owns. */
+  newTokenId?: string;
+}
+
+/**
+ * The command's lease lapsed before its event was published: nothing was written, and another
+ * instance may own the partition now and answer the same request, so this one stays silent.
+ */
+export class LeaseLapsedError extends Error {
+  constructor() {
+    super('the lease lapsed before the event was published; nothing was written');
+    this.name = 'LeaseLapsedError';
+  }
 }
 
 const ABSENT_TOKEN: LoadedToken = {
@@ -66,6 +87,7 @@ type Attempt = { reply: CommandReply } | { retry: true };
  */
 export class CommandHandler {
   private readonly clock: () => Date;
+  private readonly serial = new KeyedQueue();
   private readonly newId: () => string;
 
   constructor(private readonly deps: CommandHandlerDeps) {
@@ -73,6 +95,10 @@ export class CommandHandler {
     this.newId = deps.newId ?? (() => uuidv7());
   }
 
+  /**
+   * One command, after those of the same token (or workflow definition) received before it.
+   * Throws LeaseLapsedError when the command must go unanswered (see there).
+   */
   async handle(request: CommandRequest, meta: CommandMeta = {}): Promise<CommandReply> {
     // Everything below may recurse into the payload (hashing, merge patch, guards): bound it first.
     if (jsonDepthExceeds(request, MAX_JSON_DEPTH + 4)) {
@@ -81,14 +107,26 @@ export class CommandHandler {
         `data and metadata may nest at most ${MAX_JSON_DEPTH} levels`,
       );
     }
-    try {
-      const command = request.command;
-      return command.type === 'DefineWorkflow'
-        ? await this.defineWorkflow(command, request, meta)
-        : await this.tokenCommand(command, request, meta);
-    } catch (err) {
-      return this.unexpected(err, request);
-    }
+    const command = request.command;
+    const key =
+      command.type === 'DefineWorkflow'
+        ? `wf:${command.definition.id}`
+        : `tok:${command.workflowId}/${(command.type === 'CreateToken' ? command.tokenId : command.tokenId) ?? meta.newTokenId ?? ''}`;
+    return this.serial.run(key, async () => {
+      try {
+        return command.type === 'DefineWorkflow'
+          ? await this.defineWorkflow(command, request, meta)
+          : await this.tokenCommand(command, request, meta);
+      } catch (err) {
+        if (err instanceof LeaseLapsedError) throw err;
+        return this.unexpected(err, request);
+      }
+    });
+  }
+
+  /** Forget what this instance knows of a partition's tokens (it changes owner). */
+  forgetPartition(partition: number): void {
+    this.deps.tokens.forgetPartition(partition);
   }
 
   private async defineWorkflow(
@@ -163,7 +201,9 @@ export class CommandHandler {
     const { tokens, workflows, idempotency } = this.deps;
     const generated = command.type === 'CreateToken' && command.tokenId === undefined;
     const tokenId =
-      command.type === 'CreateToken' ? (command.tokenId ?? this.newId()) : command.tokenId;
+      command.type === 'CreateToken'
+        ? (command.tokenId ?? meta.newTokenId ?? this.newId())
+        : command.tokenId;
     const hash = request.idempotencyKey ? commandHash(request) : undefined;
     const digest = request.idempotencyKey
       ? idempotency.digest(
@@ -230,14 +270,16 @@ export class CommandHandler {
       return result;
     };
 
+    // The partition's owner is its only writer: what it keeps of a token is the token's state.
+    const owner = meta.lease !== undefined;
     return this.withRetries(request, async () => {
       if (generated) return attempt(ABSENT_TOKEN);
-      const loaded = await tokens.load(command.workflowId, tokenId);
+      const loaded = await tokens.load(command.workflowId, tokenId, { keep: owner });
       const result = await attempt(loaded);
-      // A cached state may be stale: never reject on it; decide again on the stream's state —
-      // unless that is the state the cache held, for which the decision (pure) is the same. So a
-      // guard is not evaluated twice for one rejection.
-      if (loaded.cached && 'reply' in result && !result.reply.ok) {
+      // Without ownership a cached state may be stale: never reject on it; decide again on the
+      // stream's state — unless that is the state the cache held, for which the decision (pure)
+      // is the same. So a guard is not evaluated twice for one rejection.
+      if (!owner && loaded.cached && 'reply' in result && !result.reply.ok) {
         tokens.forget(command.workflowId, tokenId);
         const fresh = await tokens.load(command.workflowId, tokenId, { fresh: true });
         if (fresh.lastSubjectSeq === loaded.lastSubjectSeq) return result;
@@ -281,6 +323,8 @@ export class CommandHandler {
     digest: string | undefined,
     hash: string | undefined,
   ): Promise<Attempt> {
+    // Past its lease the instance may no longer be the only writer: publish nothing.
+    if (meta.lease !== undefined && !meta.lease.valid()) throw new LeaseLapsedError();
     const headers: Record<string, string> = {};
     if (hash) headers[CbHeaders.commandHash] = hash;
     if (meta.requestId) headers[CbHeaders.requestId] = meta.requestId;

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@cb/logging';
-import { classifyNatsError, encodeJson } from '@cb/nats';
+import { classifyNatsError, encodeJson, ensureInfrastructure } from '@cb/nats';
 import type { CommandReply, CommandRequest } from '@cb/schemas';
 import { startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
 import type { CommandHandler } from './command-handler';
@@ -28,6 +28,7 @@ function gatedHandler(): { handler: CommandHandler; started: () => number; relea
   const gate = new Promise<void>((resolve) => (open = resolve));
   let started = 0;
   const handler = {
+    forgetPartition: () => undefined,
     async handle(): Promise<CommandReply> {
       started++;
       await gate;
@@ -50,6 +51,12 @@ describe('command service ping', () => {
   it('answers at once while every command slot is busy and more commands wait, and stops with the server', async () => {
     const naming = uniqueNaming();
     const gated = gatedHandler();
+    const infra = await ensureInfrastructure(
+      nc,
+      naming,
+      { replicas: 1, duplicateWindowMs: 60_000 },
+      logger,
+    );
     const commands = new CommandServer({
       nc,
       naming,
@@ -57,13 +64,18 @@ describe('command service ping', () => {
       logger,
       metrics: createCommandMetrics(),
       concurrency: 1,
+      leases: { kv: infra.meta, ttlMs: 4000 },
+      newId: () => `t-${Math.random().toString(36).slice(2)}`,
     });
     expect(await pingCode(naming.commandPingSubject)).toBe('NO_RESPONDERS');
     commands.start();
+    for (let i = 0; i < 100 && commands.ownedItems.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
 
     const request: CommandRequest = { command: { type: 'CreateToken', workflowId: 'wf' } };
     const pending = [1, 2, 3].map(() =>
-      nc.request(naming.commandSubject('token.create'), encodeJson(request), { timeout: 10_000 }),
+      nc.request(naming.anyCreateSubject, encodeJson(request), { timeout: 10_000 }),
     );
     // One command runs (and never finishes), two wait behind it.
     for (let i = 0; i < 100 && commands.busy < 3; i++) await new Promise((r) => setTimeout(r, 10));

@@ -21,6 +21,13 @@ export const CommandServiceEnv = Type.Object({
     maximum: 50,
     description: 'retries of a write without If-Match that lost a concurrent race (0 to 50)',
   }),
+  COMMAND_LEASE_TTL_MS: Type.Integer({
+    default: 4000,
+    minimum: 1000,
+    maximum: 120_000,
+    description:
+      "lease of a partition's commands: how long a dead instance's partitions wait before another takes them (1000 to 120000 ms)",
+  }),
   COMMAND_CONCURRENCY: Type.Integer({
     default: 256,
     minimum: 1,

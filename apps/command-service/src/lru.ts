@@ -25,6 +25,11 @@ export class LruCache<K, V> {
     this.map.delete(key);
   }
 
+  /** Delete every entry whose key matches (one pass over the cache). */
+  deleteWhere(match: (key: K) => boolean): void {
+    for (const key of [...this.map.keys()]) if (match(key)) this.map.delete(key);
+  }
+
   get size(): number {
     return this.map.size;
   }

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
       maxRetries: config.COMMAND_MAX_RETRIES,
       concurrency: config.COMMAND_CONCURRENCY,
       guards: guardPoolSettingsOf(config),
+      leaseTtlMs: config.COMMAND_LEASE_TTL_MS,
     });
     const { server, metrics } = service;
     await service.guards.whenReady();
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
         { name: 'nats', check: () => isNatsConnected(nc) },
         { name: 'guardWorkers', check: () => service.guards.readyWorkers > 0 },
       ],
-      healthDetails: () => ({ service: SERVICE, inFlight: server.busy }),
+      healthDetails: () => ({ service: SERVICE, inFlight: server.busy, owned: server.ownedItems }),
     });
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await service.stop();

@@ -1,9 +1,10 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface CommandMetrics {
   registry: Registry;
   commands: Counter<'type' | 'outcome'>;
   duration: Histogram<'type'>;
+  owned: Gauge;
 }
 
 export function createCommandMetrics(): CommandMetrics {
@@ -22,6 +23,11 @@ export function createCommandMetrics(): CommandMetrics {
       help: 'Time from receiving a command to replying',
       labelNames: ['type'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    owned: new Gauge({
+      name: 'cb_command_owned_items',
+      help: 'Partitions (and the definitions) this command service instance owns: it alone writes their events',
       registers: [registry],
     }),
   };

@@ -37,3 +37,15 @@ export function replyFromEvent(event: CbEvent, seq: number, duplicate: boolean):
     }
   }
 }
+
+/**
+ * A command this instance cannot run because it does not own the partition now (a hand-over):
+ * nothing was written, and the gateway sends it again — to the new owner.
+ */
+export function notOwner(what: string): CommandReply {
+  return failure(
+    'COMMAND_SERVICE_UNAVAILABLE',
+    `this command service instance does not own ${what} now; nothing was written — retry`,
+    { notOwner: true, retryAfterSeconds: 1 },
+  );
+}

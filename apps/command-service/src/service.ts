@@ -5,6 +5,7 @@ import { EventStore, type Infrastructure } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 import { CommandHandler } from './command-handler';
 import { CommandServer } from './command-server';
+import { uuidv7 } from './ids';
 import { IdempotencyRecords } from './idempotency';
 import { createCommandMetrics, type CommandMetrics } from './metrics';
 import { TokenRepository } from './token-repository';
@@ -19,6 +20,10 @@ export interface CommandServiceOptions {
   concurrency: number;
   /** The guard pool's budgets and size (GUARD_* variables). */
   guards: Omit<GuardPoolOptions, 'logger' | 'registry'>;
+  /** Lease lifetime of a partition's commands (COMMAND_LEASE_TTL_MS). */
+  leaseTtlMs: number;
+  /** This instance's name among the others (default: host, pid and a random part). */
+  workerId?: string;
 }
 
 export interface CommandService {
@@ -62,6 +67,12 @@ export function createCommandService(options: CommandServiceOptions): CommandSer
     logger: logger.child({ component: 'commands' }),
     metrics,
     concurrency: options.concurrency,
+    leases: {
+      kv: infra.meta,
+      ttlMs: options.leaseTtlMs,
+      ...(options.workerId !== undefined ? { workerId: options.workerId } : {}),
+    },
+    newId: uuidv7,
   });
   return {
     handler,

@@ -54,10 +54,15 @@ export class TokenRepository {
     return this.versions.get(this.naming.tokenSubject(workflowId, tokenId));
   }
 
+  /**
+   * The token's state: from the cache unless `fresh`; otherwise one direct get of the last message
+   * on its subject, kept in the cache when `keep` (the caller owns the token's partition, so no one
+   * else writes it).
+   */
   async load(
     workflowId: string,
     tokenId: string,
-    options: { fresh?: boolean } = {},
+    options: { fresh?: boolean; keep?: boolean } = {},
   ): Promise<LoadedToken> {
     const subject = this.naming.tokenSubject(workflowId, tokenId);
     if (!options.fresh) {
@@ -70,13 +75,15 @@ export class TokenRepository {
     if (last.event !== null) {
       const state = this.stateOf(last.event);
       if (state.status === 'live') this.versions.set(subject, state.token.definitionVersion);
-      return {
+      const loaded: LoadedToken = {
         state,
         version: last.seq,
         lastSubjectSeq: last.seq,
         last,
         cached: false,
       };
+      if (options.keep) this.cache.set(subject, { ...loaded, cached: true });
+      return loaded;
     }
     // Something that is not an event was published on the subject (a misbehaving client): fold
     // the valid events instead, and still expect the real last sequence on the next write.
@@ -121,6 +128,12 @@ export class TokenRepository {
 
   forget(workflowId: string, tokenId: string): void {
     this.cache.delete(this.naming.tokenSubject(workflowId, tokenId));
+  }
+
+  /** Forget every token of a partition (it changed owner). */
+  forgetPartition(partition: number): void {
+    const prefix = this.naming.partitionSubjectPrefix(partition);
+    this.cache.deleteWhere((subject) => subject.startsWith(prefix));
   }
 
   /** The workflow a token id belongs to, whatever workflow that is (ids are globally unique). */

@@ -32,14 +32,18 @@ export class CommandClient {
     private readonly status: CommandServiceStatus,
   ) {}
 
+  /**
+   * Send a command to the instance that owns its token's partition (or the definitions), and
+   * return its reply. While the partition changes owner (nobody subscribed: no responders, or the
+   * old owner answering that it let go), the command is sent again, with back-off, until the
+   * timeout: such a refusal means nothing was written.
+   */
   async send(kind: CommandKind, request: CommandRequest, requestId: string): Promise<CommandReply> {
     if (!isNatsConnected(this.nc)) {
       throw new ApiError(
         'SERVICE_UNAVAILABLE',
-        'the gateway is not connected to NATS; retry shortly',
-        {
-          retryAfterSeconds: 1,
-        },
+        'the gateway is not connected to NATS; nothing was written — retry shortly',
+        { retryAfterSeconds: 1 },
       );
     }
     if (this.status.down) {
@@ -49,29 +53,54 @@ export class CommandClient {
         { retryAfterSeconds: 1 },
       );
     }
+    const subject = this.subjectOf(kind, request);
+    const deadline = performance.now() + this.timeoutMs;
+    const payload = encodeJson(request);
+    for (let attempt = 0; ; attempt++) {
+      const left = deadline - performance.now();
+      const outcome = await this.once(subject, payload, Math.max(1, left), requestId);
+      const handingOver =
+        outcome === 'no-responders' ||
+        (!outcome.ok && outcome.error.details?.['notOwner'] === true);
+      if (!handingOver) return outcome as CommandReply;
+      const pause = Math.min(500, 25 * 2 ** attempt);
+      if (deadline - performance.now() <= pause) {
+        if (outcome !== 'no-responders') return outcome;
+        throw new ApiError(
+          'COMMAND_SERVICE_UNAVAILABLE',
+          `no command service took this token's partition within ${this.timeoutMs} ms; nothing was written — retry shortly`,
+          { retryAfterSeconds: 1 },
+        );
+      }
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+
+  /** The command's subject: its token's partition, the definitions, or any instance. */
+  private subjectOf(kind: CommandKind, request: CommandRequest): string {
+    const command = request.command;
+    if (command.type === 'DefineWorkflow') return this.naming.definitionCommandSubject;
+    if (command.type === 'CreateToken' && command.tokenId === undefined) {
+      return this.naming.anyCreateSubject;
+    }
+    const tokenKind = kind === 'workflow.define' ? 'token.create' : kind;
+    return this.naming.tokenCommandSubject(this.naming.tokenPartition(command.tokenId!), tokenKind);
+  }
+
+  private async once(
+    subject: string,
+    payload: Uint8Array,
+    timeoutMs: number,
+    requestId: string,
+  ): Promise<CommandReply | 'no-responders'> {
     const h = natsHeaders();
     h.set(CbHeaders.requestId, requestId);
     let data: Uint8Array;
     try {
-      const msg = await this.mux.request(
-        this.naming.commandSubject(kind),
-        encodeJson(request),
-        this.timeoutMs,
-        h,
-      );
-      data = msg.data;
+      data = (await this.mux.request(subject, payload, timeoutMs, h)).data;
     } catch (err) {
       const e = classifyNatsError(err);
-      if (e.code === 'NO_RESPONDERS') {
-        throw new ApiError(
-          'COMMAND_SERVICE_UNAVAILABLE',
-          'no command service is running; retry shortly',
-          {
-            retryAfterSeconds: 1,
-          },
-          { cause: err },
-        );
-      }
+      if (e.code === 'NO_RESPONDERS') return 'no-responders';
       if (e.code === 'TIMEOUT') {
         throw new ApiError(
           'COMMAND_TIMEOUT',
@@ -82,7 +111,9 @@ export class CommandClient {
       }
       throw new ApiError(
         'SERVICE_UNAVAILABLE',
-        'NATS is unavailable; retry shortly',
+        e.code === 'CONNECTION'
+          ? 'NATS is unavailable: the command was not sent, nothing was written — retry shortly'
+          : 'NATS is unavailable; the write may or may not have happened — retry with the same Idempotency-Key',
         { retryAfterSeconds: 1 },
         { cause: err },
       );

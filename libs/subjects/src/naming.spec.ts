@@ -16,8 +16,13 @@ describe('Naming', () => {
 
   it('keeps command subjects outside the event stream', () => {
     expect(naming.streamSubjects).toEqual(['cb.wf.*', 'cb.tok.*.*.*']);
-    expect(naming.commandSubject('token.fire')).toBe('cb.cmd.token.fire');
+    expect(naming.tokenCommandSubject(3, 'token.fire')).toBe('cb.cmd.p3.token.fire');
+    expect(naming.definitionCommandSubject).toBe('cb.cmd.def.workflow.define');
+    expect(naming.anyCreateSubject).toBe('cb.cmd.any.token.create');
+    expect(naming.commandItemWildcard(3)).toBe('cb.cmd.p3.>');
+    expect(naming.commandItemWildcard('definitions')).toBe('cb.cmd.def.>');
     expect(naming.commandWildcard).toBe('cb.cmd.>');
+    expect(() => naming.tokenCommandSubject(8, 'token.fire')).toThrow(RangeError);
     for (const s of naming.streamSubjects) expect(s.startsWith('cb.cmd')).toBe(false);
   });
 
@@ -42,8 +47,29 @@ describe('Naming', () => {
     expect(naming.parseTokenSubject('cb.tok.1.wf')).toBeNull();
     expect(naming.parseWorkflowSubject(naming.workflowSubject('wf_1'))).toBe('wf_1');
     expect(naming.parseWorkflowSubject('cb.wf.a.b')).toBeNull();
-    expect(naming.parseCommandSubject('cb.cmd.token.fire')).toBe('token.fire');
-    expect(naming.parseCommandSubject('cb.cmd.token.explode')).toBeNull();
+    expect(naming.parseCommandSubject('cb.cmd.p3.token.fire')).toEqual({
+      kind: 'token.fire',
+      route: 3,
+    });
+    expect(naming.parseCommandSubject('cb.cmd.def.workflow.define')).toEqual({
+      kind: 'workflow.define',
+      route: 'definitions',
+    });
+    expect(naming.parseCommandSubject('cb.cmd.any.token.create')).toEqual({
+      kind: 'token.create',
+      route: 'any',
+    });
+    for (const bad of [
+      'cb.cmd.token.fire',
+      'cb.cmd.p3.token.explode',
+      'cb.cmd.p8.token.fire',
+      'cb.cmd.p3.workflow.define',
+      'cb.cmd.def.token.fire',
+      'cb.cmd.any.token.fire',
+      'cb.cmd.px.token.fire',
+    ]) {
+      expect(naming.parseCommandSubject(bad)).toBeNull();
+    }
   });
 
   it.each(['a.b', 'a b', '*', '>', 'x'.repeat(65), '', 'tab\t'])(

@@ -22,7 +22,7 @@ export const DEFAULT_NAMING: NamingOptions = Object.freeze({
   partitions: 8,
 });
 
-/** The command kinds; each has its own subject `<prefix>.cmd.<kind>`. */
+/** The command kinds (the last part of every command subject). */
 export const COMMAND_KINDS = [
   'workflow.define',
   'token.create',
@@ -105,6 +105,12 @@ export class Naming {
     return `${this.prefix}.tok.${partition}.*.*`;
   }
 
+  /** What every token subject of one partition starts with (for matching, not subscribing). */
+  partitionSubjectPrefix(partition: number): string {
+    this.assertPartition(partition);
+    return `${this.prefix}.tok.${partition}.`;
+  }
+
   /** Every token event of one workflow within one partition. */
   partitionWorkflowFilter(partition: number, workflowId: string): string {
     this.assertPartition(partition);
@@ -148,19 +154,57 @@ export class Naming {
 
   // ---- commands -------------------------------------------------------------------------------
 
-  commandSubject(kind: CommandKind): string {
-    return `${this.prefix}.cmd.${kind}`;
+  /**
+   * Where a token command goes: `<prefix>.cmd.p<partition>.<kind>`, served only by the command
+   * service instance that holds the partition's lease (one writer per token).
+   */
+  tokenCommandSubject(partition: number, kind: Exclude<CommandKind, 'workflow.define'>): string {
+    this.assertPartition(partition);
+    return `${this.prefix}.cmd.p${partition}.${kind}`;
+  }
+
+  /** Definitions: `<prefix>.cmd.def.workflow.define`, served by the definitions' lease holder. */
+  get definitionCommandSubject(): string {
+    return `${this.prefix}.cmd.def.workflow.define`;
+  }
+
+  /**
+   * A create without a token id: `<prefix>.cmd.any.token.create` (queue group), taken by any
+   * instance that holds a partition, which picks the new id within its partitions.
+   */
+  get anyCreateSubject(): string {
+    return `${this.prefix}.cmd.any.token.create`;
+  }
+
+  /** Every command subject of one lease item (a partition, or the definitions). */
+  commandItemWildcard(item: number | 'definitions'): string {
+    if (item === 'definitions') return `${this.prefix}.cmd.def.>`;
+    this.assertPartition(item);
+    return `${this.prefix}.cmd.p${item}.>`;
   }
 
   get commandWildcard(): string {
     return `${this.prefix}.cmd.>`;
   }
 
-  parseCommandSubject(subject: string): CommandKind | null {
+  /** A command subject's kind and route, or null when it is not one. */
+  parseCommandSubject(
+    subject: string,
+  ): { kind: CommandKind; route: number | 'definitions' | 'any' } | null {
     const head = `${this.prefix}.cmd.`;
     if (!subject.startsWith(head)) return null;
-    const kind = subject.slice(head.length);
-    return (COMMAND_KINDS as readonly string[]).includes(kind) ? (kind as CommandKind) : null;
+    const rest = subject.slice(head.length);
+    const dot = rest.indexOf('.');
+    if (dot < 0) return null;
+    const where = rest.slice(0, dot);
+    const kind = rest.slice(dot + 1);
+    if (!(COMMAND_KINDS as readonly string[]).includes(kind)) return null;
+    const k = kind as CommandKind;
+    if (where === 'def') return k === 'workflow.define' ? { kind: k, route: 'definitions' } : null;
+    if (where === 'any') return k === 'token.create' ? { kind: k, route: 'any' } : null;
+    if (!/^p\d{1,4}$/.test(where) || k === 'workflow.define') return null;
+    const partition = Number(where.slice(1));
+    return partition < this.partitions ? { kind: k, route: partition } : null;
   }
 
   get commandQueueGroup(): string {

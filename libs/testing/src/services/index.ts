@@ -16,4 +16,5 @@ export {
   startServiceStack,
   type ServiceStack,
   type ServiceStackOptions,
+  type ServiceWithOps,
 } from './service-stack';

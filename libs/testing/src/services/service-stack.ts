@@ -17,13 +17,18 @@ export function deploymentEnv(
   };
 }
 
+/** A service process and where its /health, /ready and /metrics are. */
+export type ServiceWithOps = ServiceProcess & { readonly opsUrl: string };
+
 /** One service process on free ports, ready when its /ready answers. */
-export async function startCommandService(env: Record<string, string>): Promise<ServiceProcess> {
+export async function startCommandService(env: Record<string, string>): Promise<ServiceWithOps> {
   const port = await freePort();
-  return startService('command-service', {
+  const opsUrl = `http://127.0.0.1:${port}`;
+  const process = await startService('command-service', {
     env: { ...env, COMMAND_HTTP_PORT: String(port), COMMAND_HTTP_HOST: '127.0.0.1' },
-    readyUrl: `http://127.0.0.1:${port}/ready`,
+    readyUrl: `${opsUrl}/ready`,
   });
+  return Object.assign(process, { opsUrl });
 }
 
 export async function startProjectionWorker(env: Record<string, string>): Promise<ServiceProcess> {
