@@ -58,6 +58,14 @@ export interface CommandMeta {
   newTokenId?: string;
 }
 
+/** A publish that was sent and not confirmed: the stream may or may not have stored the event. */
+class PublishUnconfirmed extends Error {
+  constructor(cause: unknown) {
+    super('the publish was not confirmed', { cause });
+    this.name = 'PublishUnconfirmed';
+  }
+}
+
 /**
  * The command's lease lapsed before its event was published: nothing was written, and another
  * instance may own the partition now and answer the same request, so this one stays silent.
@@ -328,15 +336,13 @@ export class CommandHandler {
     const headers: Record<string, string> = {};
     if (hash) headers[CbHeaders.commandHash] = hash;
     if (meta.requestId) headers[CbHeaders.requestId] = meta.requestId;
+    let ack: { seq: number; duplicate: boolean };
     try {
-      const ack = await this.deps.store.append(subject, event, {
+      ack = await this.deps.store.append(subject, event, {
         expectedLastSubjectSeq,
         ...(digest ? { msgId: digest } : {}),
         headers,
       });
-      if (ack.duplicate) return { reply: await this.replay(ack.seq, hash) };
-      if (digest) await this.deps.idempotency.remember(digest, ack.seq);
-      return { reply: replyFromEvent(event, ack.seq, false) };
     } catch (err) {
       if (err instanceof NatsPlatformError && err.code === 'WRONG_LAST_SEQUENCE') {
         if (request.expectedVersion !== undefined && request.command.type !== 'CreateToken') {
@@ -344,8 +350,24 @@ export class CommandHandler {
         }
         return { retry: true };
       }
+      // Sent, but no answer: the stream may have stored it. Anything else refused it.
+      if (
+        err instanceof NatsPlatformError &&
+        (err.code === 'TIMEOUT' || err.code === 'CONNECTION')
+      ) {
+        throw new PublishUnconfirmed(err);
+      }
       throw err;
     }
+    if (ack.duplicate) {
+      try {
+        return { reply: await this.replay(ack.seq, hash) };
+      } catch (err) {
+        throw new PublishUnconfirmed(err);
+      }
+    }
+    if (digest) await this.deps.idempotency.remember(digest, ack.seq);
+    return { reply: replyFromEvent(event, ack.seq, false) };
   }
 
   private async withRetries(
@@ -421,6 +443,17 @@ export class CommandHandler {
         retryAfterSeconds: 1,
       });
     }
+    if (err instanceof PublishUnconfirmed) {
+      this.deps.logger.warn(
+        { err: err.cause, command: request.command.type },
+        'publish unconfirmed',
+      );
+      return failure(
+        'SERVICE_UNAVAILABLE',
+        'the event store did not confirm the write; it may or may not have happened — retry with the same Idempotency-Key',
+        { retryAfterSeconds: 1 },
+      );
+    }
     if (err instanceof NatsPlatformError) {
       switch (err.code) {
         case 'MAX_PAYLOAD':
@@ -429,10 +462,14 @@ export class CommandHandler {
         case 'CONNECTION':
         case 'NO_RESPONDERS':
         case 'STREAM_NOT_FOUND':
+        case 'JETSTREAM':
+          // Before any publish, or a publish the stream refused (no leader during an election,
+          // no quorum): nothing was written.
           this.deps.logger.warn({ err, command: request.command.type }, 'event store unavailable');
           return failure(
             'SERVICE_UNAVAILABLE',
-            'the event store did not answer; the write may or may not have happened — retry with the same Idempotency-Key',
+            'the event store is unavailable (e.g. electing a leader); nothing was written — retry shortly',
+            { retryAfterSeconds: 1 },
           );
         default:
           break;
