@@ -68,7 +68,7 @@ describe('command service ping', () => {
       newId: () => `t-${Math.random().toString(36).slice(2)}`,
     });
     expect(await pingCode(naming.commandPingSubject)).toBe('NO_RESPONDERS');
-    commands.start();
+    await commands.start();
     for (let i = 0; i < 100 && commands.ownedItems.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -87,7 +87,8 @@ export class CommandServer {
     });
   }
 
-  start(): void {
+  /** Start answering pings and taking part in the leases; resolves after the first lease round. */
+  async start(): Promise<void> {
     const { nc, naming } = this.deps;
     this.pings = nc.subscribe(naming.commandPingSubject, {
       queue: naming.commandQueueGroup,
@@ -95,7 +96,7 @@ export class CommandServer {
         if (!err && msg.reply) msg.respond();
       },
     });
-    this.leases.start();
+    await this.leases.start();
     this.deps.logger.info(
       { workerId: this.leases.workerId, items: naming.partitions + 1 },
       'sharing the partitions with the other command service instances',
@@ -123,6 +124,11 @@ export class CommandServer {
 
   get busy(): number {
     return this.inFlight + this.waiting.length;
+  }
+
+  /** Whether its lease rounds succeed (it takes part in sharing the partitions). */
+  get leasesHealthy(): boolean {
+    return this.leases.healthy;
   }
 
   /** What this instance owns now (partitions and/or 'definitions'). */

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     });
     const { server, metrics } = service;
     await service.guards.whenReady();
-    server.start();
+    await server.start();
     const ops = await startOpsServer({
       host: config.COMMAND_HTTP_HOST,
       port: config.COMMAND_HTTP_PORT,
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       readiness: [
         { name: 'nats', check: () => isNatsConnected(nc) },
         { name: 'guardWorkers', check: () => service.guards.readyWorkers > 0 },
+        { name: 'leases', check: () => server.leasesHealthy },
       ],
       healthDetails: () => ({ service: SERVICE, inFlight: server.busy, owned: server.ownedItems }),
     });

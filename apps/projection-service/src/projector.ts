@@ -90,7 +90,7 @@ export class Projector {
       onAcquire: (item, lease) => this.startRunner(item, lease),
       onRevoke: (item, reason) => this.stopRunner(item, reason),
     });
-    this.leases.start();
+    void this.leases.start();
   }
 
   async stop(): Promise<void> {

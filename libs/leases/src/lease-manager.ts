@@ -82,6 +82,7 @@ export class LeaseManager {
   private readonly heartbeats = new Map<string, WorkerHeartbeat>();
   private watch: { stop(): void } | null = null;
   private watching: Promise<void> | null = null;
+  private lastRoundAt = 0;
 
   constructor(private readonly options: LeaseManagerOptions) {
     this.workerId = options.workerId ?? newWorkerId();
@@ -96,19 +97,33 @@ export class LeaseManager {
     return this.held.get(item)?.handle;
   }
 
-  start(): void {
+  /** Start the lease rounds; resolves once the first one has run (whether it succeeded or not). */
+  start(): Promise<void> {
     this.watching = this.watchHeartbeats();
-    const interval = Math.max(100, Math.floor(this.options.ttlMs * RENEW_SHARE));
-    const run = (): void => {
-      if (this.stopped || this.ticking) return;
+    const run = (): Promise<void> => {
+      if (this.stopped || this.ticking) return this.ticking ?? Promise.resolve();
       this.ticking = this.tick()
+        .then(() => {
+          this.lastRoundAt = Date.now();
+        })
         .catch((err: unknown) => this.options.logger.warn({ err }, 'lease round failed'))
         .finally(() => {
           this.ticking = null;
         });
+      return this.ticking;
     };
-    run();
-    this.timer = setInterval(run, interval);
+    const first = run();
+    this.timer = setInterval(() => void run(), this.interval);
+    return first;
+  }
+
+  /** Whether lease rounds succeed (the last one within three intervals): the worker takes part. */
+  get healthy(): boolean {
+    return this.lastRoundAt !== 0 && Date.now() - this.lastRoundAt < 3 * this.interval;
+  }
+
+  private get interval(): number {
+    return Math.max(100, Math.floor(this.options.ttlMs * RENEW_SHARE));
   }
 
   /** Hand every lease back (after its work stopped) and remove the heartbeat. */

@@ -56,7 +56,7 @@ describe('startService', () => {
 
     nc = await connect({ servers: nats.url });
     const reply = await nc.request(
-      `${env['CB_PREFIX']}.cmd.token.create`,
+      `${env['CB_PREFIX']}.cmd.any.token.create`,
       JSON.stringify({ command: { type: 'CreateToken', workflowId: 'nope' } }),
       { timeout: 5000 },
     );
