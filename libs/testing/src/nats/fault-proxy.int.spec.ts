@@ -15,7 +15,11 @@ describe('startNatsFaultProxy', () => {
     through = await connect({ servers: proxy.url });
     direct = await connect({ servers: nats.url });
     for (const subject of ['svc.a', 'other.b']) {
-      direct.subscribe(subject, { callback: (_err, msg) => msg.respond(msg.data) });
+      direct.subscribe(subject, {
+        callback: (_err, msg) => {
+          msg.respond(msg.data);
+        },
+      });
     }
     await direct.flush();
   });
