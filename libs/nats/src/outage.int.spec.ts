@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startTestNats, type TestNats } from '@cb/testing';
-import { NatsPlatformError } from './errors';
+import { type NatsPlatformError } from './errors';
 import { directGet, jsPublish } from './js-wire';
 import { LeanKv } from './lean-kv';
 import { isNatsOutage } from './outage';
