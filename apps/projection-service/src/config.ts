@@ -40,7 +40,8 @@ export const ProjectionEnv = Type.Object({
     default: 5,
     minimum: 1,
     maximum: 100,
-    description: 'deliveries of an event that keeps failing before it is dead-lettered (1 to 100)',
+    description:
+      'failed attempts of an event that fails deterministically before it is dead-lettered (1 to 100); outages never count',
   }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     default: 10_000,

@@ -9,7 +9,6 @@ import type { Naming } from '@cb/subjects';
 
 export interface ConsumerSettings {
   ackWaitMs: number;
-  maxAttempts: number;
   batchSize: number;
 }
 
@@ -25,10 +24,16 @@ export function consumerName(naming: Naming, generation: number, item: WorkItem)
 }
 
 /**
+ * Redeliveries the server makes before it gives a message up. An outage is retried for as long
+ * as it lasts and every redelivery during it counts, so the server must never give up: our own
+ * dead-lettering decides (with a reason, for deterministic failures only). nats-server 2.9
+ * refuses the unlimited -1 beside a backoff list, hence the largest int32.
+ */
+export const MAX_DELIVER = 2_147_483_647;
+
+/**
  * The durable, explicit-ack pull consumer of one partition (or of the definitions) for one
- * read-model generation. Redelivery backs off; the server's own `max_deliver` sits above our
- * dead-letter threshold so an event that keeps failing is dead-lettered by us, with a reason,
- * rather than silently dropped by the server.
+ * read-model generation. Redelivery backs off; the server never drops a message on its own.
  */
 export async function ensureConsumer(
   jsm: JetStreamManager,
@@ -46,10 +51,7 @@ export async function ensureConsumer(
     filter_subject:
       item === 'definitions' ? naming.allWorkflowsSubject : naming.partitionFilter(item),
     ack_wait: nanos(ackWait),
-    // Our own dead-lettering applies PROJECTION_MAX_ATTEMPTS to events that fail; batches that
-    // merely wait for an earlier event are handed back without counting against them, so the
-    // server's bound only has to stop a runaway loop.
-    max_deliver: Math.max(100, settings.maxAttempts * 10),
+    max_deliver: MAX_DELIVER,
     backoff: [ackWait, ackWait * 2, ackWait * 4].map((ms) => nanos(ms)),
     max_ack_pending: settings.batchSize * 4,
     inactive_threshold: 0,

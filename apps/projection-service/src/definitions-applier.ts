@@ -4,7 +4,7 @@ import type { WorkflowResource } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import type { ApplyResult, BatchApplier, BatchContext, DecodedDefinitionEvent } from './batch';
 import type { ReadModels } from './read-models';
-import { isConflict } from './token-applier';
+import { isConflict } from './failures';
 
 const CAS_ATTEMPTS = 5;
 

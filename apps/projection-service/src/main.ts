@@ -3,6 +3,7 @@ import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from 
 import { loadProjectionConfig } from './config';
 import { connectProjection } from './connect';
 import { newWorkerId } from '@cb/leases';
+import { workerReadiness } from './readiness';
 import { ProjectionWorker } from './worker';
 
 const SERVICE = 'projection-service';
@@ -20,15 +21,18 @@ async function main(): Promise<void> {
       port: config.PROJECTION_HTTP_PORT,
       registry: metrics.registry,
       logger,
-      readiness: [
-        { name: 'nats', check: () => isNatsConnected(nc) },
-        { name: 'projector', check: () => worker.generation !== null },
-      ],
+      readiness: workerReadiness({
+        connected: () => isNatsConnected(nc),
+        read: (timeoutMs) => deps.projectorLean.get(naming.workerKey(workerId), timeoutMs),
+        generation: () => worker.generation,
+        failing: () => worker.failing(),
+      }),
       healthDetails: () => ({
         service: SERVICE,
         workerId,
         generation: worker.generation,
         owned: worker.owned,
+        failing: worker.failing(),
       }),
     });
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {

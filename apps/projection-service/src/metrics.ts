@@ -1,23 +1,81 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What a running partition reports about its lag, read at every scrape. */
+export interface PartitionLag {
+  /** Events delivered to the worker and not yet applied, plus those still in the consumer. */
+  pending: number;
+  /** Stream time (ms since the epoch) of the oldest delivered event not yet applied, or null. */
+  oldestUnappliedAt: number | null;
+  /** Since when its attempts keep failing (ms since the epoch), or null while it applies. */
+  failingSince: number | null;
+}
+
 export interface ProjectionMetrics {
   registry: Registry;
   applied: Counter<'item'>;
   skipped: Counter<'item'>;
   deadLetters: Counter<'kind'>;
-  pending: Gauge<'item'>;
+  /** Failed attempts to apply a batch, by partition and failure kind. */
+  failures: Counter<'item' | 'kind'>;
   lastAppliedSeq: Gauge<'item'>;
   owned: Gauge;
   generation: Gauge;
   batchSeconds: Histogram;
+  /**
+   * The lag gauges (pending, oldest unapplied age, failing seconds) of the partitions this
+   * worker runs, read from each at every scrape. Returns the unregister function.
+   */
+  reportLag(item: string, lag: () => PartitionLag): () => void;
 }
 
 export function createProjectionMetrics(): ProjectionMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cb_projection_service_' });
   const r = [registry];
+  const sources = new Map<string, () => PartitionLag>();
+  /** A gauge per running partition, computed from its lag at scrape time. */
+  const lagGauge = (name: string, help: string, value: (lag: PartitionLag) => number): Gauge =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['item'],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const [item, lag] of sources) this.set({ item }, value(lag()));
+      },
+    });
+  const secondsSince = (at: number | null): number =>
+    at === null ? 0 : Math.max(0, (Date.now() - at) / 1000);
+  lagGauge(
+    'cb_projection_pending_events',
+    'Events of the partition not yet applied: delivered to this worker, or still in its consumer (consumer lag)',
+    (lag) => lag.pending,
+  );
+  lagGauge(
+    'cb_projection_oldest_unapplied_age_seconds',
+    'Age (from its stream timestamp) of the oldest event delivered to this worker and not yet applied: time-based lag, 0 when caught up',
+    (lag) => secondsSince(lag.oldestUnappliedAt),
+  );
+  lagGauge(
+    'cb_projection_failing_seconds',
+    'How long the partition has been retrying failed attempts (an outage, or an event on its way to the dead letters); 0 while it applies',
+    (lag) => secondsSince(lag.failingSince),
+  );
   return {
     registry,
+    reportLag(item, lag) {
+      sources.set(item, lag);
+      return () => {
+        if (sources.get(item) === lag) sources.delete(item);
+      };
+    },
+    failures: new Counter({
+      name: 'cb_projection_batch_failures_total',
+      help: 'Failed attempts to apply a batch, by partition and kind (transient: an outage, retried as long as it lasts; deterministic: counts towards PROJECTION_MAX_ATTEMPTS)',
+      labelNames: ['item', 'kind'],
+      registers: r,
+    }),
     applied: new Counter({
       name: 'cb_projection_events_applied_total',
       help: 'Events applied to the read models, by partition (or "definitions")',
@@ -34,12 +92,6 @@ export function createProjectionMetrics(): ProjectionMetrics {
       name: 'cb_projection_dead_letters_total',
       help: 'Events written to the dead-letter stream, by kind',
       labelNames: ['kind'],
-      registers: r,
-    }),
-    pending: new Gauge({
-      name: 'cb_projection_pending_events',
-      help: 'Events waiting in the partition consumer (consumer lag)',
-      labelNames: ['item'],
       registers: r,
     }),
     lastAppliedSeq: new Gauge({

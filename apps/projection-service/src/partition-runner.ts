@@ -4,6 +4,8 @@ import { NotYetError, type ApplyResult, type BatchApplier } from './batch';
 import type { DeadLetterKind, DeadLetters } from './dead-letters';
 import type { LeaseHandle } from '@cb/leases';
 import { PULL_EXPIRES_MS, type WorkItem } from './consumers';
+import { FailureStreak, type FailureState } from './failure-streak';
+import { describeFailure, failureKind, type FailureKind } from './failures';
 import type { ProjectionMetrics } from './metrics';
 
 export type Decoded<E> =
@@ -19,10 +21,11 @@ export interface RunnerOptions<E> {
   decode: (msg: JsMsg) => Decoded<E>;
   deadLetters: DeadLetters;
   batchSize: number;
+  /** Deterministic failures of an event before it is dead-lettered (outages never count). */
   maxAttempts: number;
   /**
-   * The consumer's ack wait: the pause after a failed batch before consuming again (grows with
-   * the attempts), and the wait before a graceful hand-over completes.
+   * The consumer's ack wait: how often held messages are kept from being redelivered, and the
+   * wait before a graceful hand-over completes.
    */
   retryDelayMs: number;
   metrics: ProjectionMetrics;
@@ -34,12 +37,22 @@ export interface RunnerOptions<E> {
   watermark: (seq: number) => Promise<void>;
 }
 
+type Outcome =
+  { kind: 'done' } | { kind: 'wait' } | { kind: 'failed'; failure: FailureKind; err: unknown };
+
+const DONE: Outcome = { kind: 'done' };
+const WAIT: Outcome = { kind: 'wait' };
+/** Deterministic failures remembered per event at most (the oldest are forgotten first). */
+const STRIKES_LIMIT = 10_000;
+
 /**
  * Consumes one partition (or the definitions) in stream order, one batch at a time: decode,
  * dead-letter what cannot be applied, apply, then acknowledge. A batch is acknowledged only
- * after every write it causes succeeded. On a failure nothing after it is applied: the batch
- * and everything buffered behind it go back to the server in order, and consumption resumes
- * after a pause, so events of a token are never applied out of order.
+ * after every write it causes succeeded. On a failure nothing after it is applied: the same
+ * batch is tried again after a pause (250 ms doubling to 10 s) with the messages held, so
+ * events of a token are never applied out of order. An outage (see `failureKind`) is retried
+ * for as long as it lasts; a deterministic failure is traced to its event, which is
+ * dead-lettered after `maxAttempts` of them.
  */
 export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
   /** Delivered, not yet acknowledged messages by stream seq (the latest delivery of each). */
@@ -52,9 +65,19 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
   private readonly label: string;
   private consumer: Consumer | null = null;
   private watermark = 0;
+  private readonly streak = new FailureStreak();
+  /** Deterministic failures per stream seq: what dead-letters an event (outages never count). */
+  private readonly strikes = new Map<number, number>();
+  /** Events still in the consumer after the latest delivery. */
+  private undelivered = 0;
 
   constructor(private readonly o: RunnerOptions<E>) {
     this.label = String(o.item);
+  }
+
+  /** The current run of failed attempts, or null while the partition applies. */
+  get failing(): Readonly<FailureState> | null {
+    return this.streak.current;
   }
 
   start(): void {
@@ -64,11 +87,19 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       if (!this.o.lease.valid() && this.messages) void this.unsubscribe();
       if (!this.o.lease.valid()) this.wake?.();
     }, 100);
+    const unregister = this.o.metrics.reportLag(this.label, () => ({
+      pending: this.buffer.size + this.undelivered,
+      oldestUnappliedAt: this.oldestUnappliedAt(),
+      failingSince: this.streak.current?.since ?? null,
+    }));
     this.done = this.loop()
       .catch((err: unknown) => {
         this.o.logger.error({ err, item: this.o.item }, 'partition runner stopped on an error');
       })
-      .finally(() => clearInterval(watchdog));
+      .finally(() => {
+        clearInterval(watchdog);
+        unregister();
+      });
   }
 
   /** graceful: finish the batch in hand and return the buffered rest; abandon: ack nothing more. */
@@ -84,29 +115,26 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
   }
 
   private async loop(): Promise<void> {
-    let failures = 0;
+    let waiting = false;
     while (this.active) {
-      await this.subscribe();
-      let waiting = false;
-      while (this.active) {
-        await this.nextMessages(waiting);
-        if (!this.active) break;
-        const outcome = await this.process(this.lowest(this.o.batchSize));
-        waiting = outcome === 'wait';
-        if (outcome === 'done') {
-          failures = 0;
-        } else if (outcome === 'wait') {
-          // An earlier event is still with a previous owner: keep everything, in stream order,
-          // until it is redelivered to us; meanwhile keep the held messages from expiring.
-          this.keepAlive();
-        } else {
-          // A write failed: hand everything back in stream order and pause before retrying.
-          failures++;
-          await this.unsubscribe();
-          this.nakAll();
-          await sleep(Math.min(this.o.retryDelayMs * failures, 30_000), () => !this.active);
-          break;
-        }
+      if (!this.messages) {
+        waiting = false;
+        if (!(await this.subscribe())) continue;
+      }
+      await this.nextMessages(waiting);
+      if (!this.active || !this.messages) continue;
+      const outcome = await this.process(this.lowest(this.o.batchSize));
+      waiting = outcome.kind === 'wait';
+      if (outcome.kind === 'done') {
+        this.recovered();
+      } else if (outcome.kind === 'wait') {
+        // An earlier event is still with a previous owner: keep everything, in stream order,
+        // until it is redelivered to us; meanwhile keep the held messages from expiring.
+        this.keepAlive();
+      } else {
+        // Nothing after the failed batch is applied: the same batch is tried again after the
+        // pause, with every message held (an outage may outlast many ack waits).
+        await this.retryLater(outcome.failure, outcome.err);
       }
     }
     await this.unsubscribe();
@@ -120,23 +148,86 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
     this.buffer.clear();
   }
 
-  private async subscribe(): Promise<void> {
-    const consumer = await this.o.js.consumers.get(this.o.stream, this.o.consumer);
-    this.consumer = consumer;
-    this.messages = await consumer.consume({
-      max_messages: this.o.batchSize * 2,
-      expires: PULL_EXPIRES_MS,
-      callback: (m) => {
-        this.buffer.set(m.seq, m); // a redelivery replaces the older delivery
+  /** Start consuming; false (after the pause) when the consumer cannot be reached. */
+  private async subscribe(): Promise<boolean> {
+    try {
+      const consumer = await this.o.js.consumers.get(this.o.stream, this.o.consumer);
+      const messages = await consumer.consume({
+        max_messages: this.o.batchSize * 2,
+        expires: PULL_EXPIRES_MS,
+        callback: (m) => {
+          this.buffer.set(m.seq, m); // a redelivery replaces the older delivery
+          this.undelivered = Math.max(0, m.info.pending);
+          this.wake?.();
+        },
+      });
+      this.consumer = consumer;
+      this.messages = messages;
+      // The client ends a consume on its own on some errors: consume again, keeping the buffer.
+      const ended = (): void => {
+        if (this.messages !== messages) return;
+        this.messages = null;
+        this.o.logger.warn({ item: this.o.item }, 'consumer subscription ended; consuming again');
         this.wake?.();
-      },
-    });
+      };
+      void messages.closed().then(ended, ended);
+      return true;
+    } catch (err) {
+      await this.retryLater(failureKind(err), err);
+      return false;
+    }
   }
 
   private async unsubscribe(): Promise<void> {
     const messages = this.messages;
     this.messages = null;
     if (messages) await messages.close().catch(() => undefined);
+  }
+
+  /** Count and log a failed attempt, then pause (keeping the held messages) before the next. */
+  private async retryLater(failure: FailureKind, err: unknown): Promise<void> {
+    this.o.metrics.failures.inc({ item: this.label, kind: failure });
+    const { delayMs, log } = this.streak.fail(err, failure, Date.now());
+    if (log) {
+      const s = this.streak.current!;
+      this.o.logger.warn(
+        {
+          item: this.o.item,
+          kind: failure,
+          failingForMs: Date.now() - s.since,
+          attempts: s.attempts,
+          lastError: s.lastError,
+          retryInMs: delayMs,
+          held: this.buffer.size,
+        },
+        failure === 'transient'
+          ? 'partition retrying through an outage'
+          : 'partition retrying a failing event',
+      );
+    }
+    await sleep(delayMs, () => {
+      if (!this.active) return true;
+      this.keepAlive();
+      return false;
+    });
+  }
+
+  /** An attempt succeeded: the end of a failure streak is logged once. */
+  private recovered(): void {
+    const ended = this.streak.end();
+    if (ended) {
+      this.o.logger.info(
+        { item: this.o.item, failedForMs: Date.now() - ended.since, attempts: ended.attempts },
+        'partition applying again',
+      );
+    }
+  }
+
+  /** Stream time of the oldest held event (held events are exactly the unapplied delivered ones). */
+  private oldestUnappliedAt(): number | null {
+    let oldest: JsMsg | null = null;
+    for (const m of this.buffer.values()) if (!oldest || m.seq < oldest.seq) oldest = m;
+    return oldest ? oldest.time.getTime() : null;
   }
 
   /** The `n` buffered messages with the lowest stream sequences, in order. */
@@ -150,11 +241,16 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
     this.buffer.clear();
   }
 
+  /** Keep held messages from being redelivered (at most every half ack wait). */
   private keepAlive(): void {
     const now = Date.now();
     if (now - this.lastKeepAlive < this.o.retryDelayMs / 2) return;
     this.lastKeepAlive = now;
-    for (const m of this.buffer.values()) m.working();
+    try {
+      for (const m of this.buffer.values()) m.working();
+    } catch {
+      // The connection is closed: the messages will be redelivered, which is harmless.
+    }
   }
 
   /** Wait for messages (or, when `waiting`, for a new one) — at most a second. */
@@ -172,8 +268,8 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
   }
 
   /** Apply and acknowledge one batch (handled messages leave the buffer). */
-  private async process(batch: JsMsg[]): Promise<'done' | 'wait' | 'retry'> {
-    if (batch.length === 0) return 'done';
+  private async process(batch: JsMsg[]): Promise<Outcome> {
+    if (batch.length === 0) return DONE;
     const started = performance.now();
     const handled = new Set<JsMsg>();
     const decoded: E[] = [];
@@ -183,8 +279,8 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
         if (d.ok) {
           decoded.push(d.value);
         } else {
-          await this.o.deadLetters.send(msg, d.kind, d.reason);
-          handled.add(msg);
+          const failed = await this.deadLetter(msg, d.kind, d.reason, handled);
+          if (failed) return failed;
         }
       }
       const result = await this.o.applier.apply(decoded, {
@@ -199,58 +295,112 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
         if (e !== last) e.msg.ack();
         handled.add(e.msg);
       }
-      // The server handles acks in order: once the last one is confirmed, the ack floor
-      // covers the whole batch and can be published as the watermark.
-      if (last && (await last.msg.ackAck({ timeout: 5000 }).catch(() => false))) {
-        await this.publishAckFloor();
-      } else if (!last) {
-        // Only dead letters (terminated, unconfirmed): read the floor once they are processed.
-        setTimeout(() => void this.publishAckFloor(), 100).unref();
-      }
-      return 'done';
+      await this.confirmAndPublish(last?.msg ?? null);
+      return DONE;
     } catch (err) {
       this.o.applier.reset();
       if (err instanceof NotYetError) {
         this.o.logger.debug({ err, item: this.o.item }, 'batch must wait for an earlier event');
-        return 'wait';
+        return WAIT;
       }
-      this.o.logger.warn({ err, item: this.o.item, size: batch.length }, 'batch failed; retrying');
-      if (decoded.some((e) => e.msg.info.deliveryCount >= this.o.maxAttempts)) {
-        await this.isolateFailing(decoded, handled);
-      }
-      return 'retry';
+      const failure = failureKind(err);
+      this.o.logger.debug({ err, item: this.o.item, size: batch.length, failure }, 'batch failed');
+      if (failure === 'transient') return { kind: 'failed', failure, err };
+      return await this.isolate(decoded, handled);
     } finally {
-      for (const m of handled) if (this.buffer.get(m.seq) === m) this.buffer.delete(m.seq);
+      for (const m of handled) {
+        if (this.buffer.get(m.seq) === m) this.buffer.delete(m.seq);
+        this.strikes.delete(m.seq);
+      }
     }
   }
 
   /**
-   * After a failed batch, an event delivered `maxAttempts` times is the likely culprit: apply
-   * the batch one event at a time, dead-letter the one that fails on its last attempt, and
-   * acknowledge what went through; stop at the first event that may still succeed later.
+   * After a deterministic failure, find the event that fails: apply the batch one event at a
+   * time, acknowledging what goes through, up to the first that fails. If it fails
+   * deterministically it gets a strike, and with `maxAttempts` strikes it is dead-lettered; if
+   * it fails otherwise (an outage) it is retried without one.
    */
-  private async isolateFailing(decoded: E[], handled: Set<JsMsg>): Promise<void> {
+  private async isolate(decoded: E[], handled: Set<JsMsg>): Promise<Outcome> {
+    let acked: JsMsg | null = null;
+    let outcome: Outcome = DONE;
     for (const e of decoded) {
       const started = performance.now();
       try {
         const result = await this.o.applier.apply([e], { contiguous: false, lastSeq: e.seq });
         this.record([e.msg], result, started);
-        e.msg.ack();
+        acked?.ack();
+        acked = e.msg;
         handled.add(e.msg);
+        continue;
       } catch (err) {
         this.o.applier.reset();
-        if (err instanceof NotYetError || e.msg.info.deliveryCount < this.o.maxAttempts) return;
-        try {
-          await this.o.deadLetters.send(
-            e.msg,
-            'failing',
-            `failed ${e.msg.info.deliveryCount} times: ${String(err)}`,
-          );
-          handled.add(e.msg);
-        } catch {
-          return;
+        if (err instanceof NotYetError) {
+          outcome = WAIT;
+          break;
         }
+        const failure = failureKind(err);
+        if (failure === 'transient') {
+          outcome = { kind: 'failed', failure, err };
+          break;
+        }
+        const strikes = this.strike(e.seq);
+        if (strikes < this.o.maxAttempts) {
+          outcome = { kind: 'failed', failure, err };
+          break;
+        }
+        // The last failed attempt: counted here, as it is not retried.
+        this.o.metrics.failures.inc({ item: this.label, kind: failure });
+        const { code, message } = describeFailure(err);
+        const reason = `failed ${strikes} times: ${code}: ${message}`;
+        // Dead-lettered (or not): the events after it go back to whole batches.
+        outcome = (await this.deadLetter(e.msg, 'failing', reason, handled)) ?? DONE;
+        break;
       }
+    }
+    if (handled.size > 0) await this.confirmAndPublish(acked);
+    return outcome;
+  }
+
+  /**
+   * Dead-letter `msg`. When that fails, the failed attempt (retried like any other, but never a
+   * strike: the event is not applied, it cannot be its fault), else null.
+   */
+  private async deadLetter(
+    msg: JsMsg,
+    kind: DeadLetterKind,
+    reason: string,
+    handled: Set<JsMsg>,
+  ): Promise<Outcome | null> {
+    try {
+      await this.o.deadLetters.send(msg, kind, reason);
+      handled.add(msg);
+      return null;
+    } catch (err) {
+      return { kind: 'failed', failure: failureKind(err), err };
+    }
+  }
+
+  /** One more deterministic failure of the event at `seq`; how many it has had. */
+  private strike(seq: number): number {
+    const strikes = (this.strikes.get(seq) ?? 0) + 1;
+    this.strikes.delete(seq);
+    this.strikes.set(seq, strikes);
+    if (this.strikes.size > STRIKES_LIMIT) this.strikes.delete(this.strikes.keys().next().value!);
+    return strikes;
+  }
+
+  /**
+   * Acknowledge `last` (the highest event applied; the others are acked) and publish the ack
+   * floor once the server confirmed it: it handles acks in order, so the floor then covers
+   * them all. Without one (only dead letters, terminated and unconfirmed) read the floor once
+   * they are likely processed.
+   */
+  private async confirmAndPublish(last: JsMsg | null): Promise<void> {
+    if (last) {
+      if (await last.ackAck({ timeout: 5000 }).catch(() => false)) await this.publishAckFloor();
+    } else {
+      setTimeout(() => void this.publishAckFloor(), 100).unref();
     }
   }
 
@@ -283,10 +433,7 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
     m.applied.inc({ item: this.label }, result.applied);
     m.skipped.inc({ item: this.label }, result.skipped);
     const last = batch[batch.length - 1];
-    if (last) {
-      m.lastAppliedSeq.set({ item: this.label }, last.seq);
-      m.pending.set({ item: this.label }, Math.max(0, last.info.pending));
-    }
+    if (last) m.lastAppliedSeq.set({ item: this.label }, last.seq);
     m.batchSeconds.observe((performance.now() - started) / 1000);
   }
 }

@@ -10,6 +10,7 @@ import { DeadLetters } from './dead-letters';
 import { definitionDecoder, tokenDecoder } from './decode';
 import { DefinitionsApplier } from './definitions-applier';
 import { LeaseManager, type LeaseHandle, type RevokeReason } from '@cb/leases';
+import type { FailureState } from './failure-streak';
 import type { ProjectionMetrics } from './metrics';
 import { PartitionRunner } from './partition-runner';
 import { ensureReadModels, type ReadModels } from './read-models';
@@ -44,6 +45,8 @@ export interface ProjectorDeps {
 
 type Runner = PartitionRunner<DecodedTokenEvent> | PartitionRunner<DecodedDefinitionEvent>;
 
+export type PartitionFailing = { item: WorkItem } & FailureState;
+
 /** The work of one read-model generation: buckets, consumers, leases and a runner per lease. */
 export class Projector {
   private readonly runners = new Map<WorkItem, Runner>();
@@ -59,6 +62,16 @@ export class Projector {
     return this.leases?.owned ?? [];
   }
 
+  /** The partitions it runs whose attempts keep failing, with since when and the last error. */
+  failing(): PartitionFailing[] {
+    const out: PartitionFailing[] = [];
+    for (const [item, runner] of this.runners) {
+      const f = runner.failing;
+      if (f) out.push({ item, ...f });
+    }
+    return out;
+  }
+
   async start(): Promise<void> {
     const { deps, generation } = this;
     const { naming, settings } = deps;
@@ -70,7 +83,6 @@ export class Projector {
     for (const item of items) {
       await ensureConsumer(deps.jsm, naming, generation, item, {
         ackWaitMs: settings.ackWaitMs,
-        maxAttempts: settings.maxAttempts,
         batchSize: settings.batchSize,
       });
     }

@@ -1,5 +1,5 @@
 import { applyStatsEvents, planTokenWrites, type StoredTokenEvent } from '@cb/domain';
-import { NatsPlatformError, type EventStore, type LeanKv } from '@cb/nats';
+import type { EventStore, LeanKv } from '@cb/nats';
 import type { PartitionStats, TokenDoc } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import {
@@ -10,6 +10,7 @@ import {
   type DecodedTokenEvent,
 } from './batch';
 import type { DeadLetters } from './dead-letters';
+import { isConflict } from './failures';
 import { tokenEventOf } from './decode';
 import type { ReadModels } from './read-models';
 
@@ -274,8 +275,4 @@ export class GapError extends NotYetError {
     );
     this.name = 'GapError';
   }
-}
-
-export function isConflict(err: unknown): boolean {
-  return err instanceof NatsPlatformError && err.code === 'WRONG_LAST_SEQUENCE';
 }

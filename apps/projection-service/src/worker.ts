@@ -2,7 +2,7 @@ import type { KV } from '@nats-io/kv';
 import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 import { currentGeneration, watchGeneration } from './generation';
-import { Projector, type ProjectorDeps } from './projector';
+import { Projector, type PartitionFailing, type ProjectorDeps } from './projector';
 
 /**
  * A projection worker: runs the projector of the generation readers follow, and moves to the
@@ -28,6 +28,11 @@ export class ProjectionWorker {
 
   get owned(): Array<number | 'definitions'> {
     return this.projector?.owned ?? [];
+  }
+
+  /** Owned partitions whose attempts keep failing (an outage, or an event being dead-lettered). */
+  failing(): PartitionFailing[] {
+    return this.projector?.failing() ?? [];
   }
 
   async start(): Promise<void> {

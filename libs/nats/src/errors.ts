@@ -30,6 +30,15 @@ export const JS_ERR = {
   wrongLastSequence: JetStreamApiCodes.StreamWrongLastSequence, // 10071
   streamNotFound: JetStreamApiCodes.StreamNotFound, // 10059
   noMessageFound: JetStreamApiCodes.NoMessageFound, // 10037
+  // Answers of a cluster between leaders or short of resources (nats-server's error table; on
+  // 2.9.10 an election or a lost quorum mostly shows as no responders or no answer at all).
+  clusterNotAvailable: 10008, // JetStream system temporarily unavailable
+  clusterNotLeader: 10009, // JetStream cluster can not handle request
+  insufficientResources: 10023, // insufficient resources
+  memoryExceeded: 10028, // insufficient memory resources available
+  storageExceeded: 10047, // insufficient storage resources available
+  streamOffline: 10118, // stream is offline
+  consumerOffline: 10119, // consumer is offline
 } as const;
 
 /** Map any error thrown by the NATS client to a coded NatsPlatformError. */

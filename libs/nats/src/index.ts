@@ -2,6 +2,7 @@ export { connectNats, isNatsConnected, parseServers, type NatsConnectionSettings
 export { encodeJson, decodeJson } from './codec';
 export { CbHeaders } from './headers';
 export { NatsPlatformError, classifyNatsError, JS_ERR, type NatsErrorCode } from './errors';
+export { isNatsOutage, jetStreamCodesOf } from './outage';
 export {
   eventStreamConfig,
   deadLetterStreamConfig,

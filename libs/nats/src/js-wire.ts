@@ -72,15 +72,16 @@ export async function directGet(
   mux: RequestMux,
   stream: string,
   query: DirectGetQuery,
+  timeoutMs = API_TIMEOUT_MS,
 ): Promise<StoredMessage | null> {
   const reply =
     'last_by_subj' in query && isLiteralSubject(query.last_by_subj)
       ? await mux.request(
           `$JS.API.DIRECT.GET.${stream}.${query.last_by_subj}`,
           NO_PAYLOAD,
-          API_TIMEOUT_MS,
+          timeoutMs,
         )
-      : await mux.request(`$JS.API.DIRECT.GET.${stream}`, encodeJson(query), API_TIMEOUT_MS);
+      : await mux.request(`$JS.API.DIRECT.GET.${stream}`, encodeJson(query), timeoutMs);
   const h = messageHeaders(reply);
   const status = h?.code ?? 0;
   if (status === 404) return null;
@@ -88,6 +89,7 @@ export async function directGet(
     throw new NatsPlatformError(
       'JETSTREAM',
       `direct get failed: ${status} ${h?.description ?? ''}`.trim(),
+      { cause: { code: status } },
     );
   }
   return new Stored(Number(h.get('Nats-Sequence')), h.get('Nats-Subject'), reply.data, h);

@@ -29,8 +29,14 @@ export class LeanKv {
     this.prefix = `$KV.${bucket}.`;
   }
 
-  async get(key: string): Promise<KvEntry | null> {
-    const msg = await directGet(this.mux, this.stream, { last_by_subj: this.prefix + key });
+  /** The key's latest entry, or null; `timeoutMs` bounds the wait for the answer (default 5 s). */
+  async get(key: string, timeoutMs?: number): Promise<KvEntry | null> {
+    const msg = await directGet(
+      this.mux,
+      this.stream,
+      { last_by_subj: this.prefix + key },
+      timeoutMs,
+    );
     if (msg === null) return null;
     return new Entry(key, msg.seq, kvOperation(msg.header), msg.data);
   }

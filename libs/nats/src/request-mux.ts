@@ -1,4 +1,5 @@
 import {
+  InvalidArgumentError,
   createInbox,
   type Msg,
   type MsgHdrs,
@@ -56,9 +57,11 @@ export class RequestMux {
         headers ? { reply: this.inbox + token, headers } : { reply: this.inbox + token },
         (err) => {
           this.pending.delete(token);
-          reject(
-            new NatsPlatformError('CONNECTION', `cannot publish to ${subject}`, { cause: err }),
-          );
+          // The client refuses a payload over the server's max_payload before sending it (an
+          // InvalidArgumentError): that request can never succeed, unlike one on a closed or
+          // draining connection.
+          const code = err instanceof InvalidArgumentError ? 'MAX_PAYLOAD' : 'CONNECTION';
+          reject(new NatsPlatformError(code, `cannot publish to ${subject}`, { cause: err }));
         },
       );
     });

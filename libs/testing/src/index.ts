@@ -1,7 +1,9 @@
 export {
   startTestNats,
+  startNatsFaultProxy,
   findNatsServerBinary,
   spawnWatched,
+  type NatsFaultProxy,
   type TestNats,
   type StartTestNatsOptions,
   type StopTestNatsOptions,
