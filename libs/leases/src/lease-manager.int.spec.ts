@@ -37,7 +37,11 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.stop()));
 });
 
-function manager(owned: Set<LeaseItem>, workerId?: string): LeaseManager {
+function manager(
+  owned: Set<LeaseItem>,
+  workerId?: string,
+  onRevoke: (item: LeaseItem, reason: string) => Promise<void> = async () => undefined,
+): LeaseManager {
   const m = new LeaseManager({
     kv,
     items: ITEMS,
@@ -47,7 +51,8 @@ function manager(owned: Set<LeaseItem>, workerId?: string): LeaseManager {
     logger,
     ...(workerId ? { workerId } : {}),
     onAcquire: (item) => owned.add(item),
-    onRevoke: async (item) => {
+    onRevoke: async (item, reason) => {
+      await onRevoke(item, reason);
       owned.delete(item);
     },
   });
@@ -89,6 +94,22 @@ describe('LeaseManager', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(await consumersOnBucket()).toBe(settled);
     }
+  });
+
+  it('keeps renewing its other leases while a slow hand-over finishes', async () => {
+    const a = new Set<LeaseItem>();
+    const b = new Set<LeaseItem>();
+    const reasons: string[] = [];
+    // Handing a partition over takes 2.5 lease lifetimes (a batch finishing through an outage).
+    manager(a, 'worker-a', async (_item, reason) => {
+      reasons.push(reason);
+      if (reason === 'rebalance') await new Promise((r) => setTimeout(r, 2.5 * TTL_MS));
+    });
+    await waitFor(() => a.size === ITEMS.length, { timeoutMs: 10_000 });
+    manager(b, 'worker-b');
+    await waitFor(() => a.size + b.size === ITEMS.length && b.size >= 3, { timeoutMs: 15_000 });
+    expect(reasons.filter((r) => r === 'lost')).toEqual([]);
+    expect(a.size).toBeGreaterThanOrEqual(3);
   });
 
   it('takes over the leases of a worker that died (stopped renewing) once they expire', async () => {

@@ -83,6 +83,11 @@ export class LeaseManager {
   private watch: { stop(): void } | null = null;
   private watching: Promise<void> | null = null;
   private lastRoundAt = 0;
+  /**
+   * Leases being handed back: their work finishes in the background (renewed meanwhile), so a
+   * slow hand-over never holds up the rounds that renew the other leases.
+   */
+  private readonly releasing = new Map<LeaseItem, Promise<void>>();
 
   constructor(private readonly options: LeaseManagerOptions) {
     this.workerId = options.workerId ?? newWorkerId();
@@ -132,6 +137,7 @@ export class LeaseManager {
     if (this.timer) clearInterval(this.timer);
     this.watch?.stop();
     await this.ticking;
+    await Promise.all([...this.releasing.values()]);
     await Promise.all([...this.held.keys()].map((item) => this.release(item, 'shutdown')));
     await this.options.kv.delete(this.options.keys.worker(this.workerId)).catch(() => undefined);
     await this.watching;
@@ -158,10 +164,19 @@ export class LeaseManager {
     const share = this.options.share
       ? this.options.share(total, workers)
       : Math.ceil(total / Math.max(1, workers));
-    if (this.held.size > share) {
-      const extras = this.owned.sort(byItem).slice(share);
-      await Promise.all(extras.map((item) => this.release(item, 'rebalance')));
-    } else if (this.held.size < share) {
+    const keeping = this.held.size - this.releasing.size;
+    if (keeping > share) {
+      const extras = this.owned
+        .filter((item) => !this.releasing.has(item))
+        .sort(byItem)
+        .slice(share);
+      for (const item of extras) {
+        const done = this.release(item, 'rebalance')
+          .catch((err: unknown) => this.options.logger.warn({ err, item }, 'hand-over failed'))
+          .finally(() => this.releasing.delete(item));
+        this.releasing.set(item, done);
+      }
+    } else if (keeping < share && this.releasing.size === 0) {
       await this.acquireUpTo(share, now);
     }
   }
