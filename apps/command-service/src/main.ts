@@ -1,6 +1,12 @@
 import { guardPoolSettingsOf, namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
-import { connectNats, ensureInfrastructure, isNatsConnected } from '@cb/nats';
-import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from '@cb/ops';
+import { connectNats, decodeJson, ensureInfrastructure, isNatsConnected } from '@cb/nats';
+import {
+  bootstrap,
+  boundedProbe,
+  exitOnStartupError,
+  onShutdownSignal,
+  startOpsServer,
+} from '@cb/ops';
 import { Naming } from '@cb/subjects';
 import { loadCommandServiceConfig } from './config';
 import { createCommandService } from './service';
@@ -26,6 +32,15 @@ async function main(): Promise<void> {
     const { server, metrics } = service;
     await service.guards.whenReady();
     await server.start();
+    // Stream info is answered by the stream's leader, which every write needs: during an
+    // election it fails, and /ready says so within the bound.
+    const streamWritable = boundedProbe(
+      () =>
+        infra.mux
+          .request(`$JS.API.STREAM.INFO.${naming.stream}`, new Uint8Array(0), 750)
+          .then(assertJsOk),
+      750,
+    );
     const ops = await startOpsServer({
       host: config.COMMAND_HTTP_HOST,
       port: config.COMMAND_HTTP_PORT,
@@ -35,6 +50,7 @@ async function main(): Promise<void> {
         { name: 'nats', check: () => isNatsConnected(nc) },
         { name: 'guardWorkers', check: () => service.guards.readyWorkers > 0 },
         { name: 'leases', check: () => server.leasesHealthy },
+        { name: 'eventStream', check: () => isNatsConnected(nc) && streamWritable() },
       ],
       healthDetails: () => ({ service: SERVICE, inFlight: server.busy, owned: server.ownedItems }),
     });
@@ -50,6 +66,12 @@ async function main(): Promise<void> {
   } catch (err) {
     exitOnStartupError(logger, err);
   }
+}
+
+/** A JetStream API answer that is an error (e.g. 10008, no cluster leader) fails the probe. */
+function assertJsOk(msg: { data: Uint8Array }): void {
+  const answer = decodeJson(msg.data) as { error?: unknown } | undefined;
+  if (answer === undefined || answer.error !== undefined) throw new Error('JetStream refused');
 }
 
 void main();

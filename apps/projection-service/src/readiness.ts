@@ -1,4 +1,4 @@
-import type { ReadinessCheck } from '@cb/ops';
+import { boundedProbe, type ReadinessCheck } from '@cb/ops';
 
 /** How long /ready waits for JetStream: with the rest, /ready answers within about a second. */
 export const PROBE_TIMEOUT_MS = 750;
@@ -30,33 +30,4 @@ export function workerReadiness(
     { name: 'projector', check: () => deps.generation() !== null },
     { name: 'partitionsApplying', check: () => deps.failing().length === 0 },
   ];
-}
-
-/**
- * `probe` as a check that answers within `timeoutMs` whatever it does: true once it resolved,
- * false when it rejected or took longer. Concurrent checks share the probe in flight.
- */
-export function boundedProbe(
-  probe: () => Promise<unknown>,
-  timeoutMs: number,
-): () => Promise<boolean> {
-  let inFlight: Promise<boolean> | null = null;
-  return () => {
-    inFlight ??= new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      const settle = (ok: boolean): void => {
-        clearTimeout(timer);
-        resolve(ok);
-      };
-      Promise.resolve()
-        .then(probe)
-        .then(
-          () => settle(true),
-          () => settle(false),
-        );
-    }).finally(() => {
-      inFlight = null;
-    });
-    return inFlight;
-  };
 }

@@ -6,3 +6,4 @@ export {
 } from './ops-server';
 export { onShutdownSignal, exitOnStartupError } from './shutdown';
 export { bootstrap } from './bootstrap';
+export { boundedProbe } from './bounded-probe';
