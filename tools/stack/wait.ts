@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nodeHealth } from '@cb/testing';
 
 /** Resolve once a TCP port accepts connections, or throw after `timeoutMs`. */
 export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
@@ -36,6 +37,29 @@ export async function waitForReady(
     await sleep(150);
   }
   throw new Error(`${url} was not ready after ${timeoutMs} ms`);
+}
+
+/**
+ * Resolve once the nats-server monitoring endpoint at `monitorUrl` answers `/healthz` 200 (in a
+ * cluster: a meta leader is known, the node is current with it and so is every stream it
+ * holds), or throw after `timeoutMs` with its last complaint.
+ */
+export async function waitForHealthz(
+  monitorUrl: string,
+  timeoutMs: number,
+  alive: () => boolean,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error(`the nats-server behind ${monitorUrl} exited`);
+    const health = await nodeHealth(monitorUrl);
+    if (health.ok) return;
+    last = health.error ?? last;
+    // (nats-server logs each failed health check as a warning.)
+    await sleep(250);
+  }
+  throw new Error(`${monitorUrl}/healthz was not ok after ${timeoutMs} ms: ${last}`);
 }
 
 /** Whether a TCP port is free on 127.0.0.1. */

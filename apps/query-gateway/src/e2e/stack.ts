@@ -5,16 +5,21 @@ import {
   deploymentEnv,
   loadFixtureWorkflow,
   startServiceStack,
+  startTestCluster,
   startTestNats,
   uniqueNaming,
   type FixtureWorkflowName,
   type ServiceProcess,
+  type TestCluster,
   type TestNats,
 } from '@cb/testing';
 
-/** A private nats-server plus the services as real processes, for end-to-end tests. */
-export interface E2eStack {
-  nats: TestNats;
+/**
+ * A private nats-server (or, with `cluster`, a JetStream cluster of local nodes) plus the
+ * services as real processes, for end-to-end tests.
+ */
+export interface E2eStack<N extends TestNats | TestCluster = TestNats> {
+  nats: N;
   naming: Naming;
   nc: NatsConnection;
   jsm: JetStreamManager;
@@ -40,15 +45,37 @@ export interface E2eStackOptions {
   projectionWorkers?: number;
   /** Fixture workflows to define once the stack is up (each must answer 201). */
   workflows?: FixtureWorkflowName[];
+  /**
+   * Run on a JetStream cluster of this many local nats-server nodes (`startTestCluster`, e.g.
+   * 3) instead of one server: NATS_URL lists every node and CB_STREAM_REPLICAS is the node
+   * count (at most 5, JetStream's limit), unless `extraEnv` sets it.
+   */
+  cluster?: number;
 }
 
+/** JetStream's largest replica count. */
+const MAX_REPLICAS = 5;
+
+export function startE2eStack(
+  extraEnv: Record<string, string>,
+  options: E2eStackOptions & { cluster: number },
+): Promise<E2eStack<TestCluster>>;
+export function startE2eStack(
+  extraEnv?: Record<string, string>,
+  options?: E2eStackOptions & { cluster?: undefined },
+): Promise<E2eStack>;
 export async function startE2eStack(
   extraEnv: Record<string, string> = {},
   options: E2eStackOptions = {},
-): Promise<E2eStack> {
-  const nats = await startTestNats();
+): Promise<E2eStack<TestNats | TestCluster>> {
+  const nats = options.cluster
+    ? await startTestCluster({ nodes: options.cluster })
+    : await startTestNats();
+  const replicas: Record<string, string> = options.cluster
+    ? { CB_STREAM_REPLICAS: String(Math.min(options.cluster, MAX_REPLICAS)) }
+    : {};
   const naming = uniqueNaming();
-  const env = deploymentEnv(nats.url, naming, { LOG_LEVEL: 'info', ...extraEnv });
+  const env = deploymentEnv(nats.url, naming, { LOG_LEVEL: 'info', ...replicas, ...extraEnv });
   const services = await startServiceStack(env, options).catch(async (err: unknown) => {
     await nats.dispose();
     throw err;

@@ -3,16 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../free-port';
 import { onProcessExit } from './exit-cleanup';
-import { readServerInfo } from './server-info';
+import { PortInUseError, launchNats, terminateNats } from './nats-process';
 import type { StopTestNatsOptions, TestNats } from './test-nats';
-import { spawnWatched, type WatchedProcess } from './watchdog';
+import type { WatchedProcess } from './watchdog';
 
 const HOST = '127.0.0.1';
-const READY_TIMEOUT_MS = 15_000;
-const GRACEFUL_STOP_MS = 10_000;
 const PORT_ATTEMPTS = 5;
 
 interface ServerSpec {
@@ -48,8 +45,6 @@ export async function startBinaryNats(binary: string, jetstream: boolean): Promi
   }
 }
 
-class PortInUseError extends Error {}
-
 class BinaryNats implements TestNats {
   readonly source = 'binary' as const;
   readonly url: string;
@@ -82,7 +77,7 @@ class BinaryNats implements TestNats {
     const proc = this.proc;
     if (!proc) return;
     this.proc = null;
-    await terminate(proc, options.signal ?? 'SIGTERM');
+    await terminateNats(proc, options.signal ?? 'SIGTERM');
   }
 
   async restart(): Promise<void> {
@@ -90,7 +85,7 @@ class BinaryNats implements TestNats {
     await this.stop();
     const proc = await launch(this.spec);
     if (this.disposed) {
-      await terminate(proc, 'SIGKILL');
+      await terminateNats(proc, 'SIGKILL');
       throw new Error(`test nats-server on port ${this.port} was disposed during restart`);
     }
     this.proc = proc;
@@ -108,51 +103,17 @@ class BinaryNats implements TestNats {
   }
 }
 
-async function terminate(proc: WatchedProcess, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
-  proc.release();
-  proc.kill(signal);
-  if (await proc.waitExit(signal === 'SIGKILL' ? 5_000 : GRACEFUL_STOP_MS)) return;
-  proc.kill('SIGKILL');
-  if (!(await proc.waitExit(5_000))) {
-    throw new Error(`nats-server (pid ${proc.pid}) did not exit after SIGKILL`);
-  }
-}
-
-/** Spawn nats-server under the watchdog and wait until it answers with our server name. */
-async function launch(spec: ServerSpec): Promise<WatchedProcess> {
+/** nats-server with the spec's port, name and store. */
+function launch(spec: ServerSpec): Promise<WatchedProcess> {
   const args = ['-a', HOST, '-p', String(spec.port), '-n', spec.name];
   if (spec.storeDir) args.push('-js', '-sd', spec.storeDir);
-  const proc = await spawnWatched(spec.binary, args, spec.storeDir);
-  try {
-    await waitUntilReady(proc, spec);
-    return proc;
-  } catch (err) {
-    await terminate(proc, 'SIGKILL').catch(() => undefined);
-    throw err;
-  }
-}
-
-async function waitUntilReady(proc: WatchedProcess, spec: ServerSpec): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  const command = `${spec.binary} -p ${spec.port}`;
-  for (;;) {
-    if (!proc.running) {
-      // Give the pipe a moment to deliver the server's last words.
-      await sleep(20);
-      const output = proc.output();
-      const message = `${command} exited during start-up:\n${output}`;
-      throw /address already in use/i.test(output)
-        ? new PortInUseError(message)
-        : new Error(message);
-    }
-    // Our server name in INFO proves the port is ours, not a stranger's that took it first.
-    const info = await readServerInfo(HOST, spec.port, 1000).catch(() => null);
-    if (info?.server_name === spec.name && (!spec.storeDir || info.jetstream === true)) return;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${command} did not accept connections within ${READY_TIMEOUT_MS} ms:\n${proc.output()}`,
-      );
-    }
-    await sleep(info ? 25 : 10);
-  }
+  return launchNats({
+    binary: spec.binary,
+    args,
+    host: HOST,
+    port: spec.port,
+    name: spec.name,
+    orphanDir: spec.storeDir,
+    jetstream: spec.storeDir !== null,
+  });
 }
