@@ -7,6 +7,7 @@ import {
   connectNats,
   ensureInfrastructure,
   type Infrastructure,
+  retryOutages,
 } from '@cb/nats';
 import { Naming } from '@cb/subjects';
 import type { KV } from '@nats-io/kv';
@@ -35,10 +36,11 @@ export async function connectProjection(
   const naming = new Naming(namingOptionsOf(config));
   const nc = await connectNats(natsSettingsOf(config, clientName), logger);
   const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
-  const projectorKv = await infra.kvm.create(naming.projectorBucket, {
-    history: 1,
-    replicas: config.CB_STREAM_REPLICAS,
-  });
+  const projectorKv = await retryOutages(
+    () =>
+      infra.kvm.create(naming.projectorBucket, { history: 1, replicas: config.CB_STREAM_REPLICAS }),
+    { what: 'projector bucket', logger },
+  );
   const deps = await projectorDeps(nc, infra, naming, projectorKv, {
     logger,
     workerId,

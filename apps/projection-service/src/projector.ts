@@ -1,7 +1,7 @@
 import type { PartitionWatermark } from '@cb/schemas';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV, Kvm } from '@nats-io/kv';
-import type { EventStore, LeanKv, RequestMux } from '@cb/nats';
+import { retryOutages, type EventStore, type LeanKv, type RequestMux } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 import type { DecodedDefinitionEvent, DecodedTokenEvent } from './batch';
@@ -75,16 +75,27 @@ export class Projector {
   async start(): Promise<void> {
     const { deps, generation } = this;
     const { naming, settings } = deps;
-    this.models = await ensureReadModels(deps.kvm, deps.mux, naming, generation, settings.replicas);
+    this.models = await ensureReadModels(
+      deps.kvm,
+      deps.mux,
+      naming,
+      generation,
+      settings.replicas,
+      deps.logger,
+    );
     const items: WorkItem[] = [
       ...Array.from({ length: naming.partitions }, (_, p) => p),
       'definitions',
     ];
     for (const item of items) {
-      await ensureConsumer(deps.jsm, naming, generation, item, {
-        ackWaitMs: settings.ackWaitMs,
-        batchSize: settings.batchSize,
-      });
+      await retryOutages(
+        () =>
+          ensureConsumer(deps.jsm, naming, generation, item, {
+            ackWaitMs: settings.ackWaitMs,
+            batchSize: settings.batchSize,
+          }),
+        { what: `consumer of ${String(item)}`, logger: deps.logger },
+      );
     }
     this.leases = new LeaseManager({
       kv: deps.projectorKv,

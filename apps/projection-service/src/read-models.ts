@@ -1,5 +1,6 @@
+import type { Logger } from '@cb/logging';
 import type { Kvm } from '@nats-io/kv';
-import { LeanKv, type RequestMux } from '@cb/nats';
+import { LeanKv, retryOutages, type RequestMux } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 
 /** The read-model buckets of one generation, with lean writers. */
@@ -18,10 +19,13 @@ export async function ensureReadModels(
   naming: Naming,
   generation: number,
   replicas: number,
+  logger?: Logger,
 ): Promise<ReadModels> {
   const open = async (kind: 'tokens' | 'places' | 'stats' | 'workflows'): Promise<LeanKv> => {
     const bucket = naming.readModelBucket(kind, generation);
-    await kvm.create(bucket, { history: 1, replicas, allow_direct: true });
+    const create = () => kvm.create(bucket, { history: 1, replicas, allow_direct: true });
+    // Idempotent: retried while NATS cannot serve it (workers start together on a cluster).
+    await (logger ? retryOutages(create, { what: `bucket ${bucket}`, logger }) : create());
     return new LeanKv(mux, bucket);
   };
   return {

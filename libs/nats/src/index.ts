@@ -42,3 +42,4 @@ export {
   type ScanResult,
   type TailOptions,
 } from './stream-consumers';
+export { retryOutages, type RetryOutagesOptions } from './retry-outages';

@@ -11,6 +11,7 @@ import type { Naming } from '@cb/subjects';
 import { decodeJson, encodeJson } from './codec';
 import { NatsPlatformError } from './errors';
 import { RequestMux } from './request-mux';
+import { retryOutages } from './retry-outages';
 import {
   deadLetterStreamConfig,
   ensureStream,
@@ -43,16 +44,27 @@ export async function ensureInfrastructure(
 ): Promise<Infrastructure> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  await ensureStream(jsm, eventStreamConfig(naming, settings), logger);
-  await ensureStream(jsm, deadLetterStreamConfig(naming, settings), logger);
+  // Every step is idempotent: retried while NATS cannot serve it (see retryOutages).
+  const retrying = <T>(what: string, work: () => Promise<T>): Promise<T> =>
+    retryOutages(work, { what, logger });
+  await retrying('event stream', () =>
+    ensureStream(jsm, eventStreamConfig(naming, settings), logger),
+  );
+  await retrying('dead-letter stream', () =>
+    ensureStream(jsm, deadLetterStreamConfig(naming, settings), logger),
+  );
   const kvm = new Kvm(js);
-  const meta = await kvm.create(naming.metaBucket, { history: 1, replicas: settings.replicas });
-  const idempotency = await kvm.create(naming.idempotencyBucket, {
-    history: 1,
-    ttl: settings.duplicateWindowMs,
-    replicas: settings.replicas,
-  });
-  await ensurePartitionCount(meta, naming, logger);
+  const meta = await retrying('meta bucket', () =>
+    kvm.create(naming.metaBucket, { history: 1, replicas: settings.replicas }),
+  );
+  const idempotency = await retrying('idempotency bucket', () =>
+    kvm.create(naming.idempotencyBucket, {
+      history: 1,
+      ttl: settings.duplicateWindowMs,
+      replicas: settings.replicas,
+    }),
+  );
+  await retrying('partition count', () => ensurePartitionCount(meta, naming, logger));
   return { nc, jsm, js, kvm, meta, idempotency, mux: new RequestMux(nc) };
 }
 
