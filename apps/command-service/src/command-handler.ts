@@ -11,7 +11,7 @@ import {
 } from '@cb/domain';
 import { GuardPoolError, definitionKeyOf, type GuardPool } from '@cb/guard-pool';
 import type { LeaseHandle } from '@cb/leases';
-import { CbHeaders, NatsPlatformError, type EventStore } from '@cb/nats';
+import { CbHeaders, NatsPlatformError, isNatsOutage, type EventStore } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import {
   MAX_JSON_DEPTH,
@@ -270,7 +270,12 @@ export class CommandHandler {
         meta,
         digest,
         hash,
-      );
+      ).catch((err: unknown) => {
+        // Whether the event was stored is unknown: what this instance keeps of the token may be
+        // stale now; the next command reads the stream.
+        if (err instanceof PublishUnconfirmed) tokens.forget(command.workflowId, tokenId);
+        throw err;
+      });
       if ('retry' in result) tokens.forget(command.workflowId, tokenId);
       else if (result.reply.ok && result.reply.kind === 'token' && !result.reply.duplicate) {
         tokens.remember(decision.value, result.reply.token.version, digest, hash);
@@ -454,26 +459,21 @@ export class CommandHandler {
         { retryAfterSeconds: 1 },
       );
     }
-    if (err instanceof NatsPlatformError) {
-      switch (err.code) {
-        case 'MAX_PAYLOAD':
-          return failure('PAYLOAD_TOO_LARGE', `the resulting event is too large: ${err.message}`);
-        case 'TIMEOUT':
-        case 'CONNECTION':
-        case 'NO_RESPONDERS':
-        case 'STREAM_NOT_FOUND':
-        case 'JETSTREAM':
-          // Before any publish, or a publish the stream refused (no leader during an election,
-          // no quorum): nothing was written.
-          this.deps.logger.warn({ err, command: request.command.type }, 'event store unavailable');
-          return failure(
-            'SERVICE_UNAVAILABLE',
-            'the event store is unavailable (e.g. electing a leader); nothing was written — retry shortly',
-            { retryAfterSeconds: 1 },
-          );
-        default:
-          break;
-      }
+    if (err instanceof NatsPlatformError && err.code === 'MAX_PAYLOAD') {
+      return failure('PAYLOAD_TOO_LARGE', `the resulting event is too large: ${err.message}`);
+    }
+    // NATS could not serve a read, or a publish it refused (no stream leader during an election,
+    // no quorum, a bucket without a leader) — whichever client raised it: nothing was written.
+    if (
+      isNatsOutage(err) ||
+      (err instanceof NatsPlatformError && err.code === 'STREAM_NOT_FOUND')
+    ) {
+      this.deps.logger.warn({ err, command: request.command.type }, 'event store unavailable');
+      return failure(
+        'SERVICE_UNAVAILABLE',
+        'the event store is unavailable (e.g. electing a leader); nothing was written — retry shortly',
+        { retryAfterSeconds: 1 },
+      );
     }
     this.deps.logger.error({ err, command: request.command.type }, 'command failed unexpectedly');
     return failure('INTERNAL_ERROR', 'the command failed unexpectedly; it was logged');

@@ -11,7 +11,7 @@ import Fastify, {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@cb/logging';
-import { NatsPlatformError, type EventStore } from '@cb/nats';
+import { NatsPlatformError, classifyNatsError, isNatsOutage, type EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 import { ApiError } from './api-error';
 import type { CommandClient } from './command-client';
@@ -213,10 +213,11 @@ function toApiError(
       req.log.warn({ code: error.code, cause: String(error.cause ?? '') }, error.message);
     return error;
   }
-  if (error instanceof NatsPlatformError) {
+  // Whichever NATS client raised it (our lean requests, nats.js KV or JetStream manager calls).
+  if (error instanceof NatsPlatformError || isNatsOutage(error)) {
     req.log.warn({ err: error }, 'NATS request failed');
     const message =
-      error.code === 'TIMEOUT'
+      classifyNatsError(error).code === 'TIMEOUT'
         ? 'NATS did not answer in time; retry shortly'
         : 'NATS is unavailable; retry shortly';
     return new ApiError('SERVICE_UNAVAILABLE', message, { retryAfterSeconds: 1 });
