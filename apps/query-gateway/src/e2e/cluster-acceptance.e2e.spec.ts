@@ -64,7 +64,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** 30 concurrent fires with the same If-Match: exactly 1 × 200 and 29 × 412, one event. */
+/**
+ * 30 concurrent fires with the same If-Match: exactly 1 × 200 and 29 × 412, one event; 30
+ * concurrent submits without it: one event.
+ */
 async function ifMatchExact(): Promise<void> {
   const created = await call<{ id: string; version: number }>(
     'POST',
@@ -89,6 +92,18 @@ async function ifMatchExact(): Promise<void> {
     stale: statuses.filter((s) => s === 412).length,
   }).toEqual({ ok: 1, stale: 29 });
   expect(await stack.countOn(stack.naming.tokenSubject(IF_MATCH_WF, id))).toBe(2);
+
+  // And without If-Match: 30 concurrent submits of a fresh token make exactly one event.
+  const other = await call<{ id: string }>('POST', `/v1/workflows/${IF_MATCH_WF}/tokens`, {});
+  const submits = await Promise.all(
+    Array.from({ length: 30 }, () =>
+      call('POST', `/v1/workflows/${IF_MATCH_WF}/tokens/${other.body.id}/fire`, {
+        transition: 'submit',
+      }),
+    ),
+  );
+  expect(submits.filter((a) => a.status === 200)).toHaveLength(1);
+  expect(await stack.countOn(stack.naming.tokenSubject(IF_MATCH_WF, other.body.id))).toBe(2);
 }
 
 /** Every consumer on every stream of this deployment. */
