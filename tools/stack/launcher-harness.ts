@@ -112,8 +112,6 @@ export class LauncherHarness {
       [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'tools/stack/start.ts')],
       { env: this.env, cwd: REPO_ROOT, onLine: (line) => lines.push(line) },
     );
-    // setsid ran the launcher itself (no fork): its pid leads its own process group.
-    expect(groupOf(proc.pid)).toBe(proc.pid);
     const launcher: Launcher = {
       proc,
       lines,
@@ -126,7 +124,15 @@ export class LauncherHarness {
         return pids;
       },
     };
+    // Tracked before anything can fail, so the harness stops it whatever happens.
     this.started.push(launcher);
+    // setsid ran the launcher itself (no fork): its pid leads its own process group — once
+    // setsid has made the call, which may be a moment after the process exists.
+    await waitFor(() => groupOf(proc.pid) === proc.pid, {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      description: `the launcher (pid ${proc.pid}) to lead its own process group`,
+    });
     await waitFor(
       () => {
         if (!proc.running) throw new Error(`the launcher exited:\n${lines.join('\n')}`);
