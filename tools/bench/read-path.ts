@@ -15,6 +15,7 @@
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { LeanKv, RequestMux } from '@cb/nats';
+import { DEFAULT_TENANT } from '@cb/subjects';
 import {
   deploymentEnv,
   loadFixtureWorkflow,
@@ -87,7 +88,7 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
     console.log(`${ids.all.length} created and projected`);
 
     const bucket = naming.readModelBucket('tokens', 1);
-    const keys = ids.all.map((id) => naming.tokenKey(id));
+    const keys = ids.all.map((id) => naming.tokenKey(DEFAULT_TENANT, id));
     const randomKey = (): string => keys[(Math.random() * keys.length) | 0]!;
     const nc = await connect({ servers: nats.url });
     const mux = new RequestMux(nc);

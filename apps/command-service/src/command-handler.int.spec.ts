@@ -2,7 +2,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { guardPoolSettingsOf } from '@cb/config';
 import { createLogger } from '@cb/logging';
 import { ensureInfrastructure, encodeJson, type Infrastructure } from '@cb/nats';
-import type { CommandReply, CommandRequest, Token, TokenCommandResult } from '@cb/schemas';
+import type {
+  CommandReply,
+  CommandRequest,
+  PrincipalRef,
+  Token,
+  TokenCommandResult,
+} from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import { loadFixtureWorkflow, startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
 import type { CommandHandler } from './command-handler';
@@ -10,6 +16,12 @@ import { loadCommandServiceConfig } from './config';
 import { createCommandService, type CommandService } from './service';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
+const ROOT: PrincipalRef = { tenant: 'default', keyId: 'root' };
+
+/** A request as the gateway sends it: in the default tenant unless it names a principal. */
+function handle(request: Omit<CommandRequest, 'principal'> & { principal?: PrincipalRef }) {
+  return handler.handle({ principal: ROOT, ...request });
+}
 
 let server: TestNats;
 let nc: NatsConnection;
@@ -40,7 +52,7 @@ beforeAll(async () => {
   });
   handler = service.handler;
   for (const name of ['document-review', 'article-publishing', 'order-processing'] as const) {
-    const reply = await handler.handle({
+    const reply = await handle({
       command: { type: 'DefineWorkflow', mode: 'create', definition: loadFixtureWorkflow(name) },
     });
     expect(reply.ok).toBe(true);
@@ -73,7 +85,7 @@ async function create(
   data?: Record<string, unknown>,
 ) {
   return token(
-    await handler.handle({
+    await handle({
       command: { type: 'CreateToken', workflowId, ...(data ? { data } : {}) },
       ...extra,
     }),
@@ -85,24 +97,24 @@ describe('definitions', () => {
     const def = loadFixtureWorkflow('document-review');
     expect(
       code(
-        await handler.handle({
+        await handle({
           command: { type: 'DefineWorkflow', mode: 'create', definition: def },
         }),
       ),
     ).toBe('WORKFLOW_EXISTS');
     const wf = { ...def, id: 'versioned' };
-    const v1 = await handler.handle({
+    const v1 = await handle({
       command: { type: 'DefineWorkflow', mode: 'create', definition: wf },
     });
     expect(v1.ok && v1.kind === 'workflow' && v1.workflow.version).toBe(1);
     const old = await create('versioned');
     const v2def = { ...wf, transitions: wf.transitions.filter((t) => t.id !== 'submit') };
-    const v2 = await handler.handle({
+    const v2 = await handle({
       command: { type: 'DefineWorkflow', mode: 'version', definition: v2def },
     });
     expect(v2.ok && v2.kind === 'workflow' && v2.workflow.version).toBe(2);
     // A token keeps the version it was created with; a new token gets the new one.
-    const fired = await handler.handle({
+    const fired = await handle({
       command: {
         type: 'FireTransition',
         workflowId: 'versioned',
@@ -114,7 +126,7 @@ describe('definitions', () => {
     expect(token(fired).definitionVersion).toBe(1);
     const fresh = await create('versioned');
     expect(fresh.definitionVersion).toBe(2);
-    const blocked = await handler.handle({
+    const blocked = await handle({
       command: {
         type: 'FireTransition',
         workflowId: 'versioned',
@@ -129,19 +141,19 @@ describe('definitions', () => {
     const def = { ...loadFixtureWorkflow('document-review'), id: 'nowhere' };
     expect(
       code(
-        await handler.handle({
+        await handle({
           command: { type: 'DefineWorkflow', mode: 'version', definition: def },
         }),
       ),
     ).toBe('WORKFLOW_NOT_FOUND');
     const base = { ...def, id: 'guarded_versions' };
-    await handler.handle({ command: { type: 'DefineWorkflow', mode: 'create', definition: base } });
-    const stale = await handler.handle({
+    await handle({ command: { type: 'DefineWorkflow', mode: 'create', definition: base } });
+    const stale = await handle({
       command: { type: 'DefineWorkflow', mode: 'version', definition: base },
       expectedVersion: 7,
     });
     expect(code(stale)).toBe('VERSION_MISMATCH');
-    const fine = await handler.handle({
+    const fine = await handle({
       command: { type: 'DefineWorkflow', mode: 'version', definition: base },
       expectedVersion: 1,
     });
@@ -155,7 +167,7 @@ describe('optimistic concurrency', () => {
     const before = await messages();
     const replies = await Promise.all(
       Array.from({ length: 30 }, () =>
-        handler.handle({
+        handle({
           command: {
             type: 'FireTransition',
             workflowId: 'document_review',
@@ -177,7 +189,7 @@ describe('optimistic concurrency', () => {
     const before = await messages();
     const replies = await Promise.all(
       Array.from({ length: 30 }, () =>
-        handler.handle({
+        handle({
           command: {
             type: 'FireTransition',
             workflowId: 'document_review',
@@ -197,7 +209,7 @@ describe('optimistic concurrency', () => {
     const t = await create('document_review');
     const replies = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        handler.handle({
+        handle({
           command: {
             type: 'UpdateToken',
             workflowId: 'document_review',
@@ -210,7 +222,7 @@ describe('optimistic concurrency', () => {
     // Each either applied on fresh state or gave up after the bounded retries: no lost update.
     expect(replies.map(code).every((c) => c === 'ok' || c === 'CONFLICT')).toBe(true);
     expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(1);
-    const last = await handler.handle({
+    const last = await handle({
       command: {
         type: 'UpdateToken',
         workflowId: 'document_review',
@@ -229,6 +241,7 @@ describe('idempotency', () => {
     const request: CommandRequest = {
       command: { type: 'CreateToken', workflowId: 'order_processing', data: { n: 1 } },
       idempotencyKey: 'create-once',
+      principal: ROOT,
     };
     const replies: CommandReply[] = [];
     for (let i = 0; i < 10; i++) replies.push(await handler.handle(request));
@@ -248,13 +261,14 @@ describe('idempotency', () => {
         transition: 'submit',
       },
       idempotencyKey: `fire-${t.id}`,
+      principal: ROOT,
     };
     const replies = await Promise.all(Array.from({ length: 10 }, () => handler.handle(request)));
     expect(replies.map(code)).toEqual(Array(10).fill('ok'));
     expect(new Set(replies.map((r) => JSON.stringify(token(r)))).size).toBe(1);
     expect(await messages()).toBe(before + 1);
     // A retry after the token moved on still gets the original result, not an error.
-    await handler.handle({
+    await handle({
       command: {
         type: 'FireTransition',
         workflowId: 'document_review',
@@ -268,7 +282,7 @@ describe('idempotency', () => {
 
   it('refuses a reused key with a different request', async () => {
     const t = await create('document_review', {}, { a: 1 });
-    const first = await handler.handle({
+    const first = await handle({
       command: {
         type: 'UpdateToken',
         workflowId: 'document_review',
@@ -278,7 +292,7 @@ describe('idempotency', () => {
       idempotencyKey: 'reused',
     });
     expect(code(first)).toBe('ok');
-    const second = await handler.handle({
+    const second = await handle({
       command: {
         type: 'UpdateToken',
         workflowId: 'document_review',
@@ -294,7 +308,7 @@ describe('idempotency', () => {
 describe('tokens', () => {
   it('merge-patches data on fire and records the patch in the event', async () => {
     const t = await create('document_review', {}, { a: 1 });
-    const fired = await handler.handle({
+    const fired = await handle({
       command: {
         type: 'FireTransition',
         workflowId: 'document_review',
@@ -324,7 +338,7 @@ describe('tokens', () => {
     // Created by this handler, so its state is cached.
     const short = await create('article_publishing', {}, { title: 't', content: 'c' });
     const before = await evaluations();
-    const blocked = await handler.handle({
+    const blocked = await handle({
       command: {
         type: 'FireTransition',
         workflowId: 'article_publishing',
@@ -342,7 +356,7 @@ describe('tokens', () => {
       {},
       { title: 't', content: 'c', word_count: 50 },
     );
-    const blocked = await handler.handle({
+    const blocked = await handle({
       command: {
         type: 'FireTransition',
         workflowId: 'article_publishing',
@@ -360,7 +374,7 @@ describe('tokens', () => {
       { title: 't', content: 'c', word_count: 150 },
     );
     const fire = (id: string, transition: string, metadata?: Record<string, unknown>) =>
-      handler.handle({
+      handle({
         command: {
           type: 'FireTransition',
           workflowId: 'article_publishing',
@@ -378,22 +392,22 @@ describe('tokens', () => {
 
   it('keeps token ids unique across workflows and never reuses a deleted id', async () => {
     const t = token(
-      await handler.handle({
+      await handle({
         command: { type: 'CreateToken', workflowId: 'document_review', tokenId: 'unique-1' },
       }),
     );
     expect(t.id).toBe('unique-1');
-    const elsewhere = await handler.handle({
+    const elsewhere = await handle({
       command: { type: 'CreateToken', workflowId: 'order_processing', tokenId: 'unique-1' },
     });
     expect(code(elsewhere)).toBe('TOKEN_EXISTS');
-    const deleted = await handler.handle({
+    const deleted = await handle({
       command: { type: 'DeleteToken', workflowId: 'document_review', tokenId: 'unique-1' },
     });
     expect(deleted.ok && (deleted as TokenCommandResult).deleted).toBe(true);
     expect(
       code(
-        await handler.handle({
+        await handle({
           command: {
             type: 'FireTransition',
             workflowId: 'document_review',
@@ -405,7 +419,7 @@ describe('tokens', () => {
     ).toBe('TOKEN_NOT_FOUND');
     expect(
       code(
-        await handler.handle({
+        await handle({
           command: { type: 'CreateToken', workflowId: 'document_review', tokenId: 'unique-1' },
         }),
       ),
@@ -415,10 +429,10 @@ describe('tokens', () => {
   it('survives garbage published on a token subject', async () => {
     const t = await create('document_review', {}, { a: 1 });
     const ack = await infra.js.publish(
-      naming.tokenSubject('document_review', t.id),
+      naming.tokenSubject('default', 'document_review', t.id),
       encodeJson({ not: 'an event' }),
     );
-    const fired = await handler.handle({
+    const fired = await handle({
       command: {
         type: 'FireTransition',
         workflowId: 'document_review',
@@ -435,9 +449,76 @@ describe('tokens', () => {
   it('rejects data nested too deeply before doing anything with it', async () => {
     let deep: Record<string, unknown> = {};
     for (let i = 0; i < 10_000; i++) deep = { d: deep };
-    const reply = await handler.handle({
+    const reply = await handle({
       command: { type: 'CreateToken', workflowId: 'document_review', data: deep },
     });
     expect(code(reply)).toBe('VALIDATION_ERROR');
+  });
+});
+
+describe('tenants', () => {
+  const ACME: PrincipalRef = { tenant: 'acme', keyId: 'AcmeKey000000001' };
+
+  it('keeps workflows, token ids and idempotency keys apart per tenant', async () => {
+    const def = loadFixtureWorkflow('document-review');
+    // The same workflow id in another tenant is another workflow, at version 1.
+    const defined = await handle({
+      command: { type: 'DefineWorkflow', mode: 'create', definition: def },
+      principal: ACME,
+    });
+    expect(defined.ok && defined.kind === 'workflow' && defined.workflow.version).toBe(1);
+
+    const mine = await create('document_review', {}, { owner: 'default' });
+    // Another tenant neither sees nor moves the token: not found, nothing written.
+    const before = await messages();
+    const foreign = await handle({
+      command: {
+        type: 'FireTransition',
+        workflowId: 'document_review',
+        tokenId: mine.id,
+        transition: 'submit',
+      },
+      principal: ACME,
+    });
+    expect(code(foreign)).toBe('TOKEN_NOT_FOUND');
+    expect(await messages()).toBe(before);
+
+    // The same token id in both tenants: two tokens (ids are unique within a tenant only).
+    const create2 = (principal: PrincipalRef) =>
+      handle({
+        command: { type: 'CreateToken', workflowId: 'document_review', tokenId: 'same-id' },
+        principal,
+      });
+    expect(code(await create2(ROOT))).toBe('ok');
+    expect(code(await create2(ACME))).toBe('ok');
+
+    // One Idempotency-Key in two tenants: two commands, two tokens.
+    const keyed = (principal: PrincipalRef) =>
+      handle({
+        command: { type: 'CreateToken', workflowId: 'document_review' },
+        idempotencyKey: 'one-key-two-tenants',
+        principal,
+      });
+    const a = token(await keyed(ROOT));
+    const b = token(await keyed(ACME));
+    expect(a.id).not.toBe(b.id);
+    expect(token(await keyed(ACME)).id).toBe(b.id);
+  });
+
+  it('writes the tenant into the subject and the principal into the event', async () => {
+    const t = token(
+      await handle({
+        command: { type: 'CreateToken', workflowId: 'document_review' },
+        principal: ACME,
+        triggeredBy: 'someone@acme',
+      }),
+    );
+    const msg = await infra.jsm.streams.getMessage(naming.stream, {
+      last_by_subj: naming.tokenSubject('acme', 'document_review', t.id),
+    });
+    expect(msg?.seq).toBe(t.version);
+    const event = msg!.json<{ principal: PrincipalRef; triggeredBy: string }>();
+    expect(event.principal).toEqual(ACME);
+    expect(event.triggeredBy).toBe('someone@acme');
   });
 });

@@ -116,10 +116,11 @@ export class CommandHandler {
       );
     }
     const command = request.command;
+    const tenant = request.principal.tenant;
     const key =
       command.type === 'DefineWorkflow'
-        ? `wf:${command.definition.id}`
-        : `tok:${command.workflowId}/${(command.type === 'CreateToken' ? command.tokenId : command.tokenId) ?? meta.newTokenId ?? ''}`;
+        ? `wf:${tenant}/${command.definition.id}`
+        : `tok:${tenant}/${command.workflowId}/${command.tokenId ?? meta.newTokenId ?? ''}`;
     return this.serial.run(key, async () => {
       try {
         return command.type === 'DefineWorkflow'
@@ -144,9 +145,11 @@ export class CommandHandler {
   ): Promise<CommandReply> {
     const { workflows, idempotency } = this.deps;
     const id = command.definition.id;
+    const tenant = request.principal.tenant;
     const hash = request.idempotencyKey ? commandHash(request) : undefined;
+    // Scoped to the tenant: another tenant's key never returns this one's result.
     const digest = request.idempotencyKey
-      ? idempotency.digest(['DefineWorkflow', command.mode, id], request.idempotencyKey)
+      ? idempotency.digest(['DefineWorkflow', tenant, command.mode, id], request.idempotencyKey)
       : undefined;
     const remembered = digest ? await idempotency.lookup(digest) : null;
     if (remembered !== null) return this.replay(remembered, hash);
@@ -157,7 +160,7 @@ export class CommandHandler {
     if (definitionShapeErrors(command.definition).length === 0) {
       const compiled = await this.deps.guards.compile(
         command.definition.transitions,
-        `define:${id}`,
+        `define:${tenant}/${id}`,
       );
       if ('tooExpensive' in compiled) {
         return failure(
@@ -169,7 +172,7 @@ export class CommandHandler {
     }
 
     return this.withRetries(request, async () => {
-      const loaded = await workflows.latest(id);
+      const loaded = await workflows.latest(tenant, id);
       if (digest && loaded.last?.msgId === digest)
         return { reply: await this.replay(loaded.last.seq, hash) };
       if (
@@ -186,7 +189,7 @@ export class CommandHandler {
       });
       if (!decision.ok) return { reply: this.rejected(decision.error) };
       const attempt = await this.append(
-        this.deps.naming.workflowSubject(id),
+        this.deps.naming.workflowSubject(tenant, id),
         decision.value,
         loaded.lastSubjectSeq,
         request,
@@ -195,7 +198,7 @@ export class CommandHandler {
         hash,
       );
       if ('reply' in attempt && attempt.reply.ok && attempt.reply.kind === 'workflow') {
-        workflows.compile(decision.value.definition);
+        workflows.compile(tenant, decision.value.definition);
       }
       return attempt;
     });
@@ -207,6 +210,7 @@ export class CommandHandler {
     meta: CommandMeta,
   ): Promise<CommandReply> {
     const { tokens, workflows, idempotency } = this.deps;
+    const tenant = request.principal.tenant;
     const generated = command.type === 'CreateToken' && command.tokenId === undefined;
     const tokenId =
       command.type === 'CreateToken'
@@ -215,7 +219,7 @@ export class CommandHandler {
     const hash = request.idempotencyKey ? commandHash(request) : undefined;
     const digest = request.idempotencyKey
       ? idempotency.digest(
-          [command.type, command.workflowId, generated ? '' : tokenId],
+          [command.type, tenant, command.workflowId, generated ? '' : tokenId],
           request.idempotencyKey,
         )
       : undefined;
@@ -223,13 +227,14 @@ export class CommandHandler {
     if (remembered !== null) return this.replay(remembered, hash);
 
     if (command.type === 'FireTransition') {
-      const refused = this.quarantined(command.workflowId, tokenId, command.transition);
+      const refused = this.quarantined(tenant, command.workflowId, tokenId, command.transition);
       if (refused !== null) return refused;
     }
 
     if (command.type === 'CreateToken' && !generated) {
-      // Token ids are unique across workflows (GET /v1/tokens/:id): refuse one used elsewhere.
-      const owner = await tokens.workflowOf(tokenId);
+      // Token ids are unique across a tenant's workflows (GET /v1/tokens/:id): refuse one used
+      // elsewhere in the tenant.
+      const owner = await tokens.workflowOf(tenant, tokenId);
       if (owner !== null && owner !== command.workflowId) {
         return failure('TOKEN_EXISTS', `token ${tokenId} already exists in another workflow`, {
           tokenId,
@@ -250,12 +255,20 @@ export class CommandHandler {
       }
       const workflow =
         command.type === 'CreateToken' || loaded.state.status !== 'live'
-          ? await workflows.latestCompiled(command.workflowId)
-          : await workflows.version(command.workflowId, loaded.state.token.definitionVersion);
+          ? await workflows.latestCompiled(tenant, command.workflowId)
+          : await workflows.version(
+              tenant,
+              command.workflowId,
+              loaded.state.token.definitionVersion,
+            );
       const requests = guardRequestsFor(command, loaded.state, workflow);
       const guardVerdicts: GuardVerdicts | undefined =
         requests.length > 0 && workflow !== null
-          ? await this.deps.guards.evaluate(workflow.definition, requests)
+          ? await this.deps.guards.evaluate(
+              workflow.definition,
+              requests,
+              definitionKeyOf(tenant, workflow.definition.id, workflow.definition.version),
+            )
           : undefined;
       const decision = decideToken(command, loaded.state, workflow, {
         ...this.context(request, meta, tokenId),
@@ -263,7 +276,7 @@ export class CommandHandler {
       });
       if (!decision.ok) return { reply: this.rejected(decision.error) };
       const result = await this.append(
-        this.deps.naming.tokenSubject(command.workflowId, tokenId),
+        this.deps.naming.tokenSubject(tenant, command.workflowId, tokenId),
         decision.value,
         loaded.lastSubjectSeq,
         request,
@@ -273,12 +286,12 @@ export class CommandHandler {
       ).catch((err: unknown) => {
         // Whether the event was stored is unknown: what this instance keeps of the token may be
         // stale now; the next command reads the stream.
-        if (err instanceof PublishUnconfirmed) tokens.forget(command.workflowId, tokenId);
+        if (err instanceof PublishUnconfirmed) tokens.forget(tenant, command.workflowId, tokenId);
         throw err;
       });
-      if ('retry' in result) tokens.forget(command.workflowId, tokenId);
+      if ('retry' in result) tokens.forget(tenant, command.workflowId, tokenId);
       else if (result.reply.ok && result.reply.kind === 'token' && !result.reply.duplicate) {
-        tokens.remember(decision.value, result.reply.token.version, digest, hash);
+        tokens.remember(tenant, decision.value, result.reply.token.version, digest, hash);
       }
       return result;
     };
@@ -287,14 +300,14 @@ export class CommandHandler {
     const owner = meta.lease !== undefined;
     return this.withRetries(request, async () => {
       if (generated) return attempt(ABSENT_TOKEN);
-      const loaded = await tokens.load(command.workflowId, tokenId, { keep: owner });
+      const loaded = await tokens.load(tenant, command.workflowId, tokenId, { keep: owner });
       const result = await attempt(loaded);
       // Without ownership a cached state may be stale: never reject on it; decide again on the
       // stream's state — unless that is the state the cache held, for which the decision (pure)
       // is the same. So a guard is not evaluated twice for one rejection.
       if (!owner && loaded.cached && 'reply' in result && !result.reply.ok) {
-        tokens.forget(command.workflowId, tokenId);
-        const fresh = await tokens.load(command.workflowId, tokenId, { fresh: true });
+        tokens.forget(tenant, command.workflowId, tokenId);
+        const fresh = await tokens.load(tenant, command.workflowId, tokenId, { fresh: true });
         if (fresh.lastSubjectSeq === loaded.lastSubjectSeq) return result;
         return attempt(fresh);
       }
@@ -308,14 +321,15 @@ export class CommandHandler {
    * token's definition version (which never changes) is known once this instance has read it.
    */
   private quarantined(
+    tenant: string,
     workflowId: string,
     tokenId: string,
     transition: string,
   ): CommandReply | null {
-    const version = this.deps.tokens.knownDefinitionVersion(workflowId, tokenId);
+    const version = this.deps.tokens.knownDefinitionVersion(tenant, workflowId, tokenId);
     if (version === undefined) return null;
     const until = this.deps.guards.quarantinedUntil(
-      definitionKeyOf(workflowId, version),
+      definitionKeyOf(tenant, workflowId, version),
       transition,
     );
     if (until === undefined) return null;
@@ -422,6 +436,7 @@ export class CommandHandler {
       now: this.clock().toISOString(),
       eventId: this.newId(),
       newTokenId,
+      principal: request.principal,
       ...(request.triggeredBy !== undefined ? { triggeredBy: request.triggeredBy } : {}),
       ...(meta.requestId !== undefined ? { requestId: meta.requestId } : {}),
     };

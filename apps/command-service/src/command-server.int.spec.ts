@@ -73,7 +73,10 @@ describe('command service ping', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
 
-    const request: CommandRequest = { command: { type: 'CreateToken', workflowId: 'wf' } };
+    const request: CommandRequest = {
+      command: { type: 'CreateToken', workflowId: 'wf' },
+      principal: { tenant: 'default', keyId: 'root' },
+    };
     const pending = [1, 2, 3].map(() =>
       nc.request(naming.anyCreateSubject, encodeJson(request), { timeout: 10_000 }),
     );

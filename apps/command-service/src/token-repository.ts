@@ -50,8 +50,8 @@ export class TokenRepository {
   }
 
   /** The definition version of a token this instance has read or written, if it has. */
-  knownDefinitionVersion(workflowId: string, tokenId: string): number | undefined {
-    return this.versions.get(this.naming.tokenSubject(workflowId, tokenId));
+  knownDefinitionVersion(tenant: string, workflowId: string, tokenId: string): number | undefined {
+    return this.versions.get(this.naming.tokenSubject(tenant, workflowId, tokenId));
   }
 
   /**
@@ -60,11 +60,12 @@ export class TokenRepository {
    * else writes it).
    */
   async load(
+    tenant: string,
     workflowId: string,
     tokenId: string,
     options: { fresh?: boolean; keep?: boolean } = {},
   ): Promise<LoadedToken> {
-    const subject = this.naming.tokenSubject(workflowId, tokenId);
+    const subject = this.naming.tokenSubject(tenant, workflowId, tokenId);
     if (!options.fresh) {
       const hit = this.cache.get(subject);
       if (hit) return hit;
@@ -104,12 +105,13 @@ export class TokenRepository {
 
   /** Remember the state after an event this instance just appended. */
   remember(
+    tenant: string,
     event: TokenEvent,
     seq: number,
     msgId: string | undefined,
     commandHash: string | undefined,
   ): void {
-    const subject = this.naming.tokenSubject(event.workflowId, event.tokenId);
+    const subject = this.naming.tokenSubject(tenant, event.workflowId, event.tokenId);
     const state = evolveToken({ status: 'absent' }, event);
     if (state.status === 'live') this.versions.set(subject, state.token.definitionVersion);
     this.cache.set(subject, {
@@ -126,8 +128,8 @@ export class TokenRepository {
     });
   }
 
-  forget(workflowId: string, tokenId: string): void {
-    this.cache.delete(this.naming.tokenSubject(workflowId, tokenId));
+  forget(tenant: string, workflowId: string, tokenId: string): void {
+    this.cache.delete(this.naming.tokenSubject(tenant, workflowId, tokenId));
   }
 
   /** Forget every token of a partition (it changed owner). */
@@ -136,9 +138,9 @@ export class TokenRepository {
     this.cache.deleteWhere((subject) => subject.startsWith(prefix));
   }
 
-  /** The workflow a token id belongs to, whatever workflow that is (ids are globally unique). */
-  async workflowOf(tokenId: string): Promise<string | null> {
-    const msg = await this.store.last(this.naming.tokenSubjectAnyWorkflow(tokenId));
+  /** The workflow of the tenant a token id belongs to (ids are unique within a tenant). */
+  async workflowOf(tenant: string, tokenId: string): Promise<string | null> {
+    const msg = await this.store.last(this.naming.tokenSubjectAnyWorkflow(tenant, tokenId));
     if (msg === null) return null;
     return this.naming.parseTokenSubject(msg.subject)?.workflowId ?? null;
   }

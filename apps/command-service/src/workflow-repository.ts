@@ -14,7 +14,7 @@ export interface LoadedWorkflow {
 }
 
 /**
- * Definitions live in the stream on `<prefix>.wf.<id>`, one event per version. They are
+ * Definitions live in the stream on `<prefix>.wf.<tenant>.<id>`, one event per version. They are
  * immutable, so compiled versions (guards compiled by Ajv) are cached; only "latest" is read
  * from the stream each time (one direct get).
  */
@@ -27,8 +27,8 @@ export class WorkflowRepository {
     private readonly logger: Logger,
   ) {}
 
-  async latest(workflowId: string): Promise<LoadedWorkflow> {
-    const subject = this.naming.workflowSubject(workflowId);
+  async latest(tenant: string, workflowId: string): Promise<LoadedWorkflow> {
+    const subject = this.naming.workflowSubject(tenant, workflowId);
     const msg = await this.store.last(subject);
     if (msg === null) return { latest: null, lastSubjectSeq: 0, last: null };
     const last = toStoredEvent(msg);
@@ -48,26 +48,32 @@ export class WorkflowRepository {
   }
 
   /** The compiled latest definition (null if the workflow does not exist). */
-  async latestCompiled(workflowId: string): Promise<CompiledWorkflow | null> {
-    const { latest } = await this.latest(workflowId);
-    return latest === null ? null : this.compile(latest);
+  async latestCompiled(tenant: string, workflowId: string): Promise<CompiledWorkflow | null> {
+    const { latest } = await this.latest(tenant, workflowId);
+    return latest === null ? null : this.compile(tenant, latest);
   }
 
   /** A specific version, compiled (null if it does not exist). */
-  async version(workflowId: string, version: number): Promise<CompiledWorkflow | null> {
-    const hit = this.compiled.get(cacheKey(workflowId, version));
+  async version(
+    tenant: string,
+    workflowId: string,
+    version: number,
+  ): Promise<CompiledWorkflow | null> {
+    const hit = this.compiled.get(cacheKey(tenant, workflowId, version));
     if (hit) return hit;
     let found: WorkflowDefinition | null = null;
-    for await (const m of this.store.allOnSubject(this.naming.workflowSubject(workflowId))) {
+    for await (const m of this.store.allOnSubject(
+      this.naming.workflowSubject(tenant, workflowId),
+    )) {
       const e = toStoredEvent(m).event;
       if (e?.type !== 'workflow.defined.v1') continue;
       if (e.definition.version === version) found = e.definition;
     }
-    return found === null ? null : this.compile(found);
+    return found === null ? null : this.compile(tenant, found);
   }
 
-  compile(definition: WorkflowDefinition): CompiledWorkflow {
-    const key = cacheKey(definition.id, definition.version);
+  compile(tenant: string, definition: WorkflowDefinition): CompiledWorkflow {
+    const key = cacheKey(tenant, definition.id, definition.version);
     let compiled = this.compiled.get(key);
     if (!compiled) {
       compiled = compileWorkflow(definition);
@@ -77,6 +83,6 @@ export class WorkflowRepository {
   }
 }
 
-function cacheKey(workflowId: string, version: number): string {
-  return `${workflowId}@${version}`;
+function cacheKey(tenant: string, workflowId: string, version: number): string {
+  return `${tenant}/${workflowId}@${version}`;
 }

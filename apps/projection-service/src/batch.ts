@@ -5,12 +5,16 @@ import type { TokenEvent, WorkflowDefined } from '@cb/schemas';
 export interface DecodedTokenEvent {
   msg: JsMsg;
   seq: number;
+  /** The tenant, from the subject (what NATS permissions confine), never from the payload. */
+  tenant: string;
   event: TokenEvent;
 }
 
 export interface DecodedDefinitionEvent {
   msg: JsMsg;
   seq: number;
+  /** The tenant, from the subject. */
+  tenant: string;
   event: WorkflowDefined;
 }
 

@@ -20,7 +20,7 @@ export function tokenEventOf(
   partition: number,
   subject: string,
   data: Uint8Array,
-): Decoded<TokenEvent> {
+): Decoded<{ tenant: string; event: TokenEvent }> {
   const d = decodeEvent(data);
   if (!d.ok) return notAnEvent(d.reason);
   const event = d.event;
@@ -38,15 +38,16 @@ export function tokenEventOf(
     address.workflowId !== event.workflowId ||
     address.tokenId !== event.tokenId ||
     event.state.id !== event.tokenId ||
-    event.state.workflowId !== event.workflowId
+    event.state.workflowId !== event.workflowId ||
+    (event.principal !== undefined && event.principal.tenant !== address.tenant)
   ) {
     return {
       ok: false,
       kind: 'invalid',
-      reason: `subject ${subject} does not match the event's workflow and token`,
+      reason: `subject ${subject} does not match the event's tenant, workflow and token`,
     };
   }
-  return { ok: true, value: event };
+  return { ok: true, value: { tenant: address.tenant, event } };
 }
 
 /** Token events of one partition; anything else on its subjects is a dead letter. */
@@ -56,7 +57,7 @@ export function tokenDecoder(
 ): (msg: JsMsg) => Decoded<DecodedTokenEvent> {
   return (msg) => {
     const d = tokenEventOf(naming, partition, msg.subject, msg.data);
-    return d.ok ? { ok: true, value: { msg, seq: msg.seq, event: d.value } } : d;
+    return d.ok ? { ok: true, value: { msg, seq: msg.seq, ...d.value } } : d;
   };
 }
 
@@ -73,16 +74,19 @@ export function definitionDecoder(naming: Naming): (msg: JsMsg) => Decoded<Decod
         reason: `a ${event.type} event on a definition subject`,
       };
     }
+    const address = naming.parseWorkflowSubject(msg.subject);
     if (
-      naming.parseWorkflowSubject(msg.subject) !== event.workflowId ||
-      event.definition.id !== event.workflowId
+      address === null ||
+      address.workflowId !== event.workflowId ||
+      event.definition.id !== event.workflowId ||
+      (event.principal !== undefined && event.principal.tenant !== address.tenant)
     ) {
       return {
         ok: false,
         kind: 'invalid',
-        reason: `subject ${msg.subject} does not match the definition id`,
+        reason: `subject ${msg.subject} does not match the definition's tenant and id`,
       };
     }
-    return { ok: true, value: { msg, seq: msg.seq, event } };
+    return { ok: true, value: { msg, seq: msg.seq, tenant: address.tenant, event } };
   };
 }

@@ -24,20 +24,24 @@ export class DefinitionsApplier implements BatchApplier<DecodedDefinitionEvent> 
   async apply(batch: DecodedDefinitionEvent[], _context: BatchContext): Promise<ApplyResult> {
     let applied = 0;
     let skipped = 0;
-    for (const { seq, event } of batch) {
+    for (const { seq, tenant, event } of batch) {
       const { version, latestCandidate } = definitionKeysFor(event, seq);
       await this.models.workflows.put(
-        this.naming.workflowVersionKey(event.workflowId, version.version),
+        this.naming.workflowVersionKey(tenant, event.workflowId, version.version),
         version,
       );
-      if (await this.putLatest(event.workflowId, latestCandidate)) applied++;
+      if (await this.putLatest(tenant, event.workflowId, latestCandidate)) applied++;
       else skipped++;
     }
     return { applied, skipped };
   }
 
-  private async putLatest(workflowId: string, candidate: WorkflowResource): Promise<boolean> {
-    const key = this.naming.workflowKey(workflowId);
+  private async putLatest(
+    tenant: string,
+    workflowId: string,
+    candidate: WorkflowResource,
+  ): Promise<boolean> {
+    const key = this.naming.workflowKey(tenant, workflowId);
     const kv: LeanKv = this.models.workflows;
     for (let attempt = 0; ; attempt++) {
       let current = this.latest.get(key);

@@ -61,10 +61,13 @@ describe('a deterministic failure is still dead-lettered after PROJECTION_MAX_AT
     const { config } = await h.jsm.streams.info(bucket);
     await h.jsm.streams.update(bucket, { ...config, max_msg_size: 2048 });
     const big = await h.store.append(
-      h.naming.tokenSubject(WF, 'big-1'),
+      h.naming.tokenSubject('default', WF, 'big-1'),
       created('big-1', { blob: 'x'.repeat(4096) }),
     );
-    const after = await h.store.append(h.naming.tokenSubject(WF, 'small-1'), created('small-1'));
+    const after = await h.store.append(
+      h.naming.tokenSubject('default', WF, 'small-1'),
+      created('small-1'),
+    );
 
     // Caught up: every event of the partition is applied or dead-lettered.
     await waitCaughtUp(h, 1, 30_000);
@@ -76,8 +79,10 @@ describe('a deterministic failure is still dead-lettered after PROJECTION_MAX_AT
     );
     expect((await h.jsm.streams.info(h.naming.deadLetterStream)).state.messages).toBe(1);
     const tokens = new LeanKv(h.infra.mux, h.naming.readModelBucket('tokens', 1));
-    expect(await tokens.get('big-1')).toBeNull();
-    expect((await tokens.get('small-1'))?.json<TokenDoc>()).toMatchObject({ version: after.seq });
+    expect(await tokens.get(h.naming.tokenKey('default', 'big-1'))).toBeNull();
+    expect(
+      (await tokens.get(h.naming.tokenKey('default', 'small-1')))?.json<TokenDoc>(),
+    ).toMatchObject({ version: after.seq });
     // Exactly PROJECTION_MAX_ATTEMPTS failed attempts, all deterministic, none from an outage.
     const failures = (await metrics.failures.get()).values;
     expect(TEST_SETTINGS.maxAttempts).toBe(3);

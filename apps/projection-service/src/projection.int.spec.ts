@@ -67,7 +67,7 @@ describe('projection workers (in process, real NATS)', () => {
       updatedAt: '2026-01-01T00:00:00.000Z',
       placeEnteredAt: '2026-01-01T00:00:00.000Z',
     };
-    const subject = h.naming.tokenSubject('document_review', 'moved-1');
+    const subject = h.naming.tokenSubject('default', 'document_review', 'moved-1');
     const created = await h.store.append(
       subject,
       {
@@ -106,14 +106,16 @@ describe('projection workers (in process, real NATS)', () => {
       { expectedLastSubjectSeq: created.seq },
     );
     await waitFor(
-      async () => (await tokens.get('moved-1'))?.json<TokenDoc>()?.version === moved.seq,
+      async () =>
+        (await tokens.get(h.naming.tokenKey('default', 'moved-1')))?.json<TokenDoc>()?.version ===
+        moved.seq,
       { timeoutMs: 20_000 },
     );
     expect(
-      await places.get(h.naming.placeKey('document_review', 'draft', 'moved-1')),
+      await places.get(h.naming.placeKey('default', 'document_review', 'draft', 'moved-1')),
     ).toMatchObject({ operation: 'DEL' });
     const entry = await places.get(
-      h.naming.placeKey('document_review', 'pending_review', 'moved-1'),
+      h.naming.placeKey('default', 'document_review', 'pending_review', 'moved-1'),
     );
     expect(entry?.json<PlaceEntry>()).toMatchObject({
       id: 'moved-1',
@@ -123,10 +125,10 @@ describe('projection workers (in process, real NATS)', () => {
   });
 
   it('dead-letters garbage on a token subject with a reason and keeps applying later events', async () => {
-    const subject = h.naming.tokenSubject('document_review', 'garbage-1');
+    const subject = h.naming.tokenSubject('default', 'document_review', 'garbage-1');
     const garbage = await h.infra.js.publish(subject, encodeJson({ hello: 'not an event' }));
     const raw = await h.infra.js.publish(
-      h.naming.tokenSubject('order_processing', 'garbage-2'),
+      h.naming.tokenSubject('default', 'order_processing', 'garbage-2'),
       new TextEncoder().encode('{{{'),
     );
     const generator = new EventGenerator({

@@ -48,7 +48,8 @@ describe('rebuild', () => {
     await generator.runUntilEvents(3_000);
     await waitCaughtUp(h, 1);
     const live = new LeanKv(h.infra.mux, h.naming.readModelBucket('tokens', 1));
-    const someToken = [...(await readModels(h, 1)).tokens.keys()][0]!;
+    const someKey = [...(await readModels(h, 1)).tokens.keys()][0]!;
+    const someToken = someKey.slice('default.'.length);
 
     const progress: RebuildProgress[] = [];
     const servedDuringRebuild: Array<TokenDoc | undefined> = [];
@@ -61,7 +62,7 @@ describe('rebuild', () => {
       onProgress: (p) => {
         progress.push(p);
         if (progress.length % 4 === 1) {
-          void live.get(someToken).then(
+          void live.get(someKey).then(
             (e) => servedDuringRebuild.push(e?.json<TokenDoc>()),
             () => servedDuringRebuild.push(undefined),
           );

@@ -55,9 +55,12 @@ const state = (place: string, at: string, id = TOKEN) => ({
 async function append(events: TokenEvent[]): Promise<DecodedTokenEvent[]> {
   const out: DecodedTokenEvent[] = [];
   for (const event of events) {
-    const { seq } = await h.store.append(h.naming.tokenSubject(WF, event.tokenId), event);
-    // The applier reads only `seq` and `event`; acking is the runner's business.
-    out.push({ seq, event, msg: undefined as unknown as JsMsg });
+    const { seq } = await h.store.append(
+      h.naming.tokenSubject('default', WF, event.tokenId),
+      event,
+    );
+    // The applier reads only `seq`, `tenant` and `event`; acking is the runner's business.
+    out.push({ seq, tenant: 'default', event, msg: undefined as unknown as JsMsg });
   }
   return out;
 }
@@ -111,11 +114,13 @@ it('a worker whose lease ended writes nothing, so it cannot put back a place the
   // The old owner goes on with the batch it had in hand (the first move).
   await expect(old.apply([submitted!], context(submitted!))).rejects.toBeInstanceOf(LeaseLostError);
 
-  const place = (p: string) => models.places.get(h.naming.placeKey(WF, p, TOKEN));
+  const place = (p: string) => models.places.get(h.naming.placeKey('default', WF, p, TOKEN));
   expect((await place('draft'))?.operation).toBe('DEL');
   expect((await place('pending_review'))?.operation).toBe('DEL');
   expect((await place('approved'))?.json<PlaceEntry>()).toMatchObject({ version: approved!.seq });
-  expect((await models.tokens.get(TOKEN))?.json<TokenDoc>()).toMatchObject({
+  expect(
+    (await models.tokens.get(h.naming.tokenKey('default', TOKEN)))?.json<TokenDoc>(),
+  ).toMatchObject({
     place: 'approved',
     version: approved!.seq,
   });
@@ -127,7 +132,7 @@ it("applies nothing ahead of an earlier event, so a crashed writer's place entry
     created(id),
     move('draft', 'pending_review', '2026-01-01T00:01:00.000Z', id),
   ]);
-  const place = (p: string) => models.places.get(h.naming.placeKey(WF, p, id));
+  const place = (p: string) => models.places.get(h.naming.placeKey('default', WF, p, id));
 
   // The first owner wrote the creation's place entry, then died before the document.
   let checks = 0;
@@ -136,7 +141,7 @@ it("applies nothing ahead of an earlier event, so a crashed writer's place entry
     crashed.apply([creation!], { contiguous: true, lastSeq: creation!.seq }),
   ).rejects.toBeInstanceOf(LeaseLostError);
   expect((await place('draft'))?.operation).toBe('PUT');
-  expect(await models.tokens.get(id)).toBeNull();
+  expect(await models.tokens.get(h.naming.tokenKey('default', id))).toBeNull();
 
   // The next owner receives the move before the creation is redelivered: it must wait, since
   // applying the move first would skip the creation and never delete its entry.
@@ -144,7 +149,7 @@ it("applies nothing ahead of an earlier event, so a crashed writer's place entry
   await expect(
     next.apply([submitted!], { contiguous: false, lastSeq: submitted!.seq }),
   ).rejects.toBeInstanceOf(NotYetError);
-  expect(await models.tokens.get(id)).toBeNull();
+  expect(await models.tokens.get(h.naming.tokenKey('default', id))).toBeNull();
   expect(await place('pending_review')).toBeNull();
 
   // Once the creation is back, both apply in order and only the live place is left.
@@ -154,7 +159,9 @@ it("applies nothing ahead of an earlier event, so a crashed writer's place entry
   expect((await place('pending_review'))?.json<PlaceEntry>()).toMatchObject({
     version: submitted!.seq,
   });
-  expect((await models.tokens.get(id))?.json<TokenDoc>()).toMatchObject({
+  expect(
+    (await models.tokens.get(h.naming.tokenKey('default', id)))?.json<TokenDoc>(),
+  ).toMatchObject({
     place: 'pending_review',
     version: submitted!.seq,
   });
@@ -168,7 +175,7 @@ it('does not wait for what is dead-lettered: an event on the wrong subject or on
 
   // A valid event of another token on this token's subject (the decoder dead-letters it as
   // invalid), then a valid event that will keep failing, then the next good one.
-  const subject = h.naming.tokenSubject(WF, id);
+  const subject = h.naming.tokenSubject('default', WF, id);
   await h.infra.js.publish(subject, encodeJson(created('someone-else')));
   const [failing, later] = await append([
     move('draft', 'pending_review', '2026-01-01T00:01:00.000Z', id),
@@ -194,9 +201,13 @@ it('does not wait for what is dead-lettered: an event on the wrong subject or on
   expect(await other.contains(subject, failing!.seq)).toBe(false);
   expect(await deadLetters.contains(subject, failing!.seq)).toBe(true);
   await next.apply([later!], context);
-  expect((await models.tokens.get(id))?.json<TokenDoc>()).toMatchObject({
+  expect(
+    (await models.tokens.get(h.naming.tokenKey('default', id)))?.json<TokenDoc>(),
+  ).toMatchObject({
     place: 'approved',
     version: later!.seq,
   });
-  expect((await models.places.get(h.naming.placeKey(WF, 'draft', id)))?.operation).toBe('DEL');
+  expect((await models.places.get(h.naming.placeKey('default', WF, 'draft', id)))?.operation).toBe(
+    'DEL',
+  );
 });

@@ -74,23 +74,27 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
 
   async apply(batch: DecodedTokenEvent[], context: BatchContext): Promise<ApplyResult> {
     if (batch.length === 0) return { applied: 0, skipped: 0 };
-    const byToken = new Map<string, StoredTokenEvent[]>();
-    const byWorkflow = new Map<string, StoredTokenEvent[]>();
-    for (const { seq, event } of batch) {
-      push(byToken, event.tokenId, { seq, event });
-      push(byWorkflow, event.workflowId, { seq, event });
+    // Token ids are unique within a tenant, workflow ids too: both are grouped by tenant.
+    const byToken = new Map<string, Group>();
+    const byWorkflow = new Map<string, Group>();
+    for (const { seq, tenant, event } of batch) {
+      push(byToken, this.naming.tokenKey(tenant, event.tokenId), tenant, { seq, event });
+      push(byWorkflow, this.naming.statsKey(tenant, event.workflowId, this.partition), tenant, {
+        seq,
+        event,
+      });
     }
     // Nothing is written unless every earlier event of the batch's workflows in this partition is
     // applied: a new owner can receive later events before the earlier ones still with a previous
     // owner, and a token event applied ahead of an earlier one whose place entry a crashed writer
     // left behind (without its document) would never learn to delete that entry.
     const stats = await Promise.all(
-      [...byWorkflow].map(([wf, events]) => this.planStats(wf, events, context)),
+      [...byWorkflow.values()].map(({ tenant, events }) => this.planStats(tenant, events, context)),
     );
     // Token documents and place entries first (idempotent by seq), then the stats (counted once
     // by their last applied seq). A worker that lost its lease meanwhile writes none of them.
     const tokens = await Promise.all(
-      [...byToken].map(([id, events]) => this.applyToken(id, events)),
+      [...byToken.values()].map(({ tenant, events }) => this.applyToken(tenant, events)),
     );
     await Promise.all(stats.map((plan) => this.writeStats(plan, context)));
     if (this.docs.size > CACHE_LIMIT) this.docs = new Map();
@@ -103,11 +107,11 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     );
   }
 
-  private async applyToken(tokenId: string, events: StoredTokenEvent[]): Promise<ApplyResult> {
-    const workflowId = events[0]!.event.workflowId;
+  private async applyToken(tenant: string, events: StoredTokenEvent[]): Promise<ApplyResult> {
+    const { workflowId, tokenId } = events[0]!.event;
+    const key = this.naming.tokenKey(tenant, tokenId);
     for (let attempt = 0; ; attempt++) {
-      const current =
-        this.docs.get(tokenId) ?? (await this.load<TokenDoc>(this.models.tokens, tokenId));
+      const current = this.docs.get(key) ?? (await this.load<TokenDoc>(this.models.tokens, key));
       const plan = planTokenWrites(current.value, events);
       const { places, tokens } = this.models;
       // Place entries are not compare-and-set: a writer whose lease ended could put back a place
@@ -115,32 +119,28 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
       this.assertLease();
       await Promise.all([
         ...plan.placeDeletes.map((place) =>
-          places.delete(this.naming.placeKey(workflowId, place, tokenId)),
+          places.delete(this.naming.placeKey(tenant, workflowId, place, tokenId)),
         ),
         ...(plan.placePut
           ? [
               places.put(
-                this.naming.placeKey(workflowId, plan.placePut.place, tokenId),
+                this.naming.placeKey(tenant, workflowId, plan.placePut.place, tokenId),
                 plan.placePut,
               ),
             ]
           : []),
       ]);
       if (plan.doc === null) {
-        this.docs.set(tokenId, current);
+        this.docs.set(key, current);
         return { applied: plan.applied, skipped: plan.skipped };
       }
       this.assertLease();
       try {
-        const revision = await tokens.put(
-          this.naming.tokenKey(tokenId),
-          plan.doc,
-          current.revision,
-        );
-        this.docs.set(tokenId, { value: plan.doc, revision });
+        const revision = await tokens.put(key, plan.doc, current.revision);
+        this.docs.set(key, { value: plan.doc, revision });
         return { applied: plan.applied, skipped: plan.skipped };
       } catch (err) {
-        this.docs.delete(tokenId);
+        this.docs.delete(key);
         if (!isConflict(err) || attempt >= CAS_ATTEMPTS) throw err;
       }
     }
@@ -151,18 +151,19 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
    * partition is still unapplied (else a GapError: the batch waits for it).
    */
   private async planStats(
-    workflowId: string,
+    tenant: string,
     events: StoredTokenEvent[],
     context: BatchContext,
   ): Promise<StatsPlan> {
-    const key = this.naming.statsKey(workflowId, this.partition);
+    const workflowId = events[0]!.event.workflowId;
+    const key = this.naming.statsKey(tenant, workflowId, this.partition);
     const current =
       this.stats.get(key) ?? (await this.load<PartitionStats>(this.models.stats, key));
     const result = applyStatsEvents(current.value, workflowId, this.partition, events);
     if (result.applied > 0) {
-      await this.assertNoGap(workflowId, current.value?.seq ?? 0, events, context);
+      await this.assertNoGap(tenant, workflowId, current.value?.seq ?? 0, events, context);
     }
-    return { workflowId, key, events, current, next: result.applied > 0 ? result.stats : null };
+    return { tenant, key, events, current, next: result.applied > 0 ? result.stats : null };
   }
 
   private async writeStats(plan: StatsPlan, context: BatchContext): Promise<void> {
@@ -181,7 +182,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
         this.stats.delete(plan.key);
         if (!isConflict(err) || attempt >= CAS_ATTEMPTS) throw err;
         // Written meanwhile (a previous owner's late write): count against what is there now.
-        ({ current, next } = await this.planStats(plan.workflowId, plan.events, context));
+        ({ current, next } = await this.planStats(plan.tenant, plan.events, context));
       }
     }
   }
@@ -194,6 +195,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
    * its consumer sequences that nothing lies between them.
    */
   private async assertNoGap(
+    tenant: string,
     workflowId: string,
     appliedSeq: number,
     events: StoredTokenEvent[],
@@ -205,15 +207,18 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
       .sort((a, b) => a - b);
     const pairs = fresh.map((seq, i) => [i === 0 ? appliedSeq : fresh[i - 1]!, seq] as const);
     const checks = context.contiguous ? pairs.slice(0, 1) : pairs;
-    await Promise.all(checks.map(([after, seq]) => this.assertNextAfter(workflowId, after, seq)));
+    await Promise.all(
+      checks.map(([after, seq]) => this.assertNextAfter(tenant, workflowId, after, seq)),
+    );
   }
 
   private async assertNextAfter(
+    tenant: string,
     workflowId: string,
     after: number,
     expected: number,
   ): Promise<void> {
-    const subject = this.naming.partitionWorkflowFilter(this.partition, workflowId);
+    const subject = this.naming.partitionWorkflowFilter(this.partition, tenant, workflowId);
     let from = after + 1;
     for (;;) {
       const next = await this.store.nextOnSubject(subject, from);
@@ -245,7 +250,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
 }
 
 interface StatsPlan {
-  workflowId: string;
+  tenant: string;
   key: string;
   events: StoredTokenEvent[];
   current: Cached<PartitionStats>;
@@ -253,10 +258,15 @@ interface StatsPlan {
   next: PartitionStats | null;
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+interface Group {
+  tenant: string;
+  events: StoredTokenEvent[];
+}
+
+function push(map: Map<string, Group>, key: string, tenant: string, event: StoredTokenEvent): void {
+  const group = map.get(key);
+  if (group) group.events.push(event);
+  else map.set(key, { tenant, events: [event] });
 }
 
 /** The lease ended while the batch was being applied: nothing more may be written or acked. */

@@ -14,6 +14,7 @@ import type { Logger } from '@cb/logging';
 import { NatsPlatformError, classifyNatsError, isNatsOutage, type EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 import { ApiError } from './api-error';
+import { ROOT_PRINCIPAL } from './auth/principal';
 import type { CommandClient } from './command-client';
 import { registerHttpMetrics } from './http-metrics';
 import { clientErrorHandler, frameworkErrors } from './http/client-errors';
@@ -91,6 +92,11 @@ export function buildApp(deps: AppDeps): App {
   installUrlLimit(app);
   installMethodHandling(app);
   installNegotiation(app);
+  // Until authentication: every request acts as the root principal, in the default tenant.
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req) => {
+    req.principal = ROOT_PRINCIPAL;
+  });
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
     done(null, payload);

@@ -11,8 +11,8 @@ export class StrongTokenReader {
   ) {}
 
   /** The token, or null if it does not exist, was deleted, or belongs to another workflow. */
-  async get(workflowId: string, tokenId: string): Promise<Token | null> {
-    const msg = await this.store.last(this.naming.tokenSubject(workflowId, tokenId));
+  async get(tenant: string, workflowId: string, tokenId: string): Promise<Token | null> {
+    const msg = await this.store.last(this.naming.tokenSubject(tenant, workflowId, tokenId));
     if (msg === null) return null;
     const decoded = decodeEvent(msg.data);
     if (decoded.ok) {

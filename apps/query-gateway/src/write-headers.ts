@@ -1,5 +1,6 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandRequest, WriteHeaders } from '@cb/schemas';
+import { principalRefOf } from './auth/principal';
 import type { TokenRead } from './read/reads';
 
 /** `If-Match: "42"` (also `42`, `W/"42"`) → 42; `*` or absent → no expectation. */
@@ -9,13 +10,18 @@ export function expectedVersionOf(ifMatch: string | undefined): number | undefin
   return Number(digits);
 }
 
-/** The optional parts of a command request that come from headers and the body. */
+/**
+ * Everything of a command request but the command: the principal (from the credential), and
+ * what comes from headers and the body.
+ */
 export function requestOptions(
+  req: FastifyRequest,
   headers: WriteHeaders,
   triggeredBy: string | undefined,
 ): Omit<CommandRequest, 'command'> {
   const expectedVersion = expectedVersionOf(headers['if-match']);
   return {
+    principal: principalRefOf(req),
     ...(triggeredBy !== undefined ? { triggeredBy } : {}),
     ...(expectedVersion !== undefined ? { expectedVersion } : {}),
     ...(headers['idempotency-key'] !== undefined

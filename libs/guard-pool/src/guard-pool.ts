@@ -579,13 +579,14 @@ function refuse(job: Job, error: Error): void {
   else job.batch.reject(error);
 }
 
-/** A definition version's cache key in the pool. */
+/** A definition version's cache key in the pool (without a tenant: for callers with one tenant). */
 export function definitionKey(definition: WorkflowDefinition): string {
-  return definitionKeyOf(definition.id, definition.version);
+  return `${definition.id}@${definition.version}`;
 }
 
-export function definitionKeyOf(workflowId: string, version: number): string {
-  return `${workflowId}@${version}`;
+/** A tenant's definition version's cache key in the pool. */
+export function definitionKeyOf(tenant: string, workflowId: string, version: number): string {
+  return `${tenant}/${workflowId}@${version}`;
 }
 
 function rememberKey(slot: Slot, key: string): void {

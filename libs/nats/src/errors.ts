@@ -9,6 +9,7 @@ export type NatsErrorCode =
   | 'TIMEOUT'
   | 'MAX_PAYLOAD'
   | 'STREAM_DRIFT'
+  | 'STREAM_LAYOUT_OUTDATED'
   | 'PARTITIONS_MISMATCH'
   | 'CONNECTION'
   | 'JETSTREAM';

@@ -38,7 +38,7 @@ afterAll(async () => {
 
 describe('EventStore', () => {
   it('appends with an expected last subject sequence and maps 10071 to WRONG_LAST_SEQUENCE', async () => {
-    const subject = naming.tokenSubject('wf', 'tok-a');
+    const subject = naming.tokenSubject('default', 'wf', 'tok-a');
     const first = await store.append(subject, { n: 1 }, { expectedLastSubjectSeq: 0 });
     expect(first.duplicate).toBe(false);
     const stale = await store
@@ -51,7 +51,7 @@ describe('EventStore', () => {
   });
 
   it('de-duplicates by msg id even when the expectation is stale, returning the original seq', async () => {
-    const subject = naming.tokenSubject('wf', 'tok-b');
+    const subject = naming.tokenSubject('default', 'wf', 'tok-b');
     const first = await store.append(
       subject,
       { n: 1 },
@@ -66,7 +66,7 @@ describe('EventStore', () => {
   });
 
   it('reads the last message, a message by seq and a subject in order; null when absent', async () => {
-    const subject = naming.tokenSubject('wf', 'tok-c');
+    const subject = naming.tokenSubject('default', 'wf', 'tok-c');
     const seqs: number[] = [];
     for (let i = 0; i < 3; i++)
       seqs.push(
@@ -79,13 +79,15 @@ describe('EventStore', () => {
     const all: number[] = [];
     for await (const m of store.allOnSubject(subject)) all.push(m.seq);
     expect(all).toEqual(seqs);
-    expect(await store.last(naming.tokenSubject('wf', 'nobody'))).toBeNull();
+    expect(await store.last(naming.tokenSubject('default', 'wf', 'nobody'))).toBeNull();
     expect(await store.at(999_999)).toBeNull();
-    expect((await store.last(naming.tokenSubjectAnyWorkflow('tok-c')))?.seq).toBe(seqs[2]);
+    expect((await store.last(naming.tokenSubjectAnyWorkflow('default', 'tok-c')))?.seq).toBe(
+      seqs[2],
+    );
   });
 
   it('reads headers from the raw bytes nats.js keeps (a nats.js upgrade that moves them fails here)', async () => {
-    const subject = naming.tokenSubject('wf', 'tok-raw');
+    const subject = naming.tokenSubject('default', 'wf', 'tok-raw');
     await store.append(subject, { n: 1 }, { headers: { 'Cb-Request-Id': 'raw-1' } });
     const reply = await infra.mux.request(
       `$JS.API.DIRECT.GET.${naming.stream}.${subject}`,
@@ -115,7 +117,7 @@ describe('EventStore', () => {
   it('refuses an event larger than the server accepts before publishing it', async () => {
     const big = { blob: 'x'.repeat(2 * 1024 * 1024) };
     const error = await store
-      .append(naming.tokenSubject('wf', 'tok-big'), big)
+      .append(naming.tokenSubject('default', 'wf', 'tok-big'), big)
       .catch((e: unknown) => e);
     expect((error as NatsPlatformError).code).toBe('MAX_PAYLOAD');
   });

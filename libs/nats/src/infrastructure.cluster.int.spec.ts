@@ -49,7 +49,7 @@ describe('ensureInfrastructure on a 3-node cluster (replicas 3)', () => {
   });
 
   it('appends with expected-sequence checks and reads back with direct gets from the replicas', async () => {
-    const subject = naming.tokenSubject('wf', 'tok-1');
+    const subject = naming.tokenSubject('default', 'wf', 'tok-1');
     const first = await store.append(subject, { n: 1 }, { expectedLastSubjectSeq: 0 });
     const second = await store.append(subject, { n: 2 }, { expectedLastSubjectSeq: first.seq });
     await expect(
@@ -63,7 +63,7 @@ describe('ensureInfrastructure on a 3-node cluster (replicas 3)', () => {
   });
 
   it('keeps the history and takes writes again once a new leader is elected after the event stream leader is SIGKILLed', async () => {
-    const subject = naming.tokenSubject('wf', 'tok-1');
+    const subject = naming.tokenSubject('default', 'wf', 'tok-1');
     const before = (await store.last(subject))!;
     const leader = cluster.node(await cluster.waitForLeader(naming.stream, 5000));
     await leader.kill('SIGKILL');

@@ -32,6 +32,12 @@ export interface Infrastructure {
   readonly mux: RequestMux;
 }
 
+/** What to do with a stream from before tenants (see the README, "Tenants"). */
+export const TENANT_MIGRATION_ADVICE =
+  'Every subject and read-model key now starts with a tenant. Stop every service and run ' +
+  '`npm run migrate:tenants`: it moves every event into tenant `default` keeping its seq (so ' +
+  'every token version and ETag), then rebuilds the read models.';
+
 /**
  * Idempotent set-up shared by every service, so start order does not matter: the event and
  * dead-letter streams, the meta and idempotency buckets, and the partition-count check.
@@ -48,7 +54,10 @@ export async function ensureInfrastructure(
   const retrying = <T>(what: string, work: () => Promise<T>): Promise<T> =>
     retryOutages(work, { what, logger });
   await retrying('event stream', () =>
-    ensureStream(jsm, eventStreamConfig(naming, settings), logger),
+    ensureStream(jsm, eventStreamConfig(naming, settings), logger, {
+      subjects: naming.legacyStreamSubjects,
+      advice: TENANT_MIGRATION_ADVICE,
+    }),
   );
   await retrying('dead-letter stream', () =>
     ensureStream(jsm, deadLetterStreamConfig(naming, settings), logger),

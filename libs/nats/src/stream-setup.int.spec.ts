@@ -76,6 +76,21 @@ describe('ensureInfrastructure', () => {
     expect((error as Error).message).toMatch(/subjects/);
   });
 
+  it('refuses a stream in the layout from before tenants and says how to migrate it', async () => {
+    const naming = uniqueNaming();
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({
+      ...eventStreamConfig(naming, settings),
+      name: naming.stream,
+      subjects: naming.legacyStreamSubjects,
+    });
+    const before = await jsm.streams.info(naming.stream);
+    const error = await ensureInfrastructure(nc, naming, settings, logger).catch((e: unknown) => e);
+    expect((error as NatsPlatformError).code).toBe('STREAM_LAYOUT_OUTDATED');
+    expect((error as Error).message).toMatch(/npm run migrate:tenants/);
+    expect((await jsm.streams.info(naming.stream)).config).toEqual(before.config);
+  });
+
   it('refuses a partition count different from the one recorded at creation', async () => {
     const naming = uniqueNaming(8);
     await ensureInfrastructure(nc, naming, settings, logger);

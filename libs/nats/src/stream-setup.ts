@@ -84,6 +84,10 @@ export interface DriftItem {
   actual: unknown;
 }
 
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return [...a].sort().join('\n') === [...b].sort().join('\n');
+}
+
 /** Compare a desired configuration with what the server has. */
 export function streamDrift(desired: Partial<StreamConfig>, actual: StreamConfig): DriftItem[] {
   const drift: DriftItem[] = [];
@@ -100,14 +104,22 @@ export function streamDrift(desired: Partial<StreamConfig>, actual: StreamConfig
   return drift;
 }
 
+/** A subject layout an earlier version wrote, and what an operator does about a stream in it. */
+export interface LegacyLayout {
+  subjects: readonly string[];
+  advice: string;
+}
+
 /**
  * Create the stream if it does not exist. If it exists with a different configuration, never
- * touch it (no update, delete or purge): report every difference and refuse to start.
+ * touch it (no update, delete or purge): report every difference and refuse to start — with
+ * STREAM_LAYOUT_OUTDATED and the `legacy` advice when it has an earlier version's subjects.
  */
 export async function ensureStream(
   jsm: JetStreamManager,
   desired: Partial<StreamConfig>,
   logger: Logger,
+  legacy?: LegacyLayout,
 ): Promise<'created' | 'unchanged'> {
   const name = desired.name as string;
   const log = logger.child({ component: 'stream-setup', stream: name });
@@ -130,6 +142,17 @@ export async function ensureStream(
     }
   }
   const drift = streamDrift(desired, info.config);
+  if (legacy && sameSet(info.config.subjects ?? [], legacy.subjects)) {
+    log.error(
+      { subjects: info.config.subjects },
+      'stream has an earlier layout; refusing to start',
+    );
+    throw new NatsPlatformError(
+      'STREAM_LAYOUT_OUTDATED',
+      `stream ${name} holds events in an earlier subject layout (${legacy.subjects.join(', ')}); ` +
+        `this version needs ${(desired.subjects ?? []).join(', ')}. Nothing was changed. ${legacy.advice}`,
+    );
+  }
   if (drift.length > 0) {
     const lines = drift.map(
       (d) =>

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Actor, Id, IdempotencyKey, JsonObject, Seq } from './common';
+import { Actor, Id, IdempotencyKey, JsonObject, PrincipalRef, Seq } from './common';
 import { WorkflowDefinitionInput, WorkflowResource } from './definition';
 import { ErrorBody } from './errors';
 import { Token } from './token';
@@ -80,6 +80,8 @@ export type CommandType = Command['type'];
 export const CommandRequest = Type.Object(
   {
     command: Command,
+    /** Who it was authenticated as: the tenant it acts in, and the key (recorded in the event). */
+    principal: PrincipalRef,
     triggeredBy: Type.Optional(Actor),
     /** `If-Match`: the exact version the write must apply to (0 = must not exist yet). */
     expectedVersion: Type.Optional(Seq),

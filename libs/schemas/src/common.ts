@@ -1,5 +1,5 @@
 import { Type, type IntegerOptions, type Static, type TInteger } from '@sinclair/typebox';
-import { SUBJECT_SAFE_ID_PATTERN } from '@cb/subjects';
+import { SUBJECT_SAFE_ID_PATTERN, TENANT_PATTERN } from '@cb/subjects';
 
 /** Workflow, place, transition and token ids: they become subject tokens and KV key parts. */
 export const Id = Type.String({
@@ -19,6 +19,28 @@ export const JsonObject = Type.Record(Type.String(), Type.Unknown(), {
   description: 'any JSON object',
 });
 export type JsonObject = Static<typeof JsonObject>;
+
+/** A tenant: every key belongs to one; the tenant is part of every subject and read-model key. */
+export const Tenant = Type.String({
+  pattern: TENANT_PATTERN,
+  minLength: 1,
+  maxLength: 32,
+  description: '1-32 characters of a-z, 0-9, `_` or `-`',
+});
+export type Tenant = Static<typeof Tenant>;
+
+/**
+ * Who a command was authenticated as: the tenant it acts in and the key (or `root`). The gateway
+ * sets it from the credential, never from the request; every event records it.
+ */
+export const PrincipalRef = Type.Object(
+  {
+    tenant: Tenant,
+    keyId: Type.String({ minLength: 1, maxLength: 64, description: 'the API key id, or `root`' }),
+  },
+  { additionalProperties: false },
+);
+export type PrincipalRef = Static<typeof PrincipalRef>;
 
 /** Who triggered a command: a user, service or job name. Recorded in the event. */
 export const Actor = Type.String({ minLength: 1, maxLength: 256 });

@@ -1,11 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Actor, Id, JsonObject, Timestamp } from './common';
+import { Actor, Id, JsonObject, PrincipalRef, Timestamp } from './common';
 import { DefinitionAnalysis, WorkflowDefinition } from './definition';
 import { TokenState } from './token';
 
 const eventBase = {
   eventId: Type.String({ minLength: 1, maxLength: 64, description: 'unique id of this event' }),
   occurredAt: Timestamp,
+  /** Who the command was authenticated as (apart from the free-form `triggeredBy`). */
+  principal: Type.Optional(PrincipalRef),
   triggeredBy: Type.Optional(Actor),
   requestId: Type.Optional(
     Type.String({ maxLength: 128, description: 'correlation id of the request' }),

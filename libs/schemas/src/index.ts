@@ -7,6 +7,8 @@ export {
   SafeInteger,
   IdempotencyKey,
   MAX_JSON_DEPTH,
+  Tenant,
+  PrincipalRef,
 } from './common';
 export {
   GuardSchema,

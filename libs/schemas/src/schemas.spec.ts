@@ -35,21 +35,20 @@ describe('schemas', () => {
 
   it('validates command requests', () => {
     const v = compileValidator(CommandRequest);
-    expect(
-      v.check({
-        command: { type: 'FireTransition', workflowId: 'w', tokenId: 't', transition: 'go' },
-      }),
-    ).toBe(true);
-    expect(v.check({ command: { type: 'FireTransition', workflowId: 'w', tokenId: 't' } })).toBe(
-      false,
-    );
-    expect(v.check({ command: { type: 'Explode' } })).toBe(false);
-    expect(
-      v.check({
-        command: { type: 'DeleteToken', workflowId: 'w', tokenId: 't' },
-        expectedVersion: -1,
-      }),
-    ).toBe(false);
+    const principal = { tenant: 'acme', keyId: 'k1' };
+    const fire = { type: 'FireTransition', workflowId: 'w', tokenId: 't', transition: 'go' };
+    expect(v.check({ command: fire, principal })).toBe(true);
+    // Every command names its principal, whose tenant is a subject token.
+    expect(v.check({ command: fire })).toBe(false);
+    for (const tenant of ['Acme', 'a.b', '', 'x'.repeat(33), '*']) {
+      expect(v.check({ command: fire, principal: { tenant, keyId: 'k1' } })).toBe(false);
+    }
+    const { transition: _t, ...noTransition } = fire;
+    expect(v.check({ command: noTransition, principal })).toBe(false);
+    expect(v.check({ command: { type: 'Explode' }, principal })).toBe(false);
+    const remove = { type: 'DeleteToken', workflowId: 'w', tokenId: 't' };
+    expect(v.check({ command: remove, principal, expectedVersion: 1 })).toBe(true);
+    expect(v.check({ command: remove, principal, expectedVersion: -1 })).toBe(false);
   });
 
   it('validates events including timestamps', () => {

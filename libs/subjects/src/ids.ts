@@ -2,6 +2,12 @@
 export const SUBJECT_SAFE_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 const SUBJECT_SAFE_ID = new RegExp(SUBJECT_SAFE_ID_PATTERN);
 
+/** Tenants: one subject token and the first part of every read-model key. */
+export const TENANT_PATTERN = '^[a-z0-9_-]{1,32}$';
+const TENANT = new RegExp(TENANT_PATTERN);
+/** The tenant the root credential acts in, and where data from before tenants lives. */
+export const DEFAULT_TENANT = 'default';
+
 /** A deployment prefix is one subject token and part of bucket names. */
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
 /** JetStream stream names: no dots, spaces, wildcards or path separators. */
@@ -26,6 +32,16 @@ export function isSubjectSafeId(value: unknown): value is string {
 export function assertSubjectSafeId(kind: string, value: unknown): asserts value is string {
   if (!isSubjectSafeId(value)) {
     throw new InvalidNameError(kind, value, '1-64 characters of A-Z, a-z, 0-9, _ or -');
+  }
+}
+
+export function isTenant(value: unknown): value is string {
+  return typeof value === 'string' && TENANT.test(value);
+}
+
+export function assertTenant(value: unknown): asserts value is string {
+  if (!isTenant(value)) {
+    throw new InvalidNameError('tenant', value, '1-32 characters of a-z, 0-9, _ or -');
   }
 }
 

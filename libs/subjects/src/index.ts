@@ -1,5 +1,9 @@
 export {
   SUBJECT_SAFE_ID_PATTERN,
+  TENANT_PATTERN,
+  DEFAULT_TENANT,
+  isTenant,
+  assertTenant,
   InvalidNameError,
   isSubjectSafeId,
   assertSubjectSafeId,
@@ -17,4 +21,5 @@ export {
   type CommandKind,
   type ReadModelKind,
   type TokenAddress,
+  type WorkflowAddress,
 } from './naming';

@@ -5,17 +5,20 @@ import { partitionOf } from './partition';
 describe('Naming', () => {
   const naming = new Naming({ prefix: 'cb', stream: 'CB_EVENTS', partitions: 8 });
 
-  it('builds token subjects with the stable partition', () => {
+  it('builds token subjects with the stable partition and the tenant', () => {
     const p = partitionOf('tok1', 8);
-    expect(naming.tokenSubject('wf1', 'tok1')).toBe(`cb.tok.${p}.wf1.tok1`);
-    expect(naming.tokenSubjectAnyWorkflow('tok1')).toBe(`cb.tok.${p}.*.tok1`);
-    expect(naming.partitionFilter(3)).toBe('cb.tok.3.*.*');
-    expect(naming.workflowTokensFilter('wf1')).toBe('cb.tok.*.wf1.*');
-    expect(naming.partitionWorkflowFilter(2, 'wf1')).toBe('cb.tok.2.wf1.*');
+    expect(naming.tokenSubject('acme', 'wf1', 'tok1')).toBe(`cb.tok.${p}.acme.wf1.tok1`);
+    expect(naming.tokenSubjectAnyWorkflow('acme', 'tok1')).toBe(`cb.tok.${p}.acme.*.tok1`);
+    expect(naming.partitionFilter(3)).toBe('cb.tok.3.*.*.*');
+    expect(naming.workflowTokensFilter('acme', 'wf1')).toBe('cb.tok.*.acme.wf1.*');
+    expect(naming.partitionWorkflowFilter(2, 'acme', 'wf1')).toBe('cb.tok.2.acme.wf1.*');
+    expect(naming.workflowSubject('acme', 'wf1')).toBe('cb.wf.acme.wf1');
+    expect(naming.apiKeySubject('acme', 'k1')).toBe('cb.key.acme.k1');
   });
 
   it('keeps command subjects outside the event stream', () => {
-    expect(naming.streamSubjects).toEqual(['cb.wf.*', 'cb.tok.*.*.*']);
+    expect(naming.streamSubjects).toEqual(['cb.wf.*.*', 'cb.tok.*.*.*.*', 'cb.key.*.*']);
+    expect(naming.legacyStreamSubjects).toEqual(['cb.wf.*', 'cb.tok.*.*.*']);
     expect(naming.tokenCommandSubject(3, 'token.fire')).toBe('cb.cmd.p3.token.fire');
     expect(naming.definitionCommandSubject).toBe('cb.cmd.def.workflow.define');
     expect(naming.anyCreateSubject).toBe('cb.cmd.any.token.create');
@@ -36,17 +39,27 @@ describe('Naming', () => {
   });
 
   it('parses what it builds and rejects foreign subjects', () => {
-    const subject = naming.tokenSubject('order_processing', 'o-1');
+    const subject = naming.tokenSubject('acme', 'order_processing', 'o-1');
     expect(naming.parseTokenSubject(subject)).toEqual({
       partition: partitionOf('o-1', 8),
+      tenant: 'acme',
       workflowId: 'order_processing',
       tokenId: 'o-1',
     });
-    expect(naming.parseTokenSubject('cb.tok.99.wf.t')).toBeNull();
-    expect(naming.parseTokenSubject('xx.tok.1.wf.t')).toBeNull();
-    expect(naming.parseTokenSubject('cb.tok.1.wf')).toBeNull();
-    expect(naming.parseWorkflowSubject(naming.workflowSubject('wf_1'))).toBe('wf_1');
-    expect(naming.parseWorkflowSubject('cb.wf.a.b')).toBeNull();
+    expect(naming.parseTokenSubject('cb.tok.99.acme.wf.t')).toBeNull();
+    expect(naming.parseTokenSubject('xx.tok.1.acme.wf.t')).toBeNull();
+    expect(naming.parseTokenSubject('cb.tok.1.acme.wf')).toBeNull();
+    // The layout before tenants, and a tenant outside the alphabet (upper case), are foreign.
+    expect(naming.parseTokenSubject('cb.tok.1.wf.t')).toBeNull();
+    expect(naming.parseTokenSubject('cb.tok.1.Acme.wf.t')).toBeNull();
+    expect(naming.parseWorkflowSubject(naming.workflowSubject('acme', 'wf_1'))).toEqual({
+      tenant: 'acme',
+      workflowId: 'wf_1',
+    });
+    expect(naming.parseWorkflowSubject('cb.wf.wf_1')).toBeNull();
+    expect(naming.parseWorkflowSubject('cb.wf.a.b.c')).toBeNull();
+    expect(naming.parseApiKeySubject('cb.key.acme.k1')).toEqual({ tenant: 'acme', keyId: 'k1' });
+    expect(naming.parseApiKeySubject('cb.key.acme')).toBeNull();
     expect(naming.parseCommandSubject('cb.cmd.p3.token.fire')).toEqual({
       kind: 'token.fire',
       route: 3,
@@ -75,18 +88,32 @@ describe('Naming', () => {
   it.each(['a.b', 'a b', '*', '>', 'x'.repeat(65), '', 'tab\t'])(
     'rejects the unsafe id %j in subjects and keys',
     (bad) => {
-      expect(() => naming.tokenSubject('wf', bad)).toThrow(InvalidNameError);
-      expect(() => naming.workflowSubject(bad)).toThrow(InvalidNameError);
-      expect(() => naming.placeKey('wf', bad, 't')).toThrow(InvalidNameError);
+      expect(() => naming.tokenSubject('acme', 'wf', bad)).toThrow(InvalidNameError);
+      expect(() => naming.workflowSubject('acme', bad)).toThrow(InvalidNameError);
+      expect(() => naming.placeKey('acme', 'wf', bad, 't')).toThrow(InvalidNameError);
+    },
+  );
+
+  it.each(['a.b', 'Acme', '*', '>', 'x'.repeat(33), '', 'é'])(
+    'rejects the tenant %j in subjects and keys',
+    (bad) => {
+      expect(() => naming.tokenSubject(bad, 'wf', 't')).toThrow(InvalidNameError);
+      expect(() => naming.workflowSubject(bad, 'wf')).toThrow(InvalidNameError);
+      expect(() => naming.tokenKey(bad, 't')).toThrow(InvalidNameError);
+      expect(() => naming.workflowsKeyFilter(bad)).toThrow(InvalidNameError);
     },
   );
 
   it('builds keys and generational bucket names', () => {
-    expect(naming.placeKey('wf', 'draft', 't1')).toBe('wf.draft.t1');
-    expect(naming.placeKeyFilter('wf', 'draft')).toBe('wf.draft.*');
-    expect(naming.statsKey('wf', 7)).toBe('wf.7');
-    expect(() => naming.statsKey('wf', 8)).toThrow(RangeError);
-    expect(naming.workflowVersionKey('wf', 3)).toBe('wf.v3');
+    expect(naming.tokenKey('acme', 't1')).toBe('acme.t1');
+    expect(naming.placeKey('acme', 'wf', 'draft', 't1')).toBe('acme.wf.draft.t1');
+    expect(naming.placeKeyFilter('acme', 'wf', 'draft')).toBe('acme.wf.draft.*');
+    expect(naming.placesKeyFilter('acme')).toBe('acme.*.*.*');
+    expect(naming.statsKey('acme', 'wf', 7)).toBe('acme.wf.7');
+    expect(() => naming.statsKey('acme', 'wf', 8)).toThrow(RangeError);
+    expect(naming.workflowKey('acme', 'wf')).toBe('acme.wf');
+    expect(naming.workflowsKeyFilter('acme')).toBe('acme.*');
+    expect(naming.workflowVersionKey('acme', 'wf', 3)).toBe('acme.wf.v3');
     expect(naming.readModelBucket('tokens', 2)).toBe('cb_tokens_2');
     expect(naming.leaseKey(1, 5)).toBe('lease.g1.5');
     expect(naming.leaseKey(2, 'definitions')).toBe('lease.g2.definitions');
@@ -94,7 +121,7 @@ describe('Naming', () => {
     expect(naming.partitionConsumer(1, 3)).toBe('cb_proj_g1_p3');
     expect(naming.definitionsConsumer(2)).toBe('cb_proj_g2_defs');
     expect(() => naming.workerKey('a.b')).toThrow(InvalidNameError);
-    expect(naming.deadLetterSubject('cb.tok.1.wf.t')).toBe('cb.dlq.tok.1.wf.t');
+    expect(naming.deadLetterSubject('cb.tok.1.acme.wf.t')).toBe('cb.dlq.tok.1.acme.wf.t');
   });
 
   it('validates its own options', () => {

@@ -3,7 +3,9 @@ import {
   assertPrefix,
   assertStreamName,
   assertSubjectSafeId,
+  assertTenant,
   isSubjectSafeId,
+  isTenant,
 } from './ids';
 import { partitionOf } from './partition';
 
@@ -38,8 +40,14 @@ export type ReadModelKind = (typeof READ_MODEL_KINDS)[number];
 
 export interface TokenAddress {
   readonly partition: number;
+  readonly tenant: string;
   readonly workflowId: string;
   readonly tokenId: string;
+}
+
+export interface WorkflowAddress {
+  readonly tenant: string;
+  readonly workflowId: string;
 }
 
 /**
@@ -63,18 +71,30 @@ export class Naming {
 
   // ---- event stream -------------------------------------------------------------------------
 
-  /** Subjects the event stream captures. Commands (`<prefix>.cmd.>`) are deliberately outside. */
+  /**
+   * Subjects the event stream captures: definitions, tokens and API keys, each with the tenant
+   * as a subject token (so NATS permissions can confine a tenant). Commands (`<prefix>.cmd.>`)
+   * are deliberately outside.
+   */
   get streamSubjects(): string[] {
-    return [this.allWorkflowsSubject, `${this.prefix}.tok.*.*.*`];
+    return [this.allWorkflowsSubject, `${this.prefix}.tok.*.*.*.*`, this.allApiKeysSubject];
   }
 
-  workflowSubject(workflowId: string): string {
+  /** The stream's subjects before tenants existed (a stream with these needs migrating). */
+  get legacyStreamSubjects(): string[] {
+    return [`${this.prefix}.wf.*`, `${this.prefix}.tok.*.*.*`];
+  }
+
+  /** A workflow's definitions: `<prefix>.wf.<tenant>.<workflowId>`. */
+  workflowSubject(tenant: string, workflowId: string): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
-    return `${this.prefix}.wf.${workflowId}`;
+    return `${this.prefix}.wf.${tenant}.${workflowId}`;
   }
 
+  /** Every definition of every tenant (the definitions consumer's filter). */
   get allWorkflowsSubject(): string {
-    return `${this.prefix}.wf.*`;
+    return `${this.prefix}.wf.*.*`;
   }
 
   tokenPartition(tokenId: string): number {
@@ -82,27 +102,31 @@ export class Naming {
     return partitionOf(tokenId, this.partitions);
   }
 
-  tokenSubject(workflowId: string, tokenId: string): string {
+  /** A token's events: `<prefix>.tok.<partition>.<tenant>.<workflowId>.<tokenId>`. */
+  tokenSubject(tenant: string, workflowId: string, tokenId: string): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
-    return `${this.prefix}.tok.${this.tokenPartition(tokenId)}.${workflowId}.${tokenId}`;
+    return `${this.prefix}.tok.${this.tokenPartition(tokenId)}.${tenant}.${workflowId}.${tokenId}`;
   }
 
-  /** The token's subject in whatever workflow it belongs to (token ids are unique). */
-  tokenSubjectAnyWorkflow(tokenId: string): string {
-    return `${this.prefix}.tok.${this.tokenPartition(tokenId)}.*.${tokenId}`;
+  /** The token's subject in whatever workflow of the tenant it belongs to (ids are unique there). */
+  tokenSubjectAnyWorkflow(tenant: string, tokenId: string): string {
+    assertTenant(tenant);
+    return `${this.prefix}.tok.${this.tokenPartition(tokenId)}.${tenant}.*.${tokenId}`;
   }
 
-  /** Every token event of one workflow, across partitions. */
-  workflowTokensFilter(workflowId: string): string {
+  /** Every token event of one workflow of a tenant, across partitions. */
+  workflowTokensFilter(tenant: string, workflowId: string): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
-    return `${this.prefix}.tok.*.${workflowId}.*`;
+    return `${this.prefix}.tok.*.${tenant}.${workflowId}.*`;
   }
 
-  /** Every token event of one partition (the projection consumers' filter). */
+  /** Every token event of one partition (the projection consumers' filter), every tenant. */
   partitionFilter(partition: number): string {
     this.assertPartition(partition);
     // Exactly the stream's token shape: nats-server rejects a consumer filter wider than the stream.
-    return `${this.prefix}.tok.${partition}.*.*`;
+    return `${this.prefix}.tok.${partition}.*.*.*`;
   }
 
   /** What every token subject of one partition starts with (for matching, not subscribing). */
@@ -111,27 +135,55 @@ export class Naming {
     return `${this.prefix}.tok.${partition}.`;
   }
 
-  /** Every token event of one workflow within one partition. */
-  partitionWorkflowFilter(partition: number, workflowId: string): string {
+  /** Every token event of one workflow of a tenant within one partition. */
+  partitionWorkflowFilter(partition: number, tenant: string, workflowId: string): string {
     this.assertPartition(partition);
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
-    return `${this.prefix}.tok.${partition}.${workflowId}.*`;
+    return `${this.prefix}.tok.${partition}.${tenant}.${workflowId}.*`;
   }
 
   parseTokenSubject(subject: string): TokenAddress | null {
     const parts = subject.split('.');
-    if (parts.length !== 5 || parts[0] !== this.prefix || parts[1] !== 'tok') return null;
-    const [, , p, workflowId, tokenId] = parts as [string, string, string, string, string];
+    if (parts.length !== 6 || parts[0] !== this.prefix || parts[1] !== 'tok') return null;
+    const [, , p, tenant, workflowId, tokenId] = parts as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const partition = Number(p);
     if (!/^\d+$/.test(p) || partition >= this.partitions) return null;
-    if (!isSafe(workflowId) || !isSafe(tokenId)) return null;
-    return { partition, workflowId, tokenId };
+    if (!isTenant(tenant) || !isSafe(workflowId) || !isSafe(tokenId)) return null;
+    return { partition, tenant, workflowId, tokenId };
   }
 
-  parseWorkflowSubject(subject: string): string | null {
+  parseWorkflowSubject(subject: string): WorkflowAddress | null {
     const parts = subject.split('.');
-    if (parts.length !== 3 || parts[0] !== this.prefix || parts[1] !== 'wf') return null;
-    return isSafe(parts[2]) ? (parts[2] as string) : null;
+    if (parts.length !== 4 || parts[0] !== this.prefix || parts[1] !== 'wf') return null;
+    const [, , tenant, workflowId] = parts as [string, string, string, string];
+    return isTenant(tenant) && isSafe(workflowId) ? { tenant, workflowId } : null;
+  }
+
+  /** An API key's events (created, revoked): `<prefix>.key.<tenant>.<keyId>`. */
+  apiKeySubject(tenant: string, keyId: string): string {
+    assertTenant(tenant);
+    assertSubjectSafeId('key id', keyId);
+    return `${this.prefix}.key.${tenant}.${keyId}`;
+  }
+
+  /** Every API key event (the keys projection's filter). */
+  get allApiKeysSubject(): string {
+    return `${this.prefix}.key.*.*`;
+  }
+
+  parseApiKeySubject(subject: string): { tenant: string; keyId: string } | null {
+    const parts = subject.split('.');
+    if (parts.length !== 4 || parts[0] !== this.prefix || parts[1] !== 'key') return null;
+    const [, , tenant, keyId] = parts as [string, string, string, string];
+    return isTenant(tenant) && isSafe(keyId) ? { tenant, keyId } : null;
   }
 
   // ---- dead letters ---------------------------------------------------------------------------
@@ -241,53 +293,74 @@ export class Naming {
 
   // ---- keys -----------------------------------------------------------------------------------
 
-  tokenKey(tokenId: string): string {
+  /** Every read-model key starts with the tenant: `<tenant>.…`. */
+  tokenKey(tenant: string, tokenId: string): string {
+    assertTenant(tenant);
     assertSubjectSafeId('token id', tokenId);
-    return tokenId;
+    return `${tenant}.${tokenId}`;
   }
 
-  placeKey(workflowId: string, place: string, tokenId: string): string {
+  placeKey(tenant: string, workflowId: string, place: string, tokenId: string): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
     assertSubjectSafeId('place', place);
     assertSubjectSafeId('token id', tokenId);
-    return `${workflowId}.${place}.${tokenId}`;
+    return `${tenant}.${workflowId}.${place}.${tokenId}`;
   }
 
   /** KV key filter of one place's index. */
-  placeKeyFilter(workflowId: string, place: string): string {
+  placeKeyFilter(tenant: string, workflowId: string, place: string): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
     assertSubjectSafeId('place', place);
-    return `${workflowId}.${place}.*`;
+    return `${tenant}.${workflowId}.${place}.*`;
+  }
+
+  /** KV key filter of the place index: one workflow's, or (undefined) every workflow's, one place or all. */
+  placesKeyFilter(tenant: string, workflowId?: string, place?: string): string {
+    assertTenant(tenant);
+    if (workflowId !== undefined) assertSubjectSafeId('workflow id', workflowId);
+    if (place !== undefined) assertSubjectSafeId('place', place);
+    return `${tenant}.${workflowId ?? '*'}.${place ?? '*'}.*`;
   }
 
   /** KV key filter of every place index of a workflow. */
-  workflowPlacesKeyFilter(workflowId: string): string {
-    assertSubjectSafeId('workflow id', workflowId);
-    return `${workflowId}.*.*`;
+  workflowPlacesKeyFilter(tenant: string, workflowId: string): string {
+    return this.placesKeyFilter(tenant, workflowId);
   }
 
-  statsKey(workflowId: string, partition: number): string {
+  statsKey(tenant: string, workflowId: string, partition: number): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
     this.assertPartition(partition);
-    return `${workflowId}.${partition}`;
+    return `${tenant}.${workflowId}.${partition}`;
   }
 
-  statsKeyFilter(workflowId: string): string {
+  statsKeyFilter(tenant: string, workflowId: string): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
-    return `${workflowId}.*`;
+    return `${tenant}.${workflowId}.*`;
   }
 
-  workflowKey(workflowId: string): string {
+  workflowKey(tenant: string, workflowId: string): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
-    return workflowId;
+    return `${tenant}.${workflowId}`;
   }
 
-  workflowVersionKey(workflowId: string, version: number): string {
+  /** KV key filter of every tenant's latest definitions (one key per workflow). */
+  workflowsKeyFilter(tenant: string): string {
+    assertTenant(tenant);
+    return `${tenant}.*`;
+  }
+
+  workflowVersionKey(tenant: string, workflowId: string, version: number): string {
+    assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
     if (!Number.isInteger(version) || version < 1) {
       throw new RangeError(`definition version must be a positive integer, got ${version}`);
     }
-    return `${workflowId}.v${version}`;
+    return `${tenant}.${workflowId}.v${version}`;
   }
 
   /** The lease on one partition (or the definitions) of one read-model generation. */

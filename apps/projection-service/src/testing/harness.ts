@@ -101,15 +101,20 @@ export async function generation(h: Harness): Promise<number> {
 }
 
 /** Every event in the stream, decoded (garbage left out), in order. */
-export async function allEvents(h: Harness): Promise<Array<{ seq: number; event: CbEvent }>> {
-  const out: Array<{ seq: number; event: CbEvent }> = [];
+export async function allEvents(
+  h: Harness,
+): Promise<Array<{ seq: number; event: CbEvent; tenant: string }>> {
+  const out: Array<{ seq: number; event: CbEvent; tenant: string }> = [];
   const info = await h.jsm.streams.info(h.naming.stream);
   if (info.state.messages === 0) return out;
   const consumer = await h.js.consumers.get(h.naming.stream, { deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume();
   for await (const m of messages) {
     const d = decodeEvent(m.data);
-    if (d.ok) out.push({ seq: m.seq, event: d.event });
+    const tenant =
+      h.naming.parseTokenSubject(m.subject)?.tenant ??
+      h.naming.parseWorkflowSubject(m.subject)?.tenant;
+    if (d.ok && tenant !== undefined) out.push({ seq: m.seq, event: d.event, tenant });
     if (m.info.pending === 0) break;
   }
   await messages.close();
@@ -232,7 +237,7 @@ export async function explainDiff(
         `  event ${seq} ${m?.time.toISOString()} ${event.type}${move} place=${event.state.place}`,
       );
     }
-    const doc = await tokens.get(id);
+    const doc = await tokens.get(h.naming.tokenKey('default', id));
     const tokensBucket = h.naming.readModelBucket('tokens', 1);
     out.push(
       `  doc rev=${doc?.revision} ${await kvTime(tokensBucket, doc?.revision)} version=${doc?.json<TokenDoc>()?.version}`,

@@ -130,8 +130,8 @@ describe('POST /v1/workflows/:workflowId/bulk-fire', () => {
       expect(e.message).toMatch(/submit/);
     }
     expect(await streamMessages()).toBe(before + 20);
-    expect(await stack.countOn(stack.naming.tokenSubject(AP, fires[0]!))).toBe(2);
-    expect(await stack.countOn(stack.naming.tokenSubject(AP, guarded[0]!))).toBe(1);
+    expect(await stack.countOn(stack.naming.tokenSubject('default', AP, fires[0]!))).toBe(2);
+    expect(await stack.countOn(stack.naming.tokenSubject('default', AP, guarded[0]!))).toBe(1);
 
     // The fired tokens are in review; nothing else moved.
     expect(await listIds(AP, 'review', first.version!)).toEqual(fires);

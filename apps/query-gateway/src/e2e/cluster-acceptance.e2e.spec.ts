@@ -91,7 +91,7 @@ async function ifMatchExact(): Promise<void> {
     ok: statuses.filter((s) => s === 200).length,
     stale: statuses.filter((s) => s === 412).length,
   }).toEqual({ ok: 1, stale: 29 });
-  expect(await stack.countOn(stack.naming.tokenSubject(IF_MATCH_WF, id))).toBe(2);
+  expect(await stack.countOn(stack.naming.tokenSubject('default', IF_MATCH_WF, id))).toBe(2);
 
   // And without If-Match: 30 concurrent submits of a fresh token make exactly one event.
   const other = await call<{ id: string }>('POST', `/v1/workflows/${IF_MATCH_WF}/tokens`, {});
@@ -103,7 +103,9 @@ async function ifMatchExact(): Promise<void> {
     ),
   );
   expect(submits.filter((a) => a.status === 200)).toHaveLength(1);
-  expect(await stack.countOn(stack.naming.tokenSubject(IF_MATCH_WF, other.body.id))).toBe(2);
+  expect(
+    await stack.countOn(stack.naming.tokenSubject('default', IF_MATCH_WF, other.body.id)),
+  ).toBe(2);
 }
 
 /** Every consumer on every stream of this deployment. */

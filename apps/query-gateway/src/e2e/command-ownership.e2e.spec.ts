@@ -84,7 +84,9 @@ describe('issue 11, deliver 2: concurrency exact', () => {
     const statuses = answers.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 412)).toHaveLength(29);
-    expect(await stack.countOn(stack.naming.tokenSubject('document_review', t.id))).toBe(2);
+    expect(await stack.countOn(stack.naming.tokenSubject('default', 'document_review', t.id))).toBe(
+      2,
+    );
   });
 
   it('30 concurrent submits without If-Match: exactly one event, the others see the token moved', async () => {
@@ -98,7 +100,9 @@ describe('issue 11, deliver 2: concurrency exact', () => {
     expect(
       answers.filter((r) => r.status === 422 && r.body.code === 'TRANSITION_NOT_ENABLED'),
     ).toHaveLength(29);
-    expect(await stack.countOn(stack.naming.tokenSubject('document_review', t.id))).toBe(2);
+    expect(await stack.countOn(stack.naming.tokenSubject('default', 'document_review', t.id))).toBe(
+      2,
+    );
   });
 });
 

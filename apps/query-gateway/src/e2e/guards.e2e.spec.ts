@@ -318,7 +318,7 @@ describe('issue 10, measured 2: a guard {"$ref":"#"} is accepted, then every fir
       analysis: { unreachablePlaces: [], deadEndPlaces: [] },
     };
     await jetstream(stack.nc).publish(
-      stack.naming.workflowSubject(definition.id),
+      stack.naming.workflowSubject('default', definition.id),
       encodeJson(event),
       {
         expect: { lastSubjectSequence: 0 },

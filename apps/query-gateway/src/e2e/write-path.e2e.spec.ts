@@ -99,7 +99,7 @@ describe('definitions', () => {
 describe('concurrency', () => {
   it('30 concurrent fires with the same If-Match: one 200, 29 × 412, one new event', async () => {
     const token = await createToken('document_review');
-    const subject = stack.naming.tokenSubject('document_review', token.id);
+    const subject = stack.naming.tokenSubject('default', 'document_review', token.id);
     const before = await stack.countOn(subject);
     const results = await Promise.all(
       Array.from({ length: 30 }, () =>
@@ -121,7 +121,7 @@ describe('concurrency', () => {
 
   it('30 concurrent submits without If-Match: one succeeds, none is a 5xx, one event', async () => {
     const token = await createToken('document_review');
-    const subject = stack.naming.tokenSubject('document_review', token.id);
+    const subject = stack.naming.tokenSubject('default', 'document_review', token.id);
     const before = await stack.countOn(subject);
     const results = await Promise.all(
       Array.from({ length: 30 }, () =>
@@ -161,7 +161,7 @@ describe('idempotency', () => {
 
   it('the same fire ten times (concurrently) with one Idempotency-Key: one event, ten identical responses', async () => {
     const token = await createToken('order_processing');
-    const subject = stack.naming.tokenSubject('order_processing', token.id);
+    const subject = stack.naming.tokenSubject('default', 'order_processing', token.id);
     const before = await stack.countOn(subject);
     const results = await Promise.all(
       Array.from({ length: 10 }, () =>

@@ -108,7 +108,7 @@ function updated(workflowId: string, tokenId: string, n: number, pad = ''): Toke
 /** Append one event (once, however often it is retried); returns its seq. */
 async function write(workflowId: string, tokenId: string, n: number, pad = ''): Promise<number> {
   const { seq } = await store.append(
-    naming.tokenSubject(workflowId, tokenId),
+    naming.tokenSubject('default', workflowId, tokenId),
     updated(workflowId, tokenId, n, pad),
     { msgId: `${workflowId}-${tokenId}-${n}` },
   );
@@ -118,8 +118,8 @@ async function write(workflowId: string, tokenId: string, n: number, pad = ''): 
 describe('live event hubs', () => {
   it('one consumer per filter, shared by its clients and deleted with the last', async () => {
     const base = await consumers();
-    const wf = naming.workflowTokensFilter('shared');
-    const tokenA = naming.tokenSubject('shared', 'a');
+    const wf = naming.workflowTokensFilter('default', 'shared');
+    const tokenA = naming.tokenSubject('default', 'shared', 'a');
     const all = await Promise.all([open(wf), open(wf), open(wf)]);
     const onlyA = await Promise.all([open(tokenA), open(tokenA)]);
     expect([...all, ...onlyA].map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
@@ -146,7 +146,7 @@ describe('live event hubs', () => {
   });
 
   it('a resuming client gets the replay, then live events, with no gap and no duplicate while writes go on', async () => {
-    const wf = naming.workflowTokensFilter('merge');
+    const wf = naming.workflowTokensFilter('default', 'merge');
     const seqs: number[] = [];
     for (let i = 0; i < 60; i++) seqs.push(await write('merge', `t${i % 3}`, i));
     const following = await open(wf); // the hub exists and moves on while the others join
@@ -183,8 +183,8 @@ describe('live event hubs', () => {
       // A fresh token filter every third request: hub creations race the aborts.
       const filter =
         i % 3 === 0
-          ? naming.tokenSubject('gone', `t${i}`)
-          : naming.workflowTokensFilter(`gone${i % 2}`);
+          ? naming.tokenSubject('default', 'gone', `t${i}`)
+          : naming.workflowTokensFilter('default', `gone${i % 2}`);
       aborted.push(abortedRequest(port, `/?filter=${encodeURIComponent(filter)}`, i % 6));
     }
     await Promise.all(aborted);
@@ -199,7 +199,7 @@ describe('live event hubs', () => {
   });
 
   it('a client that stops reading is cut off at its buffer bound with a final event; the others get everything', async () => {
-    const wf = naming.workflowTokensFilter('slow');
+    const wf = naming.workflowTokensFilter('default', 'slow');
     const reading = await open(wf);
     const stalled = await open(wf, undefined, true);
     const pad = 'x'.repeat(200_000);
@@ -235,7 +235,7 @@ describe('live event hubs', () => {
     const seqs: number[] = [];
     for (let i = 0; i < 40; i++) seqs.push(await write('backlog', 'big', i, pad)); // 8 MB
     const cutoffs = live.stats().cutoffs['slow-client'];
-    const paused = await open(naming.workflowTokensFilter('backlog'), 0, true);
+    const paused = await open(naming.workflowTokensFilter('default', 'backlog'), 0, true);
     await new Promise((r) => setTimeout(r, 500));
     seqs.push(await write('backlog', 'big', 40)); // a live one waits behind the replay
     await new Promise((r) => setTimeout(r, 500));
@@ -250,7 +250,7 @@ describe('live event hubs', () => {
   });
 
   it('a hub follows the stream across a NATS restart with no gap', async () => {
-    const wf = naming.workflowTokensFilter('restart');
+    const wf = naming.workflowTokensFilter('default', 'restart');
     const reader = await open(wf);
     const seqs: number[] = [];
     for (let i = 0; i < 5; i++) seqs.push(await write('restart', 'r', i));

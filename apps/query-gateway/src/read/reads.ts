@@ -6,7 +6,7 @@ import {
   sumStats,
   type CompiledWorkflow,
 } from '@cb/domain';
-import { GuardPoolError, type GuardPool } from '@cb/guard-pool';
+import { GuardPoolError, definitionKeyOf, type GuardPool } from '@cb/guard-pool';
 import {
   classifyNatsError,
   decodeEvent,
@@ -63,6 +63,8 @@ export interface TokenRead extends AsOf<Token> {
 const TOKEN_MEMBERS = Object.keys(TokenSchema.properties).length;
 
 export interface TokenQuery {
+  /** The tenant whose tokens are listed: nothing of another tenant is ever read. */
+  tenant: string;
   workflowId?: string;
   place?: string;
   /** Scalar metadata values to match, compared as text (own keys of the token's metadata only). */
@@ -89,7 +91,8 @@ const RETRY_AFTER_SECONDS = 1;
 
 /**
  * Every read of the API, from the KV read models (key-range scans for lists, never one request
- * per token), with read-your-writes: `minSeq` waits until the relevant partitions' watermarks, or
+ * per token), each within one tenant (every key and subject read starts with it), with
+ * read-your-writes: `minSeq` waits until the relevant partitions' watermarks, or
  * the stream itself, prove every event with seq ≤ minSeq is reflected.
  */
 export class Reads {
@@ -117,9 +120,14 @@ export class Reads {
   // ---- definitions ------------------------------------------------------------------------------
 
   /** The latest definition, or one version; falls back to the stream while the projection lags. */
-  async workflow(workflowId: string, version?: number, minSeq?: number): Promise<WorkflowResource> {
+  async workflow(
+    tenant: string,
+    workflowId: string,
+    version?: number,
+    minSeq?: number,
+  ): Promise<WorkflowResource> {
     await this.waitCovered(minSeq, (marks) => this.definitionsCovered(minSeq ?? 0, marks));
-    const resource = await this.readWorkflow(workflowId, version);
+    const resource = await this.readWorkflow(tenant, workflowId, version);
     if (resource === null) {
       throw new ApiError(
         'WORKFLOW_NOT_FOUND',
@@ -131,12 +139,22 @@ export class Reads {
     return resource;
   }
 
-  async workflows(limit: number, cursor?: string, minSeq?: number): Promise<WorkflowPage> {
-    const after = decodeCursor('workflows', cursor, 'id');
+  async workflows(
+    tenant: string,
+    limit: number,
+    cursor?: string,
+    minSeq?: number,
+  ): Promise<WorkflowPage> {
+    const listName = `workflows:${tenant}`;
+    const after = decodeCursor(listName, cursor, 'id');
     const bucket = this.view.kv('workflows').bucket;
-    const prefix = `$KV.${bucket}.`;
+    // The tenant's latest definitions (`<tenant>.<id>`); keys are listed by workflow id.
+    const prefix = `$KV.${bucket}.${tenant}.`;
     await this.waitCovered(minSeq, (marks) => this.definitionsCovered(minSeq ?? 0, marks));
-    const messages = await this.scanKeys(bucket, `${prefix}*`);
+    const messages = await this.scanKeys(
+      bucket,
+      `$KV.${bucket}.${this.naming.workflowsKeyFilter(tenant)}`,
+    );
     const live = messages
       .filter((m) => isPut(m))
       .map((m) => ({ key: m.subject.slice(prefix.length), m }))
@@ -149,7 +167,7 @@ export class Reads {
     const last = page.at(-1);
     return {
       items,
-      ...(live.length > limit && last ? { nextCursor: encodeCursor('workflows', last.key) } : {}),
+      ...(live.length > limit && last ? { nextCursor: encodeCursor(listName, last.key) } : {}),
     };
   }
 
@@ -157,6 +175,7 @@ export class Reads {
 
   /** One token from the read model (`workflowId` undefined: any workflow). */
   async token(
+    tenant: string,
     workflowId: string | undefined,
     tokenId: string,
     minSeq?: number,
@@ -166,8 +185,8 @@ export class Reads {
     const markBefore = this.view.watermark(p);
     const read = await this.waitFresh(
       minSeq,
-      () => this.readTokenDoc(tokenId),
-      (d, marks) => this.tokenCovered(tokenId, d?.doc.version ?? 0, minSeq ?? 0, marks),
+      () => this.readTokenDoc(tenant, tokenId),
+      (d, marks) => this.tokenCovered(tenant, tokenId, d?.doc.version ?? 0, minSeq ?? 0, marks),
     );
     if (
       read === null ||
@@ -189,8 +208,8 @@ export class Reads {
   }
 
   /** A token straight from the stream (one direct get). */
-  async strongToken(workflowId: string, tokenId: string): Promise<Token> {
-    const token = await this.strong.get(workflowId, tokenId);
+  async strongToken(tenant: string, workflowId: string, tokenId: string): Promise<Token> {
+    const token = await this.strong.get(tenant, workflowId, tokenId);
     if (token === null) {
       throw new ApiError(
         'TOKEN_NOT_FOUND',
@@ -208,7 +227,8 @@ export class Reads {
    * is as of the snapshot, and one that asks for a later `minSeq` than it covers gets a scan.
    */
   async tokens(query: TokenQuery): Promise<AsOf<TokenPage>> {
-    const listName = `tokens:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
+    // The tenant is part of the list: a cursor (and its snapshot) serves only the tenant's list.
+    const listName = `tokens:${query.tenant}:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
     const cursor =
       query.after !== undefined
         ? { after: query.after }
@@ -221,8 +241,7 @@ export class Reads {
       const snapshot = this.snapshots.get(cursor.snapshot, snapshotList);
       if (
         snapshot &&
-        (minSeq <= snapshot.asOf ||
-          (await this.partitionsCovered(minSeq, snapshot.marks, query.workflowId)))
+        (minSeq <= snapshot.asOf || (await this.partitionsCovered(minSeq, snapshot.marks, query)))
       ) {
         return this.pageFromSnapshot(listName, snapshot, cursor.after, query.limit, minSeq);
       }
@@ -230,10 +249,10 @@ export class Reads {
     const after = cursor?.after;
     const bucket = this.view.kv('places').bucket;
     const prefix = `$KV.${bucket}.`;
-    const filter = `${prefix}${query.workflowId ?? '*'}.${query.place ?? '*'}.*`;
+    const filter = `${prefix}${this.naming.placesKeyFilter(query.tenant, query.workflowId, query.place)}`;
     const progress = this.newProgress();
     await this.waitCovered(query.minSeq, (marks) =>
-      this.partitionsCovered(minSeq, marks, query.workflowId, progress),
+      this.partitionsCovered(minSeq, marks, query, progress),
     );
     // Watermarks from before the scan: everything at or below their lowest is in it.
     const marks = this.view.snapshot();
@@ -295,18 +314,19 @@ export class Reads {
 
   /** Every event of a token, in stream order, straight from the stream (paged by seq). */
   async history(
+    tenant: string,
     workflowId: string,
     tokenId: string,
     limit: number,
     cursor?: string,
   ): Promise<HistoryPage> {
-    const listName = `history:${workflowId}:${tokenId}`;
+    const listName = `history:${tenant}:${workflowId}:${tokenId}`;
     const after = Number(decodeCursor(listName, cursor, 'seq') ?? 0);
     const { messages, truncated } = await scanStream(
       this.nc,
       this.mux,
       this.naming.stream,
-      this.naming.tokenSubject(workflowId, tokenId),
+      this.naming.tokenSubject(tenant, workflowId, tokenId),
       {
         start: after > 0 ? { deliver: 'by_start_sequence', seq: after + 1 } : { deliver: 'all' },
         maxMessages: limit,
@@ -340,20 +360,27 @@ export class Reads {
    * GUARD_TOO_EXPENSIVE, the others still with their verdicts).
    */
   async transitions(
+    tenant: string,
     workflowId: string,
     tokenId: string,
     options: { strong?: boolean; minSeq?: number },
   ): Promise<AsOf<TransitionAvailability[]>> {
     const read = options.strong
-      ? { value: await this.strongToken(workflowId, tokenId), asOf: 0 }
-      : await this.token(workflowId, tokenId, options.minSeq);
+      ? { value: await this.strongToken(tenant, workflowId, tokenId), asOf: 0 }
+      : await this.token(tenant, workflowId, tokenId, options.minSeq);
     const token = read.value;
-    const compiled = await this.compiledWorkflow(workflowId, token.definitionVersion);
+    const compiled = await this.compiledWorkflow(tenant, workflowId, token.definitionVersion);
     const requests = availabilityGuardRequests(compiled, token);
-    const verdicts = await this.guards.evaluate(compiled.definition, requests).catch((err) => {
-      if (!(err instanceof GuardPoolError)) throw err;
-      throw new ApiError('SERVICE_UNAVAILABLE', `${err.message}`, { retryAfterSeconds: 1 });
-    });
+    const verdicts = await this.guards
+      .evaluate(
+        compiled.definition,
+        requests,
+        definitionKeyOf(tenant, workflowId, token.definitionVersion),
+      )
+      .catch((err) => {
+        if (!(err instanceof GuardPoolError)) throw err;
+        throw new ApiError('SERVICE_UNAVAILABLE', `${err.message}`, { retryAfterSeconds: 1 });
+      });
     return {
       value: availableTransitions(compiled, token, verdicts),
       asOf: options.strong ? token.version : read.asOf,
@@ -364,11 +391,12 @@ export class Reads {
 
   /** Partition stats summed; created/completed counted over [from, to) at hour resolution. */
   async stats(
+    tenant: string,
     workflowId: string,
     window: { from?: string; to?: string },
     minSeq?: number,
   ): Promise<AsOf<StatsResponse>> {
-    const definition = await this.workflow(workflowId);
+    const definition = await this.workflow(tenant, workflowId);
     const to = window.to ? new Date(window.to) : new Date();
     const from = window.from ? new Date(window.from) : new Date(to.getTime() - 24 * HOUR_MS);
     if (!(from.getTime() < to.getTime())) {
@@ -379,12 +407,12 @@ export class Reads {
     const bucket = this.view.kv('stats').bucket;
     const progress = this.newProgress();
     await this.waitCovered(minSeq, (marks) =>
-      this.partitionsCovered(minSeq ?? 0, marks, workflowId, progress),
+      this.partitionsCovered(minSeq ?? 0, marks, { tenant, workflowId }, progress),
     );
     const lowBefore = this.lowestWatermark();
     const messages = await this.scanKeys(
       bucket,
-      `$KV.${bucket}.${this.naming.statsKeyFilter(workflowId)}`,
+      `$KV.${bucket}.${this.naming.statsKeyFilter(tenant, workflowId)}`,
     );
     const parts = messages
       .filter(isPut)
@@ -482,6 +510,7 @@ export class Reads {
 
   /** Every event of the token with seq ≤ minSeq is reflected by a document at `docVersion`. */
   private async tokenCovered(
+    tenant: string,
     tokenId: string,
     docVersion: number,
     minSeq: number,
@@ -491,14 +520,15 @@ export class Reads {
     const mark = marks(this.naming.tokenPartition(tokenId));
     if (mark >= minSeq) return true;
     const next = await this.store.nextOnSubject(
-      this.naming.tokenSubjectAnyWorkflow(tokenId),
+      this.naming.tokenSubjectAnyWorkflow(tenant, tokenId),
       Math.max(docVersion, mark) + 1,
     );
     return next === null ? this.streamReached(minSeq) : next.seq > minSeq;
   }
 
   /**
-   * Every token event (of one workflow, or all) with seq ≤ minSeq is applied, in every partition.
+   * Every token event with seq ≤ minSeq is applied, in every partition: of one workflow of the
+   * tenant, or (no workflow) of every workflow and tenant — the cheaper check, never a wrong one.
    * `progress` carries what the checks of one wait learnt: a partition found covered stays covered
    * (every event ≤ minSeq exists already), and one holding an unapplied event ≤ minSeq is not
    * covered until its watermark passes that event. Either way NATS is not asked again, so a wait
@@ -507,7 +537,7 @@ export class Reads {
   private async partitionsCovered(
     minSeq: number,
     marks: Watermarks,
-    workflowId?: string,
+    scope: { tenant: string; workflowId?: string | undefined },
     progress: PartitionProgress = this.newProgress(),
   ): Promise<boolean> {
     // Another generation's partitions prove nothing about this one's.
@@ -526,9 +556,9 @@ export class Reads {
     }
     const checks = open.map(async (p) => {
       const filter =
-        workflowId === undefined
+        scope.workflowId === undefined
           ? this.naming.partitionFilter(p)
-          : this.naming.partitionWorkflowFilter(p, workflowId);
+          : this.naming.partitionWorkflowFilter(p, scope.tenant, scope.workflowId);
       const next = await this.store.nextOnSubject(filter, marks(p) + 1);
       if (next === null) {
         // Nothing unapplied in this partition: covered once the stream has minSeq at all.
@@ -607,23 +637,28 @@ export class Reads {
   }
 
   private async readTokenDoc(
+    tenant: string,
     tokenId: string,
   ): Promise<{ doc: TokenDoc; bytes: Uint8Array } | null> {
     if (!(await this.view.hasBucket('tokens'))) return null;
-    const entry = await this.view.kv('tokens').get(this.naming.tokenKey(tokenId)).catch(notFound);
+    const entry = await this.view
+      .kv('tokens')
+      .get(this.naming.tokenKey(tenant, tokenId))
+      .catch(notFound);
     if (!entry || entry.operation !== 'PUT') return null;
     const doc = entry.json<TokenDoc>();
     return doc ? { doc, bytes: entry.value } : null;
   }
 
   private async readWorkflow(
+    tenant: string,
     workflowId: string,
     version?: number,
   ): Promise<WorkflowResource | null> {
     const key =
       version === undefined
-        ? this.naming.workflowKey(workflowId)
-        : this.naming.workflowVersionKey(workflowId, version);
+        ? this.naming.workflowKey(tenant, workflowId)
+        : this.naming.workflowVersionKey(tenant, workflowId, version);
     const entry = (await this.view.hasBucket('workflows'))
       ? await this.view.kv('workflows').get(key).catch(notFound)
       : null;
@@ -633,7 +668,9 @@ export class Reads {
     }
     // Not projected yet (or no worker runs): the stream has every definition.
     let latest: WorkflowResource | undefined;
-    for await (const m of this.store.allOnSubject(this.naming.workflowSubject(workflowId))) {
+    for await (const m of this.store.allOnSubject(
+      this.naming.workflowSubject(tenant, workflowId),
+    )) {
       const decoded = decodeEvent(m.data);
       if (!decoded.ok || decoded.event.type !== 'workflow.defined.v1') continue;
       const { definition, analysis } = decoded.event;
@@ -647,11 +684,19 @@ export class Reads {
     return latest ?? null;
   }
 
-  private async compiledWorkflow(workflowId: string, version: number): Promise<CompiledWorkflow> {
-    const key = `${workflowId}.v${version}`;
+  private async compiledWorkflow(
+    tenant: string,
+    workflowId: string,
+    version: number,
+  ): Promise<CompiledWorkflow> {
+    const key = definitionKeyOf(tenant, workflowId, version);
     let compiled = this.compiled.get(key);
     if (!compiled) {
-      const { analysis: _a, seq: _s, ...definition } = await this.workflow(workflowId, version);
+      const {
+        analysis: _a,
+        seq: _s,
+        ...definition
+      } = await this.workflow(tenant, workflowId, version);
       compiled = compileWorkflow(definition);
       if (this.compiled.size >= COMPILED_CACHE) {
         this.compiled.delete(this.compiled.keys().next().value as string);

@@ -16,6 +16,7 @@ import {
   type WorkflowResource,
 } from '@cb/schemas';
 import { ApiError } from '../api-error';
+import { principalRefOf, tenantOf } from '../auth/principal';
 import type { CommandClient } from '../command-client';
 import { decodeCursor, encodeCursor } from '../read/cursor';
 import type { Reads } from '../read/reads';
@@ -93,6 +94,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
     },
     async (req, reply) => {
       const { workflowId } = req.params;
+      const tenant = tenantOf(req);
       const { transition, place, filter, triggeredBy, cursor } = req.body;
       const limit = req.body.limit ?? BULK_FIRE_MAX_TOKENS;
       const key = req.headers['idempotency-key'];
@@ -104,7 +106,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
         );
       }
       const after = decodeBulkCursor(workflowId, transition, cursor);
-      const scope = await resolveScope(reads, workflowId, transition, place);
+      const scope = await resolveScope(reads, tenant, workflowId, transition, place);
 
       // ---- list: candidates in token-id order, up to `limit`, with bounded work --------------
       const replayPlaces =
@@ -142,6 +144,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
         let found = 0;
         for (;;) {
           const { value } = await reads.tokens({
+            tenant,
             workflowId,
             ...(listPlace !== undefined ? { place: listPlace } : {}),
             ...(prefilter !== undefined ? { metadata: prefilter } : {}),
@@ -186,6 +189,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
       const fireOne = async (tokenId: string, kind: Kind): Promise<Outcome> => {
         const request: CommandRequest = {
           command: { type: 'FireTransition', workflowId, tokenId, transition },
+          principal: principalRefOf(req),
           ...(triggeredBy !== undefined ? { triggeredBy } : {}),
           ...(key !== undefined ? { idempotencyKey: tokenKey(key, tokenId) } : {}),
           // A replay candidate must not fire anew: version 0 never matches a live token, and the
@@ -302,15 +306,16 @@ interface Scope {
  */
 async function resolveScope(
   reads: Reads,
+  tenant: string,
   workflowId: string,
   transition: string,
   place: string | undefined,
 ): Promise<Scope> {
-  const latest = await reads.workflow(workflowId);
+  const latest = await reads.workflow(tenant, workflowId);
   const older: Array<Promise<WorkflowResource | null>> = [];
   for (let v = latest.version - 1; v >= 1 && v > latest.version - MAX_VERSIONS; v--) {
     older.push(
-      reads.workflow(workflowId, v).catch((err: unknown) => {
+      reads.workflow(tenant, workflowId, v).catch((err: unknown) => {
         if (err instanceof ApiError && err.code === 'WORKFLOW_NOT_FOUND') return null;
         throw err;
       }),

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventsQuery, Problem, TokenParams, WorkflowParams } from '@cb/schemas';
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../api-error';
+import { tenantOf } from '../auth/principal';
 import type { EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 import type { LiveEvents } from '../read/live-events';
@@ -60,9 +61,10 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
     },
     async (req, reply) => {
       const { workflowId } = req.params;
+      const tenant = tenantOf(req);
       return serve(req, reply, live, async () => {
-        await reads.workflow(workflowId);
-        return naming.workflowTokensFilter(workflowId);
+        await reads.workflow(tenant, workflowId);
+        return naming.workflowTokensFilter(tenant, workflowId);
       });
     },
   );
@@ -83,7 +85,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
     async (req, reply) => {
       const { workflowId, tokenId } = req.params;
       return serve(req, reply, live, async () => {
-        const subject = naming.tokenSubject(workflowId, tokenId);
+        const subject = naming.tokenSubject(tenantOf(req), workflowId, tokenId);
         if ((await store.last(subject)) === null) {
           throw new ApiError(
             'TOKEN_NOT_FOUND',

@@ -8,6 +8,7 @@ import {
   TokenPage,
   TokenSearchQuery,
 } from '@cb/schemas';
+import { tenantOf } from '../auth/principal';
 import { LIST_PAGES } from '../read/list-snapshots';
 import type { Reads } from '../read/reads';
 import { asOfHeader, sendTokenRead } from '../write-headers';
@@ -26,7 +27,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
     {
       schema: {
         tags: ['tokens'],
-        summary: 'Look a token up by id, whatever its workflow (token ids are globally unique)',
+        summary: 'Look a token up by id, whatever its workflow (token ids are unique in a tenant)',
         params: TokenIdParams,
         querystring: MinSeqQuery,
         response: { 200: Token, 400: Problem, 404: Problem, 503: Problem },
@@ -35,7 +36,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
     async (req, reply) => {
       return sendTokenRead(
         reply,
-        await reads.token(undefined, req.params.tokenId, req.query.minSeq),
+        await reads.token(tenantOf(req), undefined, req.params.tokenId, req.query.minSeq),
       );
     },
   );
@@ -62,6 +63,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
       }
       const { workflowId, place, limit, cursor, minSeq } = req.query;
       const { value, asOf } = await reads.tokens({
+        tenant: tenantOf(req),
         ...(workflowId !== undefined ? { workflowId } : {}),
         ...(place !== undefined ? { place } : {}),
         metadata,

@@ -18,6 +18,7 @@ import {
 } from '@cb/schemas';
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../api-error';
+import { tenantOf } from '../auth/principal';
 import type { CommandClient } from '../command-client';
 import { LIST_PAGES } from '../read/list-snapshots';
 import type { Reads } from '../read/reads';
@@ -68,7 +69,11 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
             ...(data !== undefined ? { data } : {}),
             ...(metadata !== undefined ? { metadata } : {}),
           },
-          ...requestOptions({ 'idempotency-key': req.headers['idempotency-key'] }, triggeredBy),
+          ...requestOptions(
+            req,
+            { 'idempotency-key': req.headers['idempotency-key'] },
+            triggeredBy,
+          ),
         },
         req.id,
       );
@@ -106,7 +111,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
             ...(data !== undefined ? { data } : {}),
             ...(metadata !== undefined ? { metadata } : {}),
           },
-          ...requestOptions(req.headers, triggeredBy),
+          ...requestOptions(req, req.headers, triggeredBy),
         },
         req.id,
       );
@@ -139,7 +144,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
             ...(data !== undefined ? { data } : {}),
             ...(metadata !== undefined ? { metadata } : {}),
           },
-          ...requestOptions(req.headers, triggeredBy),
+          ...requestOptions(req, req.headers, triggeredBy),
         },
         req.id,
       );
@@ -168,7 +173,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
         'token.delete',
         {
           command: { type: 'DeleteToken', workflowId, tokenId },
-          ...requestOptions(req.headers, req.query.triggeredBy),
+          ...requestOptions(req, req.headers, req.query.triggeredBy),
         },
         req.id,
       );
@@ -191,10 +196,13 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
     async (req, reply) => {
       const { workflowId, tokenId } = req.params;
       if (req.query.consistency === 'strong') {
-        const token = await reads.strongToken(workflowId, tokenId);
+        const token = await reads.strongToken(tenantOf(req), workflowId, tokenId);
         return sendTokenRead(reply, { value: token, asOf: token.version });
       }
-      return sendTokenRead(reply, await reads.token(workflowId, tokenId, req.query.minSeq));
+      return sendTokenRead(
+        reply,
+        await reads.token(tenantOf(req), workflowId, tokenId, req.query.minSeq),
+      );
     },
   );
 
@@ -214,7 +222,8 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
     async (req, reply) => {
       const { workflowId } = req.params;
       const { place, limit, cursor, minSeq } = req.query;
-      const definition = await reads.workflow(workflowId);
+      const tenant = tenantOf(req);
+      const definition = await reads.workflow(tenant, workflowId);
       if (place !== undefined && !definition.places.includes(place)) {
         throw new ApiError(
           'VALIDATION_ERROR',
@@ -223,6 +232,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
         );
       }
       const { value, asOf } = await reads.tokens({
+        tenant,
         workflowId,
         ...(place !== undefined ? { place } : {}),
         limit: limit ?? 50,
@@ -252,7 +262,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
     },
     async (req, reply) => {
       const { workflowId, tokenId } = req.params;
-      const { value, asOf } = await reads.transitions(workflowId, tokenId, {
+      const { value, asOf } = await reads.transitions(tenantOf(req), workflowId, tokenId, {
         strong: req.query.consistency === 'strong',
         ...(req.query.minSeq !== undefined ? { minSeq: req.query.minSeq } : {}),
       });
@@ -273,7 +283,13 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
     },
     async (req) => {
       const { workflowId, tokenId } = req.params;
-      return reads.history(workflowId, tokenId, req.query.limit ?? 1000, req.query.cursor);
+      return reads.history(
+        tenantOf(req),
+        workflowId,
+        tokenId,
+        req.query.limit ?? 1000,
+        req.query.cursor,
+      );
     },
   );
 };

@@ -14,6 +14,7 @@ import {
   WriteHeaders,
 } from '@cb/schemas';
 import { ApiError } from '../api-error';
+import { tenantOf } from '../auth/principal';
 import type { CommandClient } from '../command-client';
 import type { Reads } from '../read/reads';
 import { asOfHeader, etag, requestOptions } from '../write-headers';
@@ -51,7 +52,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
     },
     async (req) => {
       const { limit, cursor, minSeq } = req.query;
-      return reads.workflows(limit ?? 50, cursor, minSeq);
+      return reads.workflows(tenantOf(req), limit ?? 50, cursor, minSeq);
     },
   );
 
@@ -68,6 +69,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
     },
     async (req, reply) => {
       const resource = await reads.workflow(
+        tenantOf(req),
         req.params.workflowId,
         req.query.version,
         req.query.minSeq,
@@ -91,6 +93,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
     async (req, reply) => {
       const { from, to, minSeq } = req.query;
       const { value, asOf } = await reads.stats(
+        tenantOf(req),
         req.params.workflowId,
         { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
         minSeq,
@@ -114,7 +117,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
       const result = await commands.workflow(
         {
           command: { type: 'DefineWorkflow', mode: 'create', definition: req.body },
-          ...requestOptions(req.headers, undefined),
+          ...requestOptions(req, req.headers, undefined),
         },
         req.id,
       );
@@ -157,7 +160,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
             mode: 'version',
             definition: { ...req.body, id: workflowId },
           },
-          ...requestOptions(req.headers, undefined),
+          ...requestOptions(req, req.headers, undefined),
         },
         req.id,
       );

@@ -1,4 +1,4 @@
-import { type FieldError } from '@cb/schemas';
+import { type FieldError, type PrincipalRef } from '@cb/schemas';
 import { type GuardVerdicts } from '../guards';
 
 /** Everything impure a decision needs, supplied by the caller: the decider reads no clock. */
@@ -10,6 +10,8 @@ export interface DecideContext {
   newTokenId: string;
   triggeredBy?: string;
   requestId?: string;
+  /** Who the command was authenticated as: recorded in the event, apart from `triggeredBy`. */
+  principal?: PrincipalRef;
   /**
    * Verdicts of the guards the decision needs (`guardRequestsFor`), evaluated by the caller where
    * a time budget holds. A needed guard without a verdict is never taken as passing.
@@ -26,12 +28,16 @@ export interface DecideContext {
 export function eventBase(ctx: DecideContext): {
   eventId: string;
   occurredAt: string;
+  principal?: PrincipalRef;
   triggeredBy?: string;
   requestId?: string;
 } {
   return {
     eventId: ctx.eventId,
     occurredAt: ctx.now,
+    ...(ctx.principal !== undefined && {
+      principal: { tenant: ctx.principal.tenant, keyId: ctx.principal.keyId },
+    }),
     ...(ctx.triggeredBy !== undefined && { triggeredBy: ctx.triggeredBy }),
     ...(ctx.requestId !== undefined && { requestId: ctx.requestId }),
   };

@@ -8,15 +8,23 @@ import {
 import { toToken } from '../decider';
 import { FoldStats } from './fold-stats';
 
+/** Keyed like the read models: every key starts with the tenant. */
 export interface FoldedReadModels {
-  /** By token id, tombstones included. */
+  /** By `<tenant>.<tokenId>`, tombstones included. */
   tokens: Map<string, TokenDoc>;
-  /** By `<workflowId>.<place>.<tokenId>`. */
+  /** By `<tenant>.<workflowId>.<place>.<tokenId>`. */
   places: Map<string, PlaceEntry>;
-  /** By `<workflowId>.<partition>`. */
+  /** By `<tenant>.<workflowId>.<partition>`. */
   stats: Map<string, PartitionStats>;
-  /** By `<workflowId>` (the latest version) and `<workflowId>.v<version>`. */
+  /** By `<tenant>.<workflowId>` (the latest version) and `<tenant>.<workflowId>.v<version>`. */
   workflows: Map<string, WorkflowResource>;
+}
+
+/** One stored event and the tenant of its subject (`default` when not given). */
+export interface FoldInput {
+  seq: number;
+  event: CbEvent;
+  tenant?: string;
 }
 
 /**
@@ -25,7 +33,7 @@ export interface FoldedReadModels {
  * rebuild can use it to check a generation. Seqs must increase strictly.
  */
 export function foldReadModels(
-  events: Array<{ seq: number; event: CbEvent }>,
+  events: readonly FoldInput[],
   partitionOf: (tokenId: string) => number,
 ): FoldedReadModels {
   const tokens = new Map<string, TokenDoc>();
@@ -34,33 +42,34 @@ export function foldReadModels(
   const workflows = new Map<string, WorkflowResource>();
   let lastSeq = 0;
 
-  for (const { seq, event } of events) {
+  for (const { seq, event, tenant = 'default' } of events) {
     if (seq <= lastSeq) throw new RangeError(`foldReadModels: seq ${seq} after ${lastSeq}`);
     lastSeq = seq;
     if (event.type === 'workflow.defined.v1') {
       const resource: WorkflowResource = { ...event.definition, analysis: event.analysis, seq };
-      workflows.set(`${event.workflowId}.v${resource.version}`, resource);
-      const latest = workflows.get(event.workflowId);
+      const key = `${tenant}.${event.workflowId}`;
+      workflows.set(`${key}.v${resource.version}`, resource);
+      const latest = workflows.get(key);
       if (latest === undefined || latest.version < resource.version) {
-        workflows.set(event.workflowId, resource);
+        workflows.set(key, resource);
       }
       continue;
     }
 
     const { workflowId, tokenId } = event;
-    const placeKey = (place: string) => `${workflowId}.${place}.${tokenId}`;
+    const placeKey = (place: string) => `${tenant}.${workflowId}.${place}.${tokenId}`;
     const token = toToken(event.state, seq);
     if (event.type === 'token.deleted.v1') {
-      tokens.set(tokenId, { ...token, deleted: true, deletedAt: event.occurredAt });
+      tokens.set(`${tenant}.${tokenId}`, { ...token, deleted: true, deletedAt: event.occurredAt });
       places.delete(placeKey(event.place));
     } else {
-      tokens.set(tokenId, token);
+      tokens.set(`${tenant}.${tokenId}`, token);
       if (event.type === 'token.transitioned.v1') places.delete(placeKey(event.from));
       places.set(placeKey(token.place), token);
     }
 
     const partition = partitionOf(tokenId);
-    const statsKey = `${workflowId}.${partition}`;
+    const statsKey = `${tenant}.${workflowId}.${partition}`;
     let counts = stats.get(statsKey);
     if (counts === undefined) {
       counts = new FoldStats(workflowId, partition);

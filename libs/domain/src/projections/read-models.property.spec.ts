@@ -130,7 +130,7 @@ function checkShapes(projector: SimulatedProjector): void {
   const workflowIds = new Set([...projector.stats.values()].map((s) => s.workflowId));
   for (const workflowId of workflowIds) {
     const parts = [...projector.stats.values()].filter((s) => s.workflowId === workflowId);
-    const definition = projector.workflows.get(workflowId)!;
+    const definition = projector.workflows.get(`${projector.tenant}.${workflowId}`)!;
     const summed = sumStats(workflowId, parts, definition.places);
     expect(schemas.workflowStats.errors(summed)).toEqual([]);
     const indexed = new Map<string, number>(definition.places.map((p) => [p, 0]));

@@ -39,7 +39,10 @@ export interface ProjectorCounters {
   crashes: number;
 }
 
+/** Keys like the read models': every key starts with the (one) tenant. */
 export class SimulatedProjector {
+  constructor(readonly tenant = 'default') {}
+
   readonly tokens = new Map<string, TokenDoc>();
   readonly places = new Map<string, PlaceEntry>();
   readonly stats = new Map<string, PartitionStats>();
@@ -54,7 +57,8 @@ export class SimulatedProjector {
   applyTokens(partition: number, batch: StoredTokenEvent[], faults: Faults = NO_FAULTS): boolean {
     if (faults.statsFirst) this.applyStats(partition, batch);
     for (const [tokenId, events] of groupBy(batch, (e) => e.event.tokenId)) {
-      const plan = planTokenWrites(this.tokens.get(tokenId) ?? null, events);
+      const docKey = `${this.tenant}.${tokenId}`;
+      const plan = planTokenWrites(this.tokens.get(docKey) ?? null, events);
       this.counters.applied += plan.applied;
       this.counters.skipped += plan.skipped;
       if (plan.doc === null && (plan.placePut !== null || plan.placeDeletes.length > 0)) {
@@ -64,13 +68,16 @@ export class SimulatedProjector {
       const workflowId = events[0]!.event.workflowId;
       if (crash !== 'before-places') {
         for (const place of plan.placeDeletes) {
-          this.places.delete(`${workflowId}.${place}.${tokenId}`);
+          this.places.delete(`${this.tenant}.${workflowId}.${place}.${tokenId}`);
         }
         if (plan.placePut !== null) {
-          this.places.set(`${workflowId}.${plan.placePut.place}.${tokenId}`, plan.placePut);
+          this.places.set(
+            `${this.tenant}.${workflowId}.${plan.placePut.place}.${tokenId}`,
+            plan.placePut,
+          );
         }
       }
-      if (crash !== 'before-doc' && plan.doc !== null) this.tokens.set(tokenId, plan.doc);
+      if (crash !== 'before-doc' && plan.doc !== null) this.tokens.set(docKey, plan.doc);
       if (crash !== 'none') {
         this.counters.crashes++;
         return false;
@@ -82,7 +89,7 @@ export class SimulatedProjector {
 
   private applyStats(partition: number, batch: StoredTokenEvent[]): void {
     for (const [workflowId, events] of groupBy(batch, (e) => e.event.workflowId)) {
-      const key = `${workflowId}.${partition}`;
+      const key = `${this.tenant}.${workflowId}.${partition}`;
       const result = applyStatsEvents(this.stats.get(key) ?? null, workflowId, partition, events);
       if (result.applied > 0) this.stats.set(key, result.stats);
     }
@@ -91,9 +98,10 @@ export class SimulatedProjector {
   applyDefinitions(batch: Array<{ seq: number; event: WorkflowDefined }>): void {
     for (const { seq, event } of batch) {
       const { version, latestCandidate } = definitionKeysFor(event, seq);
-      this.workflows.set(`${event.workflowId}.v${version.version}`, version);
-      if (isNewerDefinition(this.workflows.get(event.workflowId) ?? null, latestCandidate)) {
-        this.workflows.set(event.workflowId, latestCandidate);
+      const key = `${this.tenant}.${event.workflowId}`;
+      this.workflows.set(`${key}.v${version.version}`, version);
+      if (isNewerDefinition(this.workflows.get(key) ?? null, latestCandidate)) {
+        this.workflows.set(key, latestCandidate);
       }
     }
   }

@@ -6,7 +6,7 @@ import {
   type TokenStreamState,
 } from '@cb/domain';
 import type { TokenCommand, WorkflowDefinitionInput } from '@cb/schemas';
-import type { Naming } from '@cb/subjects';
+import { DEFAULT_TENANT, type Naming } from '@cb/subjects';
 import { prng } from './prng';
 
 /** Where events go: the event store's `append` (structurally; no dependency on the NATS lib). */
@@ -21,6 +21,8 @@ export interface EventSink {
 export interface GeneratorOptions {
   store: EventSink;
   naming: Naming;
+  /** The tenant every event is written in (default `default`). */
+  tenant?: string;
   workflows: WorkflowDefinitionInput[];
   seed?: number;
   /** Tokens alive at once (default 200). */
@@ -60,6 +62,10 @@ export class EventGenerator {
     this.random = prng(o.seed ?? 1);
   }
 
+  private get tenant(): string {
+    return this.o.tenant ?? DEFAULT_TENANT;
+  }
+
   /** Publish the workflow definitions (version 1 each). */
   async defineWorkflows(): Promise<void> {
     for (const def of this.o.workflows) {
@@ -69,9 +75,11 @@ export class EventGenerator {
         this.context(),
       );
       if (!decision.ok) throw decision.error;
-      const ack = await this.o.store.append(this.o.naming.workflowSubject(def.id), decision.value, {
-        expectedLastSubjectSeq: 0,
-      });
+      const ack = await this.o.store.append(
+        this.o.naming.workflowSubject(this.tenant, def.id),
+        decision.value,
+        { expectedLastSubjectSeq: 0 },
+      );
       this.lastSeq = Math.max(this.lastSeq, ack.seq);
       this.compiled.push(compileWorkflow(decision.value.definition));
     }
@@ -149,7 +157,7 @@ export class EventGenerator {
     if (!decision.ok) return false;
     const event = decision.value;
     const ack = await this.o.store.append(
-      this.o.naming.tokenSubject(event.workflowId, event.tokenId),
+      this.o.naming.tokenSubject(this.tenant, event.workflowId, event.tokenId),
       event,
       {
         expectedLastSubjectSeq: slot.version,
@@ -222,6 +230,11 @@ export class EventGenerator {
     const now = new Date(
       Date.UTC(2026, 0, 1) + this.counter * 1000 + Math.floor(this.random() * 1000),
     ).toISOString();
-    return { now, eventId: `e${this.counter}-${Math.floor(this.random() * 1e9)}`, newTokenId };
+    return {
+      now,
+      eventId: `e${this.counter}-${Math.floor(this.random() * 1e9)}`,
+      newTokenId,
+      principal: { tenant: this.tenant, keyId: 'root' },
+    };
   }
 }

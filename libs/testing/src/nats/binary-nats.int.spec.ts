@@ -19,7 +19,7 @@ describe('binary test nats-server', () => {
   let nats: TestNats;
   let nc: NatsConnection | undefined;
   const naming = uniqueNaming();
-  const subject = naming.workflowSubject('wf1');
+  const subject = naming.workflowSubject('default', 'wf1');
 
   beforeAll(async () => {
     nats = await startBinaryNats(natsServerBinary(), true);

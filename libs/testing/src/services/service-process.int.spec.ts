@@ -57,7 +57,10 @@ describe('startService', () => {
     nc = await connect({ servers: nats.url });
     const reply = await nc.request(
       `${env['CB_PREFIX']}.cmd.any.token.create`,
-      JSON.stringify({ command: { type: 'CreateToken', workflowId: 'nope' } }),
+      JSON.stringify({
+        command: { type: 'CreateToken', workflowId: 'nope' },
+        principal: { tenant: 'default', keyId: 'root' },
+      }),
       { timeout: 5000 },
     );
     const body = reply.json<{ ok: boolean; error?: { code: string } }>();
