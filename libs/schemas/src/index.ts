@@ -98,3 +98,19 @@ export {
 export { compileValidator, type Validator, type ValidationIssue } from './validate';
 export { DisabledReason, TransitionAvailability } from './transitions';
 export * from './bulk';
+export {
+  SCOPES,
+  Scope,
+  TenantId,
+  ApiKeyId,
+  RateLimitSetting,
+  PrincipalRef,
+  Principal,
+  CreateKeyBody,
+  ApiKey,
+  CreatedApiKey,
+  ApiKeyRecord,
+  Session,
+  SessionRecord,
+  RateLimitCounter,
+} from './auth';
