@@ -1,6 +1,5 @@
 import { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
-import { isNatsOutage } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { Principal, RateLimitSetting, Session, SessionRecord } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
@@ -14,7 +13,7 @@ import {
   parseCredential,
   sessionDigest,
 } from './credentials';
-import { AuthError } from './errors';
+import { AuthError, unavailableOnOutage } from './errors';
 import { KeyStore } from './key-store';
 import { authMetrics, type AuthMetrics } from './metrics';
 import { ROOT_PRINCIPAL, RootCredential } from './root-credential';
@@ -407,14 +406,4 @@ function deepFreeze(p: Principal): Principal {
     scopes: Object.freeze([...p.scopes]) as Principal['scopes'],
     ...(p.workflows ? { workflows: Object.freeze([...p.workflows]) as string[] } : {}),
   });
-}
-
-async function unavailableOnOutage<T>(what: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (isNatsOutage(err))
-      throw new AuthError('UNAVAILABLE', `NATS could not serve the ${what}`, { cause: err });
-    throw err;
-  }
 }

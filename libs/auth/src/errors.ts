@@ -1,3 +1,5 @@
+import { isNatsOutage } from '@cb/nats';
+
 /**
  * `UNAVAILABLE`: NATS could not answer a lookup, a session write or a rate-limit lease (an outage;
  * the cause says which): the request may succeed later (HTTP: 503 with Retry-After), it is no
@@ -14,5 +16,17 @@ export class AuthError extends Error {
   ) {
     super(message, options);
     this.name = 'AuthError';
+  }
+}
+
+/** Run NATS work; an outage becomes AuthError UNAVAILABLE (naming `what`), anything else is rethrown. */
+export async function unavailableOnOutage<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isNatsOutage(err)) {
+      throw new AuthError('UNAVAILABLE', `NATS could not serve the ${what}`, { cause: err });
+    }
+    throw err;
   }
 }

@@ -12,7 +12,17 @@
  * const result = await auth.authenticate(request.headers.authorization); // throws AuthError UNAVAILABLE → 503
  * if (!result.ok) {                         // 401 UNAUTHENTICATED, WWW-Authenticate: Bearer
  *   await sleep(slowdown.failed(request.ip)); // result.reason only for metrics and logs
+ *   … reply 401
  * }
+ * if (!result.principal.root) {             // the root credential is not limited
+ *   const d = await limiter.take(result.principal.keyId, result.rateLimit); // AuthError UNAVAILABLE → 503
+ *   reply.headers(rateLimitHeaders(d));     // RateLimit-*, and Retry-After when refused
+ *   if (!d.allowed) … 429 RATE_LIMITED
+ * }
+ * // POST /v1/admin/keys: const { id, secret, key } = mintApiKey(); the key event carries
+ * //   hashSecret(secret, pepper), never the secret; the key projection: new KeyStore(kv, naming).put(record)
+ * // POST /v1/sessions: auth.createSession(result) (AuthError SESSION_FROM_SESSION for a session)
+ * // DELETE /v1/sessions/current: auth.revokeSession(result.principal.sessionId)
  * ```
  *
  * Formats: API keys `cb_<16 base62 id>_<32 base62 secret>`, stored as HMAC-SHA256(CB_KEY_PEPPER,
@@ -52,8 +62,14 @@ export {
   type MintedApiKey,
   type ParsedCredential,
 } from './credentials';
-export { AuthError, type AuthErrorCode } from './errors';
+export { AuthError, unavailableOnOutage, type AuthErrorCode } from './errors';
 export { FailureSlowdown, addressKey, type FailureSlowdownOptions } from './failure-slowdown';
 export { KeyStore, toApiKey, type StoredKey } from './key-store';
 export { SessionStore } from './session-store';
 export { RootCredential, ROOT_PRINCIPAL } from './root-credential';
+export {
+  RateLimiter,
+  rateLimitHeaders,
+  type RateDecision,
+  type RateLimiterOptions,
+} from './rate-limiter';
