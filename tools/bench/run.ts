@@ -2,6 +2,7 @@
  * `npm run bench [-- <name>…] [--seconds N]`: runs the benchmarks (all by default) and prints
  * our figure beside the raw NATS baseline measured in the same run.
  */
+import { benchAuthCost } from './auth-cost';
 import { benchGuardIsolation } from './guard-isolation';
 import { benchProjection } from './projection';
 import { benchReadPath } from './read-path';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, (seconds: number) => Promise<unknown>> = {
   read: benchReadPath,
   projection: () => benchProjection(),
   guards: benchGuardIsolation,
+  auth: () => benchAuthCost(),
 };
 
 async function main(): Promise<void> {

@@ -71,6 +71,7 @@ function expectation(prop: TSchema): string {
   return bounds.length > 0 ? `${kind} ${bounds.join(' and ')}` : kind;
 }
 
+/** Secrets never appear in a message: passwords, tokens, secrets, keys (CB_ADMIN_KEY), peppers. */
 function redact(name: string, raw: string): string {
-  return /PASSWORD|TOKEN|SECRET/i.test(name) ? '***' : raw;
+  return /PASSWORD|TOKEN|SECRET|_KEY$|PEPPER/i.test(name) ? '***' : raw;
 }

@@ -36,7 +36,10 @@ export type Tenant = Static<typeof Tenant>;
 export const PrincipalRef = Type.Object(
   {
     tenant: Tenant,
-    keyId: Type.String({ minLength: 1, maxLength: 64, description: 'the API key id, or `root`' }),
+    keyId: Type.String({
+      pattern: '^(root|[0-9A-Za-z]{16})$',
+      description: 'an API key id, or `root` for CB_ADMIN_KEY',
+    }),
   },
   { additionalProperties: false },
 );

@@ -100,3 +100,17 @@ export {
 export { compileValidator, type Validator, type ValidationIssue } from './validate';
 export { DisabledReason, TransitionAvailability } from './transitions';
 export * from './bulk';
+export {
+  SCOPES,
+  Scope,
+  ApiKeyId,
+  RateLimitSetting,
+  Principal,
+  CreateKeyBody,
+  ApiKey,
+  CreatedApiKey,
+  ApiKeyRecord,
+  Session,
+  SessionRecord,
+  RateLimitCounter,
+} from './auth';

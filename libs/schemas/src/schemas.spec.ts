@@ -35,13 +35,13 @@ describe('schemas', () => {
 
   it('validates command requests', () => {
     const v = compileValidator(CommandRequest);
-    const principal = { tenant: 'acme', keyId: 'k1' };
+    const principal = { tenant: 'acme', keyId: 'AcmeKey000000001' };
     const fire = { type: 'FireTransition', workflowId: 'w', tokenId: 't', transition: 'go' };
     expect(v.check({ command: fire, principal })).toBe(true);
     // Every command names its principal, whose tenant is a subject token.
     expect(v.check({ command: fire })).toBe(false);
     for (const tenant of ['Acme', 'a.b', '', 'x'.repeat(33), '*']) {
-      expect(v.check({ command: fire, principal: { tenant, keyId: 'k1' } })).toBe(false);
+      expect(v.check({ command: fire, principal: { tenant, keyId: 'root' } })).toBe(false);
     }
     const { transition: _t, ...noTransition } = fire;
     expect(v.check({ command: noTransition, principal })).toBe(false);

@@ -124,6 +124,25 @@ describe('Naming', () => {
     expect(naming.deadLetterSubject('cb.tok.1.acme.wf.t')).toBe('cb.dlq.tok.1.acme.wf.t');
   });
 
+  it('names the credential, session and rate-limit buckets and their keys', () => {
+    expect(naming.keysBucket).toBe('cb_keys');
+    expect(naming.sessionsBucket).toBe('cb_sessions');
+    expect(naming.rateLimitBucket).toBe('cb_ratelimit');
+    expect(naming.apiKeyRecordKey('AbCdEfGh01234567')).toBe('AbCdEfGh01234567');
+    expect(naming.rateLimitKey('AbCdEfGh01234567', 1_800_000_000)).toBe(
+      'AbCdEfGh01234567.1800000000',
+    );
+    const digest = 'a'.repeat(64);
+    expect(naming.sessionRecordKey(digest)).toBe(digest);
+    for (const bad of ['short', 'AbCdEfGh0123456_', 'AbCdEfGh01234567x', 'AbCdEfGh.1234567']) {
+      expect(() => naming.apiKeyRecordKey(bad)).toThrow(InvalidNameError);
+    }
+    expect(() => naming.sessionRecordKey('A'.repeat(64))).toThrow(InvalidNameError);
+    expect(() => naming.sessionRecordKey('a'.repeat(63))).toThrow(InvalidNameError);
+    expect(() => naming.rateLimitKey('AbCdEfGh01234567', -1)).toThrow(RangeError);
+    expect(() => naming.rateLimitKey('AbCdEfGh01234567', 1.5)).toThrow(RangeError);
+  });
+
   it('validates its own options', () => {
     expect(() => new Naming({ prefix: 'a.b', stream: 'S', partitions: 8 })).toThrow(
       InvalidNameError,

@@ -4,6 +4,7 @@ import {
   assertStreamName,
   assertSubjectSafeId,
   assertTenant,
+  InvalidNameError,
   isSubjectSafeId,
   isTenant,
 } from './ids';
@@ -291,6 +292,21 @@ export class Naming {
     return `${this.prefix}_idempotency`;
   }
 
+  /** API-key records by key id (written by the key projection, read by gateways). Not generational. */
+  get keysBucket(): string {
+    return `${this.prefix}_keys`;
+  }
+
+  /** Sessions by the SHA-256 of their token; the bucket's age limit is the session lifetime. */
+  get sessionsBucket(): string {
+    return `${this.prefix}_sessions`;
+  }
+
+  /** Rate-limit counters, one per key and fixed window. */
+  get rateLimitBucket(): string {
+    return `${this.prefix}_ratelimit`;
+  }
+
   // ---- keys -----------------------------------------------------------------------------------
 
   /** Every read-model key starts with the tenant: `<tenant>.…`. */
@@ -445,6 +461,31 @@ export class Naming {
     return digestHex;
   }
 
+  /** An API key's record: keyed by the key id (base62, the `<id>` of `cb_<id>_<secret>`). */
+  apiKeyRecordKey(keyId: string): string {
+    if (!API_KEY_ID.test(keyId)) {
+      throw new InvalidNameError('key id', keyId, '16 base62 characters');
+    }
+    return keyId;
+  }
+
+  /** A session's record: keyed by the lowercase SHA-256 hex of its token, never the token. */
+  sessionRecordKey(tokenDigestHex: string): string {
+    if (!SHA256_HEX.test(tokenDigestHex)) {
+      throw new InvalidNameError('session key', tokenDigestHex, 'a lowercase SHA-256 hex digest');
+    }
+    return tokenDigestHex;
+  }
+
+  /** One key's counter for the fixed window starting at `windowStart` (seconds since the epoch). */
+  rateLimitKey(keyId: string, windowStart: number): string {
+    this.apiKeyRecordKey(keyId);
+    if (!Number.isSafeInteger(windowStart) || windowStart < 0) {
+      throw new RangeError(`window start must be a non-negative integer, got ${windowStart}`);
+    }
+    return `${keyId}.${windowStart}`;
+  }
+
   private assertGeneration(generation: number): void {
     if (!Number.isInteger(generation) || generation < 1) {
       throw new RangeError(`read-model generation must be a positive integer, got ${generation}`);
@@ -459,6 +500,9 @@ export class Naming {
     }
   }
 }
+
+const API_KEY_ID = /^[0-9A-Za-z]{16}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function isSafe(value: string | undefined): boolean {
   return isSubjectSafeId(value);
