@@ -14,7 +14,7 @@ import type { Logger } from '@cb/logging';
 import { NatsPlatformError, classifyNatsError, isNatsOutage, type EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 import { ApiError } from './api-error';
-import { ROOT_PRINCIPAL } from './auth/principal';
+import { installAuth, type AuthDeps } from './auth/plugin';
 import type { CommandClient } from './command-client';
 import { registerHttpMetrics } from './http-metrics';
 import { clientErrorHandler, frameworkErrors } from './http/client-errors';
@@ -36,6 +36,8 @@ import { workflowRoutes } from './routes/workflows';
 
 export interface AppDeps {
   logger: Logger;
+  /** Credentials, rate limits and the failure slow-down (libs/auth). */
+  auth: AuthDeps;
   commands: CommandClient;
   reads: Reads;
   live: LiveEvents;
@@ -92,11 +94,8 @@ export function buildApp(deps: AppDeps): App {
   installUrlLimit(app);
   installMethodHandling(app);
   installNegotiation(app);
-  // Until authentication: every request acts as the root principal, in the default tenant.
-  app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (req) => {
-    req.principal = ROOT_PRINCIPAL;
-  });
+  // Before any body is read; also checks every /v1 route declares its scope.
+  installAuth(app, deps.auth);
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
     done(null, payload);

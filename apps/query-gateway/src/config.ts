@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { commonEnvFields, guardEnvFields, loadConfig } from '@cb/config';
+import { authEnvFields, commonEnvFields, guardEnvFields, loadConfig } from '@cb/config';
 
 export const GatewayEnv = Type.Object({
   ...commonEnvFields,
   ...guardEnvFields,
+  ...authEnvFields,
   GATEWAY_PORT: Type.Integer({
     default: 3000,
     minimum: 0,

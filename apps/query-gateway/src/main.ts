@@ -1,5 +1,13 @@
+import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import { guardPoolSettingsOf, namingOptionsOf, natsSettingsOf, streamSettingsOf } from '@cb/config';
+import { Authenticator, FailureSlowdown, RateLimiter, ensureAuthBuckets } from '@cb/auth';
+import {
+  authSettingsOf,
+  guardPoolSettingsOf,
+  namingOptionsOf,
+  natsSettingsOf,
+  streamSettingsOf,
+} from '@cb/config';
 import { GuardPool } from '@cb/guard-pool';
 import {
   EventStore,
@@ -32,6 +40,28 @@ async function main(): Promise<void> {
     const view = new ReadView(nc, infra.mux, naming, logger);
     await view.start();
     const registry = new Registry();
+    const auth = authSettingsOf(config);
+    const buckets = await ensureAuthBuckets(
+      jetstream(nc),
+      naming,
+      { sessionTtlSeconds: auth.sessionTtlSeconds, replicas: config.CB_STREAM_REPLICAS },
+      logger,
+    );
+    const authenticator = new Authenticator({
+      buckets,
+      naming,
+      logger: logger.child({ component: 'auth' }),
+      ...auth,
+      registry,
+    });
+    await authenticator.start();
+    const limiter = new RateLimiter({
+      kv: buckets.rateLimits,
+      naming,
+      logger: logger.child({ component: 'rate-limit' }),
+      defaultLimit: auth.defaultRateLimit,
+      registry,
+    });
     const guards = new GuardPool({
       ...guardPoolSettingsOf(config),
       logger: logger.child({ component: 'guards' }),
@@ -73,6 +103,11 @@ async function main(): Promise<void> {
     const app = buildApp({
       logger,
       registry,
+      auth: {
+        authenticator,
+        limiter,
+        slowdown: new FailureSlowdown({ maxDelayMs: auth.failureDelayMaxMs }),
+      },
       commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS, probe),
       reads,
       live,
@@ -114,6 +149,8 @@ async function main(): Promise<void> {
     logger.info({ address }, 'gateway listening');
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await app.close();
+      await limiter.close();
+      await authenticator.close();
       probe.stop();
       await live.stopAll();
       liveMux.close();

@@ -36,8 +36,14 @@ const WHEN: Record<ErrorCode, string> = {
     '`minSeq` is beyond the last event of the stream: no write has that version yet (`minSeq`, `lastSeq`)',
   MALFORMED_REQUEST:
     'not well-formed HTTP: bad percent-encoding in the URL, a method HTTP does not define, a malformed request line or header',
-  WORKFLOW_NOT_FOUND: 'the workflow id does not exist',
+  UNAUTHENTICATED:
+    'no credential, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`); the same answer whatever the reason',
+  FORBIDDEN:
+    'the credential lacks the scope the operation needs (`scope`), or a key administrator asks for more than it holds or for another tenant',
+  WORKFLOW_NOT_FOUND:
+    'the workflow id does not exist in the tenant (or the key may not see it: the same answer)',
   TOKEN_NOT_FOUND: 'the token does not exist in that workflow, or was deleted',
+  KEY_NOT_FOUND: 'no API key with this id in the tenants the credential manages',
   ROUTE_NOT_FOUND: 'no such route',
   METHOD_NOT_ALLOWED: 'the path exists for other methods (`Allow` lists them)',
   NOT_ACCEPTABLE:
@@ -61,6 +67,8 @@ const WHEN: Record<ErrorCode, string> = {
     'the guard ran past its time budget (`GUARD_TIMEOUT_MS`), its transition is quarantined after repeated overruns (`quarantinedUntil`), or a stored guard breaks a limit; no event was written (`transition`)',
   IDEMPOTENCY_KEY_REUSED: 'an `Idempotency-Key` already used for a different request',
   TOO_MANY_REQUESTS: 'too many open live event streams (`Retry-After`)',
+  RATE_LIMITED:
+    'the key used up its requests for the window (`Retry-After`, `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`)',
   HEADERS_TOO_LARGE: 'the request line and headers exceed 16 KiB together',
   INTERNAL_ERROR: 'a bug; logged with the request id, never caused by input',
   PROJECTION_LAGGING: 'a read with `minSeq` the read model did not reach in time (`Retry-After`)',

@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { Naming } from '@cb/subjects';
 import {
+  adminAuthorization,
   deploymentEnv,
   loadFixtureWorkflow,
   startServiceStack,
@@ -28,7 +29,9 @@ export interface E2eStack<N extends TestNats | TestCluster = TestNats> {
   gateway: ServiceProcess;
   projections: ServiceProcess[];
   env: Record<string, string>;
-  /** One HTTP call to the gateway (see `api`). */
+  /** `Bearer <CB_ADMIN_KEY>`: the root credential of the stack. */
+  authorization: string;
+  /** One HTTP call to the gateway (see `api`) as the root credential, unless `headers` has an `authorization`. */
   call<T = Record<string, unknown>>(
     method: string,
     path: string,
@@ -80,8 +83,15 @@ export async function startE2eStack(
     await nats.dispose();
     throw err;
   });
+  const root = adminAuthorization(env);
   for (const name of options.workflows ?? []) {
-    const res = await api(services.gatewayUrl, 'POST', '/v1/workflows', loadFixtureWorkflow(name));
+    const res = await api(
+      services.gatewayUrl,
+      'POST',
+      '/v1/workflows',
+      loadFixtureWorkflow(name),
+      root,
+    );
     if (res.status !== 201) {
       await services.stop();
       await nats.dispose();
@@ -100,8 +110,9 @@ export async function startE2eStack(
     gateway: services.gateway!,
     projections: services.projections,
     env,
+    authorization: root.authorization,
     call: (method, path, body, headers) =>
-      api(services.gatewayUrl, method, path, body, headers) as never,
+      api(services.gatewayUrl, method, path, body, { ...root, ...headers }) as never,
     async countOn(subject) {
       const info = await jsm.streams.info(naming.stream, { subjects_filter: subject });
       return info.state.subjects?.[subject] ?? 0;

@@ -72,6 +72,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
   api.post(
     '/v1/workflows/:workflowId/bulk-fire',
     {
+      config: { scope: 'tokens:write' },
       schema: {
         tags: ['tokens'],
         summary:

@@ -49,6 +49,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
   api.get(
     '/v1/workflows/:workflowId/events',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['live events'],
         summary: 'Live events of every token of a workflow (Server-Sent Events)',
@@ -72,6 +73,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
   api.get(
     '/v1/workflows/:workflowId/tokens/:tokenId/events',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['live events'],
         summary: 'Live events of one token (Server-Sent Events)',

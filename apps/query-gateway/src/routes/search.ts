@@ -25,6 +25,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
   api.get(
     '/v1/tokens/:tokenId',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['tokens'],
         summary: 'Look a token up by id, whatever its workflow (token ids are unique in a tenant)',
@@ -44,6 +45,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
   api.get(
     '/v1/tokens',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['tokens'],
         summary:

@@ -46,6 +46,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.post(
     '/v1/workflows/:workflowId/tokens',
     {
+      config: { scope: 'tokens:write' },
       schema: {
         tags: ['tokens'],
         summary: 'Create a token (in the initial place unless `place` is given)',
@@ -88,6 +89,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.post(
     '/v1/workflows/:workflowId/tokens/:tokenId/fire',
     {
+      config: { scope: 'tokens:write' },
       schema: {
         tags: ['tokens'],
         summary: 'Fire a transition; data/metadata are merge patches applied before the guard runs',
@@ -122,6 +124,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.patch(
     '/v1/workflows/:workflowId/tokens/:tokenId',
     {
+      config: { scope: 'tokens:write' },
       schema: {
         tags: ['tokens'],
         summary: 'Merge-patch (RFC 7386) the token data and/or metadata',
@@ -155,6 +158,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.delete(
     '/v1/workflows/:workflowId/tokens/:tokenId',
     {
+      config: { scope: 'tokens:write' },
       schema: {
         tags: ['tokens'],
         summary: 'Delete a token (its history stays in the stream)',
@@ -184,6 +188,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.get(
     '/v1/workflows/:workflowId/tokens/:tokenId',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['tokens'],
         summary:
@@ -209,6 +214,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.get(
     '/v1/workflows/:workflowId/tokens',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['tokens'],
         summary:
@@ -246,6 +252,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.get(
     '/v1/workflows/:workflowId/tokens/:tokenId/transitions',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['tokens'],
         summary:
@@ -273,6 +280,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.get(
     '/v1/workflows/:workflowId/tokens/:tokenId/history',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['tokens'],
         summary: 'Every event of the token in stream order, from the stream (deleted tokens too)',

@@ -43,6 +43,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.get(
     '/v1/workflows',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['workflows'],
         summary: 'Workflow definitions (latest versions), ordered by id',
@@ -59,6 +60,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.get(
     '/v1/workflows/:workflowId',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['workflows'],
         summary: 'A workflow definition: the latest version, or `?version=n`',
@@ -81,6 +83,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.get(
     '/v1/workflows/:workflowId/stats',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['workflows'],
         summary:
@@ -105,6 +108,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.post(
     '/v1/workflows',
     {
+      config: { scope: 'workflows:write' },
       schema: {
         tags: ['workflows'],
         summary: 'Define a workflow (version 1)',
@@ -133,6 +137,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.put(
     '/v1/workflows/:workflowId',
     {
+      config: { scope: 'workflows:write' },
       schema: {
         tags: ['workflows'],
         summary: 'Define a new version of a workflow (If-Match takes the current version number)',

@@ -10,6 +10,8 @@ export {
 export { REPO_ROOT } from './repo-root';
 export {
   deploymentEnv,
+  randomAdminKey,
+  adminAuthorization,
   startCommandService,
   startProjectionWorker,
   startGateway,

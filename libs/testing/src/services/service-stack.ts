@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import type { Naming } from '@cb/subjects';
 import { freePort } from '../free-port';
 import { startService, stopAll, type ServiceProcess } from './service-process';
 
-/** Environment every service of one deployment shares: where NATS is and the names in it. */
+/**
+ * Environment every service of one deployment shares: where NATS is, the names in it, and a
+ * root credential of its own (`CB_ADMIN_KEY`: authentication is on in every test; send
+ * `adminAuthorization(env)`).
+ */
 export function deploymentEnv(
   natsUrl: string,
   naming: Naming,
@@ -13,8 +18,21 @@ export function deploymentEnv(
     CB_PREFIX: naming.prefix,
     CB_STREAM: naming.stream,
     LOG_LEVEL: 'warn',
+    CB_ADMIN_KEY: randomAdminKey(),
     ...extra,
   };
+}
+
+/** A fresh root credential (`CB_ADMIN_KEY`): 43 base64url characters, 256 random bits. */
+export function randomAdminKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The `Authorization` header of the deployment's root credential. */
+export function adminAuthorization(env: Record<string, string>): { authorization: string } {
+  const key = env['CB_ADMIN_KEY'];
+  if (key === undefined) throw new Error('the deployment has no CB_ADMIN_KEY');
+  return { authorization: `Bearer ${key}` };
 }
 
 /** A service process and where its /health, /ready and /metrics are. */
