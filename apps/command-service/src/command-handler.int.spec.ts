@@ -522,3 +522,55 @@ describe('tenants', () => {
     expect(event.triggeredBy).toBe('someone@acme');
   });
 });
+
+describe('API keys', () => {
+  const ADMIN: PrincipalRef = { tenant: 'acme', keyId: 'AdminKey00000001' };
+  const key = {
+    id: 'NewKey0000000001',
+    tenant: 'acme',
+    scopes: ['read' as const],
+    hash: 'a'.repeat(64),
+  };
+
+  it('records who created and revoked a key, each as one event with the whole record', async () => {
+    const subject = naming.apiKeySubject('acme', key.id);
+    const created = await handle({ command: { type: 'CreateApiKey', key }, principal: ADMIN });
+    expect(created).toMatchObject({
+      ok: true,
+      kind: 'apiKey',
+      duplicate: false,
+      key: { id: key.id, tenant: 'acme', scopes: ['read'], createdBy: ADMIN },
+    });
+    expect(created.ok && created.kind === 'apiKey' && 'hash' in created.key).toBe(false);
+    // The same id again: refused, nothing written.
+    expect(code(await handle({ command: { type: 'CreateApiKey', key }, principal: ADMIN }))).toBe(
+      'CONFLICT',
+    );
+    const revoke = { type: 'RevokeApiKey' as const, tenant: 'acme', keyId: key.id };
+    const revoked = await handle({ command: revoke, principal: ROOT });
+    expect(revoked).toMatchObject({ ok: true, duplicate: false, key: { createdBy: ADMIN } });
+    expect(revoked.ok && revoked.kind === 'apiKey' && revoked.key.revokedAt).toBeTruthy();
+    // Revoking again changes nothing.
+    expect(await handle({ command: revoke, principal: ROOT })).toMatchObject({
+      ok: true,
+      duplicate: true,
+    });
+    const info = await infra.jsm.streams.info(naming.stream, { subjects_filter: subject });
+    expect(info.state.subjects?.[subject]).toBe(2);
+    const last = await infra.jsm.streams.getMessage(naming.stream, { last_by_subj: subject });
+    expect(last?.json()).toMatchObject({
+      type: 'apikey.revoked.v1',
+      principal: ROOT,
+      tenant: 'acme',
+      keyId: key.id,
+      key: { hash: key.hash, createdBy: ADMIN },
+    });
+  });
+
+  it('revoking a key that does not exist is KEY_NOT_FOUND', async () => {
+    const reply = await handle({
+      command: { type: 'RevokeApiKey', tenant: 'acme', keyId: 'NoSuchKey0000001' },
+    });
+    expect(code(reply)).toBe('KEY_NOT_FOUND');
+  });
+});

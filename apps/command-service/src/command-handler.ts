@@ -24,6 +24,7 @@ import {
 } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import { uuidv7 } from './ids';
+import { KeyCommands } from './key-commands';
 import { KeyedQueue } from './keyed-queue';
 import { commandHash, type IdempotencyRecords } from './idempotency';
 import { failure, replyFromEvent } from './replies';
@@ -98,9 +99,18 @@ export class CommandHandler {
   private readonly serial = new KeyedQueue();
   private readonly newId: () => string;
 
+  private readonly keys: KeyCommands;
+
   constructor(private readonly deps: CommandHandlerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.newId = deps.newId ?? (() => uuidv7());
+    this.keys = new KeyCommands({
+      naming: deps.naming,
+      store: deps.store,
+      maxRetries: deps.maxRetries,
+      clock: this.clock,
+      newId: this.newId,
+    });
   }
 
   /**
@@ -116,6 +126,24 @@ export class CommandHandler {
       );
     }
     const command = request.command;
+    if (command.type === 'CreateApiKey' || command.type === 'RevokeApiKey') {
+      const tenant = command.type === 'CreateApiKey' ? command.key.tenant : command.tenant;
+      const id = command.type === 'CreateApiKey' ? command.key.id : command.keyId;
+      return this.serial.run(`key:${tenant}/${id}`, async () => {
+        try {
+          return await this.keys.handle(command, request, {
+            ...(meta.requestId !== undefined ? { requestId: meta.requestId } : {}),
+            assertMayWrite: () => {
+              if (meta.lease !== undefined && !meta.lease.valid()) throw new LeaseLapsedError();
+            },
+            unconfirmed: (cause) => new PublishUnconfirmed(cause),
+          });
+        } catch (err) {
+          if (err instanceof LeaseLapsedError) throw err;
+          return this.unexpected(err, request);
+        }
+      });
+    }
     const tenant = request.principal.tenant;
     const key =
       command.type === 'DefineWorkflow'

@@ -13,6 +13,8 @@ const requestValidator = compileValidator(CommandRequest);
 
 const TYPE_OF_KIND: Record<CommandKind, CommandType> = {
   'workflow.define': 'DefineWorkflow',
+  'key.create': 'CreateApiKey',
+  'key.revoke': 'RevokeApiKey',
   'token.create': 'CreateToken',
   'token.fire': 'FireTransition',
   'token.update': 'UpdateToken',
@@ -306,7 +308,7 @@ export class CommandServer {
     }
     if (owner === null || !owner.lease.valid()) return { reply: null };
     if (route !== 'definitions') {
-      const tokenId = command.type === 'DefineWorkflow' ? undefined : command.tokenId;
+      const tokenId = 'tokenId' in command ? command.tokenId : undefined;
       if (tokenId === undefined || this.deps.naming.tokenPartition(tokenId) !== route) {
         return {
           reply: failure(

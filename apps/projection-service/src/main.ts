@@ -1,7 +1,9 @@
+import { ensureKeysBucket } from '@cb/auth';
 import { isNatsConnected } from '@cb/nats';
 import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from '@cb/ops';
 import { loadProjectionConfig } from './config';
 import { connectProjection } from './connect';
+import { KeyProjection } from './key-projection';
 import { newWorkerId } from '@cb/leases';
 import { workerReadiness } from './readiness';
 import { ProjectionWorker } from './worker';
@@ -16,6 +18,15 @@ async function main(): Promise<void> {
     const metrics = deps.metrics;
     const worker = new ProjectionWorker(deps, infra.meta, naming, logger);
     await worker.start();
+    // The keys bucket gateways authenticate against: not a read model (no generations).
+    const keys = new KeyProjection({
+      js: infra.js,
+      jsm: infra.jsm,
+      naming,
+      keys: await ensureKeysBucket(infra.js, naming, config.CB_STREAM_REPLICAS, logger),
+      logger: logger.child({ component: 'keys' }),
+    });
+    await keys.start();
     const ops = await startOpsServer({
       host: config.PROJECTION_HTTP_HOST,
       port: config.PROJECTION_HTTP_PORT,
@@ -37,6 +48,7 @@ async function main(): Promise<void> {
     });
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await worker.stop();
+      await keys.stop();
       await ops.close();
       await nc.drain();
     });

@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
+import type { KeyStore } from '@cb/auth';
 import type { Logger } from '@cb/logging';
 import { NatsPlatformError, classifyNatsError, isNatsOutage, type EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
@@ -27,10 +28,12 @@ import { parseJsonBody } from './json/parse-body';
 import { registerOpenApi } from './openapi';
 import type { LiveEvents } from './read/live-events';
 import type { Reads } from './read/reads';
+import { adminKeyRoutes } from './routes/admin-keys';
 import { bulkFireRoutes } from './routes/bulk-fire';
 import { eventRoutes } from './routes/events';
 import { opsRoutes } from './routes/ops';
 import { searchRoutes } from './routes/search';
+import { sessionRoutes } from './routes/sessions';
 import { tokenRoutes } from './routes/tokens';
 import { workflowRoutes } from './routes/workflows';
 
@@ -38,6 +41,12 @@ export interface AppDeps {
   logger: Logger;
   /** Credentials, rate limits and the failure slow-down (libs/auth). */
   auth: AuthDeps;
+  /** The keys bucket (what the key projection wrote), for the admin API. */
+  keys: Pick<KeyStore, 'get' | 'list'>;
+  /** CB_KEY_PEPPER: new keys' secrets are stored as HMAC-SHA256(pepper, secret). */
+  keyPepper?: string;
+  /** How long key creation and revocation wait for the key projection (MIN_SEQ_WAIT_MS). */
+  projectionWaitMs: number;
   commands: CommandClient;
   reads: Reads;
   live: LiveEvents;
@@ -117,6 +126,13 @@ export function buildApp(deps: AppDeps): App {
     concurrency: deps.bulkFireConcurrency,
     idempotencyWindowMs: deps.idempotencyWindowMs,
   });
+  app.register(adminKeyRoutes, {
+    commands: deps.commands,
+    keys: deps.keys,
+    projectionWaitMs: deps.projectionWaitMs,
+    ...(deps.keyPepper !== undefined ? { pepper: deps.keyPepper } : {}),
+  });
+  app.register(sessionRoutes, { authenticator: deps.auth.authenticator });
   app.register(eventRoutes, {
     live: deps.live,
     reads: deps.reads,

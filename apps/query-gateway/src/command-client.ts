@@ -9,12 +9,13 @@ import {
 } from '@cb/nats';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type {
+  ApiKeyCommandResult,
   CommandReply,
   CommandRequest,
   TokenCommandResult,
   WorkflowCommandResult,
 } from '@cb/schemas';
-import type { CommandKind, Naming } from '@cb/subjects';
+import type { CommandKind, Naming, TokenCommandKind } from '@cb/subjects';
 import { ApiError } from './api-error';
 import type { CommandServiceStatus } from './command-probe';
 
@@ -80,10 +81,12 @@ export class CommandClient {
   private subjectOf(kind: CommandKind, request: CommandRequest): string {
     const command = request.command;
     if (command.type === 'DefineWorkflow') return this.naming.definitionCommandSubject;
+    if (command.type === 'CreateApiKey') return this.naming.keyCommandSubject('key.create');
+    if (command.type === 'RevokeApiKey') return this.naming.keyCommandSubject('key.revoke');
     if (command.type === 'CreateToken' && command.tokenId === undefined) {
       return this.naming.anyCreateSubject;
     }
-    const tokenKind = kind === 'workflow.define' ? 'token.create' : kind;
+    const tokenKind = kind.startsWith('token.') ? (kind as TokenCommandKind) : 'token.create';
     return this.naming.tokenCommandSubject(this.naming.tokenPartition(command.tokenId!), tokenKind);
   }
 
@@ -134,6 +137,18 @@ export class CommandClient {
     const reply = await this.send(kind, request, requestId);
     if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
     if (reply.kind !== 'token') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
+    return reply;
+  }
+
+  /** Create or revoke an API key (`key.create`, `key.revoke`). */
+  async apiKey(
+    kind: 'key.create' | 'key.revoke',
+    request: CommandRequest,
+    requestId: string,
+  ): Promise<ApiKeyCommandResult> {
+    const reply = await this.send(kind, request, requestId);
+    if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
+    if (reply.kind !== 'apiKey') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
     return reply;
   }
 

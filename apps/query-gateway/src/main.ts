@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import { Authenticator, FailureSlowdown, RateLimiter, ensureAuthBuckets } from '@cb/auth';
+import { Authenticator, FailureSlowdown, KeyStore, RateLimiter, ensureAuthBuckets } from '@cb/auth';
 import {
   authSettingsOf,
   guardPoolSettingsOf,
@@ -55,6 +55,12 @@ async function main(): Promise<void> {
       registry,
     });
     await authenticator.start();
+    const keys = new KeyStore(buckets.keys, naming);
+    if (auth.adminKey === undefined && (await keys.list()).length === 0) {
+      logger.warn(
+        'CB_ADMIN_KEY is not set and no API key exists: nothing can authenticate. Set CB_ADMIN_KEY (32+ characters) to create keys.',
+      );
+    }
     const limiter = new RateLimiter({
       kv: buckets.rateLimits,
       naming,
@@ -113,6 +119,9 @@ async function main(): Promise<void> {
       live,
       store,
       naming,
+      keys,
+      ...(auth.pepper !== undefined ? { keyPepper: auth.pepper } : {}),
+      projectionWaitMs: config.MIN_SEQ_WAIT_MS,
       bulkFireConcurrency: config.BULK_FIRE_CONCURRENCY,
       idempotencyWindowMs: config.CB_DUPLICATE_WINDOW_MS,
       maxBodyBytes: config.MAX_BODY_BYTES,

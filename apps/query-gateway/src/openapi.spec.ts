@@ -25,6 +25,13 @@ const CONTRACT: [method: string, path: string][] = [
   ['get', '/v1/tokens'],
   ['get', '/v1/workflows/{workflowId}/events'],
   ['get', '/v1/workflows/{workflowId}/tokens/{tokenId}/events'],
+  ['post', '/v1/admin/keys'],
+  ['get', '/v1/admin/keys'],
+  ['get', '/v1/admin/keys/{keyId}'],
+  ['delete', '/v1/admin/keys/{keyId}'],
+  ['post', '/v1/sessions'],
+  ['get', '/v1/sessions/current'],
+  ['delete', '/v1/sessions/current'],
   ['get', '/health'],
   ['get', '/ready'],
   ['get', '/metrics'],
@@ -34,6 +41,9 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'tr
 
 interface Operation {
   tags?: string[];
+  security?: Record<string, string[]>[];
+  description?: string;
+  'x-required-scope'?: string;
   parameters?: { name: string; in: string; schema?: Record<string, unknown> }[];
   requestBody?: { content: Record<string, unknown> };
   responses: Record<
@@ -105,6 +115,51 @@ describe('OpenAPI document and Swagger UI', () => {
       .map(([m, p]) => `${m} ${p}`)
       .filter((route) => !contract.has(route));
     expect(extra).toEqual([]);
+  });
+
+  it('issue 12, deliverable 6: documents the bearer scheme and the scope of each operation', () => {
+    const raw = doc as unknown as {
+      security: unknown;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    expect(raw.components.securitySchemes.bearerAuth).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
+    expect(raw.security).toEqual([{ bearerAuth: [] }]);
+    const scopes = new Map<string, string | undefined>();
+    for (const [method, path, op] of operations()) {
+      const route = `${method.toUpperCase()} ${path}`;
+      if (!path.startsWith('/v1/')) {
+        // Public: no credential, said explicitly so the document-wide default does not apply.
+        expect({ route, security: op.security }).toEqual({ route, security: [] });
+        continue;
+      }
+      expect({ route, security: op.security }).toEqual({ route, security: [{ bearerAuth: [] }] });
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '429']));
+      expect(op.description).toMatch(/^Needs (the scope `[a-z:]+`|a valid credential)/);
+      scopes.set(route, op['x-required-scope']);
+    }
+    expect(Object.fromEntries(scopes)).toMatchObject({
+      'GET /v1/workflows': 'read',
+      'POST /v1/workflows': 'workflows:write',
+      'PUT /v1/workflows/{workflowId}': 'workflows:write',
+      'POST /v1/workflows/{workflowId}/tokens': 'tokens:write',
+      'POST /v1/workflows/{workflowId}/tokens/{tokenId}/fire': 'tokens:write',
+      'PATCH /v1/workflows/{workflowId}/tokens/{tokenId}': 'tokens:write',
+      'DELETE /v1/workflows/{workflowId}/tokens/{tokenId}': 'tokens:write',
+      'POST /v1/workflows/{workflowId}/bulk-fire': 'tokens:write',
+      'GET /v1/workflows/{workflowId}/events': 'read',
+      'GET /v1/tokens': 'read',
+      'POST /v1/admin/keys': 'keys:admin',
+      'DELETE /v1/admin/keys/{keyId}': 'keys:admin',
+      'POST /v1/sessions': 'authenticated',
+    });
+    for (const [route, scope] of scopes) {
+      if (route.startsWith('GET ') && !route.includes('/admin/') && !route.includes('/sessions')) {
+        expect({ route, scope }).toEqual({ route, scope: 'read' });
+      }
+    }
   });
 
   it('tags every operation with a declared tag', () => {
@@ -239,6 +294,7 @@ describe('OpenAPI 3.0 rendering of JSON Schema keywords it lacks', () => {
       instance.post(
         '/v1/test-only',
         {
+          config: { scope: 'read' },
           schema: {
             tags: ['operations'],
             body: Type.Object({

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifySchema } from 'fastify';
 import { ERROR_CODES, ERROR_STATUS, Problem, type ErrorCode } from '@cb/schemas';
 import type { App } from './app';
+import type { RouteScope } from './auth/principal';
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
@@ -93,6 +94,16 @@ const TAGS = [
     description:
       'Token events as Server-Sent Events (`text/event-stream`): `id` is the stream seq, `Last-Event-ID` resumes',
   },
+  {
+    name: 'keys',
+    description:
+      'API keys (`keys:admin`): created and revoked as recorded events; the root credential manages every tenant, a tenant key its own',
+  },
+  {
+    name: 'sessions',
+    description:
+      'Short-lived bearer credentials made from an API key: same tenant and scopes, ended by DELETE or with the key',
+  },
   { name: 'operations', description: 'Liveness, readiness and Prometheus metrics' },
 ];
 
@@ -100,6 +111,10 @@ const DESCRIPTION = [
   'Circuit Breaker: a workflow engine event-sourced on NATS JetStream (Petri-net style workflows, tokens that move between places by firing transitions).',
   '',
   'Writes take an optional `Idempotency-Key` and `If-Match: "<version>"` (a stale version gives 412). Reads answer from read models; `minSeq` (e.g. the `version` of your last write) gives read-your-writes, and the `x-as-of-seq` response header tells the seq a read reflects. Responses carry `x-request-id`.',
+  '',
+  '## Authentication',
+  '',
+  "Every `/v1` operation needs `Authorization: Bearer <credential>`: an API key (`cb_<id>_<secret>`), a session (`cbs_…`) or the root credential (`CB_ADMIN_KEY`). Without a valid, live one the answer is `401 UNAUTHENTICATED` with `WWW-Authenticate: Bearer`, whatever the reason. Each operation names the scope it needs (`read`, `tokens:write`, `workflows:write`, `keys:admin`); a credential without it gets `403 FORBIDDEN`. Every key belongs to one tenant, which every read and write acts in: another tenant's ids answer exactly like unknown ones. Keys are rate limited per window (`429 RATE_LIMITED`, `RateLimit-Limit`/`-Remaining`/`-Reset`, `Retry-After`); the root credential is not. `/health`, `/ready`, `/metrics`, `/docs` and `/openapi.json` are public.",
   '',
   '## Errors',
   '',
@@ -122,10 +137,22 @@ export function registerOpenApi(app: App): void {
       openapi: '3.0.3',
       info: { title: 'Circuit Breaker', version: packageVersion(), description: DESCRIPTION },
       tags: TAGS,
-      components: { schemas: { Problem: Problem as object } },
+      components: {
+        schemas: { Problem: Problem as object },
+        securitySchemes: {
+          [SECURITY_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API key (`cb_<id>_<secret>`), a session (`cbs_…`, from `POST /v1/sessions`) or the root credential `CB_ADMIN_KEY`, as `Authorization: Bearer <credential>`. Each operation names the scope it needs.',
+          },
+        },
+      },
+      // Every operation needs a credential unless it says otherwise (the public ones: `security: []`).
+      security: [{ [SECURITY_SCHEME]: [] }],
     },
     transform: ({ schema, url, route }) => ({
-      schema: transformRouteSchema(schema, route.method),
+      schema: transformRouteSchema(schema, route.method, route.config?.scope),
       url,
     }),
     transformObject: (doc) => finishDocument((doc as { openapiObject: OpenApiDoc }).openapiObject),
@@ -201,6 +228,12 @@ function errorDescription(status: string): string {
     : 'Problem details';
 }
 
+/** The security scheme every authenticated operation names. */
+const SECURITY_SCHEME = 'bearerAuth';
+
+/** Errors any authenticated route may answer: 401 UNAUTHENTICATED, 403 FORBIDDEN, 429 RATE_LIMITED. */
+const AUTH_ERRORS = ['401', '403', '429'] as const;
+
 /** Errors any route may answer: 406 NOT_ACCEPTABLE, 414 URI_TOO_LONG, 431 HEADERS_TOO_LARGE. */
 const EVERY_ROUTE_ERRORS = ['406', '414', '431'] as const;
 
@@ -223,9 +256,21 @@ const SUCCESS_DESCRIPTIONS: Record<string, string> = {
 function transformRouteSchema(
   schema: FastifySchema | undefined,
   method: string | string[],
+  scope: RouteScope | undefined,
 ): FastifySchema {
-  if (!schema) return { response: { default: problemMarker('default') } };
+  if (!schema) return { response: { default: problemMarker('default') }, security: [] };
   const out: JsonObject = { ...schema };
+  const authenticated = scope !== undefined && scope !== 'public';
+  out.security = authenticated ? [{ [SECURITY_SCHEME]: [] }] : [];
+  if (authenticated) {
+    out['x-required-scope'] = scope;
+    const needs =
+      scope === 'authenticated'
+        ? 'Needs a valid credential (any scope).'
+        : `Needs the scope \`${scope}\`.`;
+    out.description =
+      typeof schema.description === 'string' ? `${needs}\n\n${schema.description}` : needs;
+  }
   // Bodies may be sent as application/json; PATCH is a JSON Merge Patch (RFC 7386).
   if (schema.body && method === 'PATCH' && !out.consumes) {
     out.consumes = ['application/merge-patch+json', 'application/json'];
@@ -242,6 +287,10 @@ function transformRouteSchema(
   }
   // What the gateway answers on any route before it runs (see installNegotiation, installUrlLimit).
   for (const status of EVERY_ROUTE_ERRORS) response[status] ??= problemMarker(status);
+  // And on any authenticated route (see installAuth): the credential, the rate limit, the scope.
+  if (authenticated) {
+    for (const status of AUTH_ERRORS) response[status] ??= problemMarker(status);
+  }
   response.default ??= problemMarker('default');
   out.response = response;
 

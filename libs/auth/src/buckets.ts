@@ -38,9 +38,7 @@ export async function ensureAuthBuckets(
   const kvm = new Kvm(js);
   const retrying = <T>(what: string, work: () => Promise<T>): Promise<T> =>
     retryOutages(work, { what, logger });
-  const keys = await retrying('keys bucket', () =>
-    kvm.create(naming.keysBucket, { history: 1, replicas: settings.replicas }),
-  );
+  const keys = await ensureKeysBucket(js, naming, settings.replicas, logger);
   const sessionTtlMs = settings.sessionTtlSeconds * 1000;
   const sessions = await retrying('sessions bucket', () =>
     kvm.create(naming.sessionsBucket, {
@@ -60,6 +58,19 @@ export async function ensureAuthBuckets(
     }),
   );
   return { keys, sessions, rateLimits };
+}
+
+/** The keys bucket alone: what the key projection writes (and gateways read). */
+export function ensureKeysBucket(
+  js: JetStreamClient,
+  naming: Naming,
+  replicas: number,
+  logger: Logger,
+): Promise<KV> {
+  return retryOutages(() => new Kvm(js).create(naming.keysBucket, { history: 1, replicas }), {
+    what: 'keys bucket',
+    logger,
+  });
 }
 
 async function raiseMaxAge(

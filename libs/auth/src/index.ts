@@ -39,6 +39,7 @@ export {
 } from './authenticator';
 export {
   ensureAuthBuckets,
+  ensureKeysBucket,
   MAX_WINDOW_SECONDS,
   type AuthBuckets,
   type AuthBucketSettings,

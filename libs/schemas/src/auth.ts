@@ -58,10 +58,21 @@ export type Principal = Static<typeof Principal>;
 
 const KeyName = Type.String({ minLength: 1, maxLength: 128 });
 
+/**
+ * The tenant of a new key: a tenant that starts with a letter or digit (tenants starting with
+ * `_` are reserved: the gateway uses one to answer for workflows a key may not see).
+ */
+export const KeyTenant = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+  minLength: 1,
+  maxLength: 32,
+  description: '1-32 characters of a-z, 0-9, `_` or `-`, starting with a letter or digit',
+});
+
 /** `POST /v1/admin/keys`. */
 export const CreateKeyBody = Type.Object(
   {
-    tenant: Tenant,
+    tenant: KeyTenant,
     name: Type.Optional(KeyName),
     scopes: Scopes,
     workflows: Type.Optional(Workflows),

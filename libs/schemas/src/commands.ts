@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Actor, Id, IdempotencyKey, JsonObject, PrincipalRef, Seq } from './common';
+import { ApiKey, ApiKeyId, ApiKeyRecord } from './auth';
+import { Tenant } from './common';
 import { WorkflowDefinitionInput, WorkflowResource } from './definition';
 import { ErrorBody } from './errors';
 import { Token } from './token';
@@ -63,6 +65,28 @@ export const DeleteToken = Type.Object(
 );
 export type DeleteToken = Static<typeof DeleteToken>;
 
+/**
+ * A new API key, minted by the gateway (which alone sees the secret): the command service adds
+ * who created it and when.
+ */
+export const CreateApiKey = Type.Object(
+  {
+    type: Type.Literal('CreateApiKey'),
+    key: Type.Omit(ApiKeyRecord, ['createdAt', 'createdBy', 'revokedAt']),
+  },
+  { additionalProperties: false },
+);
+export type CreateApiKey = Static<typeof CreateApiKey>;
+
+export const RevokeApiKey = Type.Object(
+  { type: Type.Literal('RevokeApiKey'), tenant: Tenant, keyId: ApiKeyId },
+  { additionalProperties: false },
+);
+export type RevokeApiKey = Static<typeof RevokeApiKey>;
+
+export const KeyCommand = Type.Union([CreateApiKey, RevokeApiKey]);
+export type KeyCommand = Static<typeof KeyCommand>;
+
 export const TokenCommand = Type.Union([CreateToken, FireTransition, UpdateToken, DeleteToken]);
 export type TokenCommand = Static<typeof TokenCommand>;
 
@@ -72,6 +96,8 @@ export const Command = Type.Union([
   FireTransition,
   UpdateToken,
   DeleteToken,
+  CreateApiKey,
+  RevokeApiKey,
 ]);
 export type Command = Static<typeof Command>;
 export type CommandType = Command['type'];
@@ -111,11 +137,28 @@ export const WorkflowCommandResult = Type.Object({
 });
 export type WorkflowCommandResult = Static<typeof WorkflowCommandResult>;
 
+export const ApiKeyCommandResult = Type.Object({
+  ok: Type.Literal(true),
+  kind: Type.Literal('apiKey'),
+  /** The key after the command (without its hash). */
+  key: ApiKey,
+  /** The seq of the key's event. */
+  version: Type.Integer({ minimum: 1 }),
+  /** True when the key was revoked already (nothing was written). */
+  duplicate: Type.Boolean(),
+});
+export type ApiKeyCommandResult = Static<typeof ApiKeyCommandResult>;
+
 export const CommandFailure = Type.Object({
   ok: Type.Literal(false),
   error: ErrorBody,
 });
 export type CommandFailure = Static<typeof CommandFailure>;
 
-export const CommandReply = Type.Union([TokenCommandResult, WorkflowCommandResult, CommandFailure]);
+export const CommandReply = Type.Union([
+  TokenCommandResult,
+  WorkflowCommandResult,
+  ApiKeyCommandResult,
+  CommandFailure,
+]);
 export type CommandReply = Static<typeof CommandReply>;

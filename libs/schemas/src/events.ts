@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Actor, Id, JsonObject, PrincipalRef, Timestamp } from './common';
+import { Actor, Id, JsonObject, PrincipalRef, Tenant, Timestamp } from './common';
+import { ApiKeyId, ApiKeyRecord } from './auth';
 import { DefinitionAnalysis, WorkflowDefinition } from './definition';
 import { TokenState } from './token';
 
@@ -80,3 +81,31 @@ export const CbEvent = Type.Union([
 ]);
 export type CbEvent = Static<typeof CbEvent>;
 export type CbEventType = CbEvent['type'];
+
+const keyEventBase = {
+  ...eventBase,
+  /** Required here: who granted or revoked the key is the point of the record. */
+  principal: PrincipalRef,
+  tenant: Tenant,
+  keyId: ApiKeyId,
+  /** The key's whole record after the event (its secret's hash, never the secret). */
+  key: ApiKeyRecord,
+};
+
+/** An API key was created (`<prefix>.key.<tenant>.<keyId>`). */
+export const ApiKeyCreated = Type.Object(
+  { type: Type.Literal('apikey.created.v1'), ...keyEventBase },
+  { additionalProperties: false },
+);
+export type ApiKeyCreated = Static<typeof ApiKeyCreated>;
+
+/** An API key was revoked: it authenticates nothing from now on (`key.revokedAt` is set). */
+export const ApiKeyRevoked = Type.Object(
+  { type: Type.Literal('apikey.revoked.v1'), ...keyEventBase },
+  { additionalProperties: false },
+);
+export type ApiKeyRevoked = Static<typeof ApiKeyRevoked>;
+
+/** Events on the key subjects, apart from the workflow and token events (`CbEvent`). */
+export const KeyEvent = Type.Union([ApiKeyCreated, ApiKeyRevoked]);
+export type KeyEvent = Static<typeof KeyEvent>;

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Actor, Id, JsonObject, SafeInteger } from './common';
+import { ApiKey, ApiKeyId } from './auth';
+import { Actor, Id, JsonObject, SafeInteger, Tenant } from './common';
 
 /** `POST /v1/workflows/:workflowId/tokens` */
 export const CreateTokenBody = Type.Object(
@@ -102,6 +103,26 @@ export const MinSeqQuery = Type.Object(
   { additionalProperties: false },
 );
 export type MinSeqQuery = Static<typeof MinSeqQuery>;
+
+/** `GET /v1/admin/keys`: the root credential may name a tenant; others list their own. */
+export const KeyListQuery = Type.Object(
+  {
+    tenant: Type.Optional(Tenant),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+export type KeyListQuery = Static<typeof KeyListQuery>;
+
+export const KeyParams = Type.Object({ keyId: ApiKeyId }, { additionalProperties: false });
+export type KeyParams = Static<typeof KeyParams>;
+
+export const KeyPage = Type.Object(
+  { items: Type.Array(ApiKey), nextCursor: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+export type KeyPage = Static<typeof KeyPage>;
 
 export const PageQuery = Type.Object(
   { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor), minSeq: Type.Optional(MinSeq) },

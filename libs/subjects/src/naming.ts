@@ -28,12 +28,18 @@ export const DEFAULT_NAMING: NamingOptions = Object.freeze({
 /** The command kinds (the last part of every command subject). */
 export const COMMAND_KINDS = [
   'workflow.define',
+  'key.create',
+  'key.revoke',
   'token.create',
   'token.fire',
   'token.update',
   'token.delete',
 ] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
+/** Served by the definitions' lease holder: definitions and API keys (one writer, low volume). */
+export const DEFINITION_COMMAND_KINDS = ['workflow.define', 'key.create', 'key.revoke'] as const;
+export type DefinitionCommandKind = (typeof DEFINITION_COMMAND_KINDS)[number];
+export type TokenCommandKind = Exclude<CommandKind, DefinitionCommandKind>;
 
 /** Read-model buckets are generational so a rebuild can fill fresh ones beside the live ones. */
 export const READ_MODEL_KINDS = ['tokens', 'places', 'stats', 'workflows'] as const;
@@ -211,7 +217,7 @@ export class Naming {
    * Where a token command goes: `<prefix>.cmd.p<partition>.<kind>`, served only by the command
    * service instance that holds the partition's lease (one writer per token).
    */
-  tokenCommandSubject(partition: number, kind: Exclude<CommandKind, 'workflow.define'>): string {
+  tokenCommandSubject(partition: number, kind: TokenCommandKind): string {
     this.assertPartition(partition);
     return `${this.prefix}.cmd.p${partition}.${kind}`;
   }
@@ -219,6 +225,11 @@ export class Naming {
   /** Definitions: `<prefix>.cmd.def.workflow.define`, served by the definitions' lease holder. */
   get definitionCommandSubject(): string {
     return `${this.prefix}.cmd.def.workflow.define`;
+  }
+
+  /** API keys: `<prefix>.cmd.def.key.create|revoke`, served by the definitions' lease holder too. */
+  keyCommandSubject(kind: 'key.create' | 'key.revoke'): string {
+    return `${this.prefix}.cmd.def.${kind}`;
   }
 
   /**
@@ -253,9 +264,10 @@ export class Naming {
     const kind = rest.slice(dot + 1);
     if (!(COMMAND_KINDS as readonly string[]).includes(kind)) return null;
     const k = kind as CommandKind;
-    if (where === 'def') return k === 'workflow.define' ? { kind: k, route: 'definitions' } : null;
+    const definitions = (DEFINITION_COMMAND_KINDS as readonly string[]).includes(k);
+    if (where === 'def') return definitions ? { kind: k, route: 'definitions' } : null;
     if (where === 'any') return k === 'token.create' ? { kind: k, route: 'any' } : null;
-    if (!/^p\d{1,4}$/.test(where) || k === 'workflow.define') return null;
+    if (!/^p\d{1,4}$/.test(where) || definitions) return null;
     const partition = Number(where.slice(1));
     return partition < this.partitions ? { kind: k, route: partition } : null;
   }
@@ -441,6 +453,11 @@ export class Naming {
   definitionsConsumer(generation: number): string {
     this.assertGeneration(generation);
     return `${this.prefix}_proj_g${generation}_defs`;
+  }
+
+  /** The API-key projection's consumer: not generational (the keys bucket is not a read model). */
+  get keysConsumer(): string {
+    return `${this.prefix}_proj_keys`;
   }
 
   /** Meta key holding the partition count fixed at stream creation. */

@@ -20,7 +20,7 @@ import type { RouteScope } from './principal';
 export const HIDDEN_TENANT = '_hidden';
 
 export interface AuthDeps {
-  authenticator: Pick<Authenticator, 'authenticate'>;
+  authenticator: Pick<Authenticator, 'authenticate' | 'createSession' | 'revokeSession'>;
   limiter: Pick<RateLimiter, 'take'>;
   slowdown: Pick<FailureSlowdown, 'failed'>;
 }
@@ -62,7 +62,7 @@ export function installAuth(app: App, deps: AuthDeps): void {
     const path = req.url.split('?')[0] ?? '/';
     const scope: RouteScope | undefined = req.routeOptions.config?.scope;
     if (scope === 'public' || !isApiPath(path)) return;
-    const result = await deps.authenticator.authenticate(req.headers.authorization).catch(outage);
+    const result = await deps.authenticator.authenticate(authorizationOf(req)).catch(outage);
     if (!result.ok) {
       req.log.info({ reason: result.reason }, 'authentication failed');
       const delay = deps.slowdown.failed(req.ip);
@@ -129,6 +129,19 @@ function outage(err: unknown): never {
     });
   }
   throw err;
+}
+
+/**
+ * The Authorization header, or every one when there are several (Node keeps only the first of
+ * them; a proxy might use another): more than one is never a credential.
+ */
+function authorizationOf(req: FastifyRequest): string | string[] | undefined {
+  const raw = req.raw.rawHeaders;
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
+  }
+  return values.length > 1 ? values : req.headers.authorization;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -66,6 +66,8 @@ export interface TokenQuery {
   /** The tenant whose tokens are listed: nothing of another tenant is ever read. */
   tenant: string;
   workflowId?: string;
+  /** Only tokens of these workflows (a key restricted to some workflows); absent: all. */
+  visible?: ReadonlySet<string> | undefined;
   place?: string;
   /** Scalar metadata values to match, compared as text (own keys of the token's metadata only). */
   metadata?: ReadonlyMap<string, string>;
@@ -144,8 +146,9 @@ export class Reads {
     limit: number,
     cursor?: string,
     minSeq?: number,
+    visible?: ReadonlySet<string>,
   ): Promise<WorkflowPage> {
-    const listName = `workflows:${tenant}`;
+    const listName = `workflows:${tenant}${restriction(visible)}`;
     const after = decodeCursor(listName, cursor, 'id');
     const bucket = this.view.kv('workflows').bucket;
     // The tenant's latest definitions (`<tenant>.<id>`); keys are listed by workflow id.
@@ -159,6 +162,7 @@ export class Reads {
       .filter((m) => isPut(m))
       .map((m) => ({ key: m.subject.slice(prefix.length), m }))
       .filter(({ key }) => after === undefined || key > after)
+      .filter(({ key }) => visible === undefined || visible.has(key))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const page = live.slice(0, limit);
     const items = page
@@ -228,7 +232,7 @@ export class Reads {
    */
   async tokens(query: TokenQuery): Promise<AsOf<TokenPage>> {
     // The tenant is part of the list: a cursor (and its snapshot) serves only the tenant's list.
-    const listName = `tokens:${query.tenant}:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
+    const listName = `tokens:${query.tenant}${restriction(query.visible)}:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
     const cursor =
       query.after !== undefined
         ? { after: query.after }
@@ -259,9 +263,14 @@ export class Reads {
     const messages = await this.scanKeys(bucket, filter);
     // A token moving between places is briefly in both: keep its newest entry.
     const newest = new Map<string, DeliveredMessage>();
+    const visible = query.visible;
     for (const m of messages) {
       const tokenId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
       if (after !== undefined && tokenId <= after) continue;
+      // `$KV.<bucket>.<tenant>.<workflow>.<place>.<token>`
+      if (visible !== undefined && !visible.has(m.subject.slice(prefix.length).split('.')[1]!)) {
+        continue;
+      }
       const seen = newest.get(tokenId);
       if (!seen || seen.seq < m.seq) newest.set(tokenId, m);
     }
@@ -705,6 +714,14 @@ export class Reads {
     }
     return compiled;
   }
+}
+
+/**
+ * A restricted key's lists are lists of their own: a cursor (and the snapshot behind it) of an
+ * unrestricted listing never serves a restricted one.
+ */
+function restriction(visible: ReadonlySet<string> | undefined): string {
+  return visible === undefined ? '' : `[${[...visible].sort().join(',')}]`;
 }
 
 function isPut(m: DeliveredMessage): boolean {

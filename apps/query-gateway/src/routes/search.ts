@@ -8,7 +8,8 @@ import {
   TokenPage,
   TokenSearchQuery,
 } from '@cb/schemas';
-import { tenantOf } from '../auth/principal';
+import { ApiError } from '../api-error';
+import { maySee, tenantOf, visibleWorkflows } from '../auth/principal';
 import { LIST_PAGES } from '../read/list-snapshots';
 import type { Reads } from '../read/reads';
 import { asOfHeader, sendTokenRead } from '../write-headers';
@@ -35,10 +36,13 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
       },
     },
     async (req, reply) => {
-      return sendTokenRead(
-        reply,
-        await reads.token(tenantOf(req), undefined, req.params.tokenId, req.query.minSeq),
-      );
+      const { tokenId } = req.params;
+      const read = await reads.token(tenantOf(req), undefined, tokenId, req.query.minSeq);
+      // A workflow the key may not see: exactly what an unknown token answers.
+      if (!maySee(req, read.value.workflowId)) {
+        throw new ApiError('TOKEN_NOT_FOUND', `token ${tokenId} does not exist`);
+      }
+      return sendTokenRead(reply, read);
     },
   );
 
@@ -66,6 +70,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
       const { workflowId, place, limit, cursor, minSeq } = req.query;
       const { value, asOf } = await reads.tokens({
         tenant: tenantOf(req),
+        visible: visibleWorkflows(req),
         ...(workflowId !== undefined ? { workflowId } : {}),
         ...(place !== undefined ? { place } : {}),
         metadata,

@@ -14,7 +14,7 @@ import {
   WriteHeaders,
 } from '@cb/schemas';
 import { ApiError } from '../api-error';
-import { tenantOf } from '../auth/principal';
+import { assertMayDefine, tenantOf, visibleWorkflows } from '../auth/principal';
 import type { CommandClient } from '../command-client';
 import type { Reads } from '../read/reads';
 import { asOfHeader, etag, requestOptions } from '../write-headers';
@@ -53,7 +53,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
     },
     async (req) => {
       const { limit, cursor, minSeq } = req.query;
-      return reads.workflows(tenantOf(req), limit ?? 50, cursor, minSeq);
+      return reads.workflows(tenantOf(req), limit ?? 50, cursor, minSeq, visibleWorkflows(req));
     },
   );
 
@@ -118,6 +118,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
       },
     },
     async (req, reply) => {
+      assertMayDefine(req, req.body.id);
       const result = await commands.workflow(
         {
           command: { type: 'DefineWorkflow', mode: 'create', definition: req.body },

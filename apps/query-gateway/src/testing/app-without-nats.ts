@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { Authenticator, FailureSlowdown, type RateLimiter } from '@cb/auth';
+import { Authenticator, FailureSlowdown, type KeyStore, type RateLimiter } from '@cb/auth';
 import { createLogger } from '@cb/logging';
 import type { EventStore } from '@cb/nats';
 import { Naming } from '@cb/subjects';
@@ -41,6 +41,8 @@ export function appWithoutNats(overrides: Partial<AppDeps> = {}): App {
     live: new LiveEvents({ size: 0 } as LiveHubs, { maxConnections: 1, clientBufferBytes: 65_536 }),
     store: never as EventStore,
     naming,
+    keys: never as KeyStore,
+    projectionWaitMs: 1000,
     maxBodyBytes: 1024 * 1024,
     bulkFireConcurrency: 4,
     idempotencyWindowMs: 600_000,
