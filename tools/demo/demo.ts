@@ -4,12 +4,14 @@
  * token's history and a tail of live events. Re-runnable: token ids are unique per run and an
  * already defined workflow is fine.
  *
- * The gateway is `CB_URL` (default `http://127.0.0.1:${GATEWAY_PORT:-3000}`). Exit status 0 when
+ * The gateway is `CB_URL` (default `http://127.0.0.1:${GATEWAY_PORT:-3000}`); the credential is
+ * `CB_API_KEY`, else the root credential `npm start` keeps in `<CB_DATA_DIR>/admin-key` (an API
+ * key needs `read`, `tokens:write` and `workflows:write`). Exit status 0 when
  * every answer was the expected one, 1 when the gateway is not there or something misbehaved (each
  * problem is printed with its request and response).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { HistoryPage, SequencedEvent, StatsResponse, Token } from '@cb/schemas';
 
@@ -94,7 +96,11 @@ function problem(what: string, request: string, reply: Reply | string): void {
 }
 
 class Gateway {
-  constructor(readonly base: string) {}
+  constructor(
+    readonly base: string,
+    /** `Bearer <credential>`. */
+    readonly authorization: string,
+  ) {}
 
   async call<T = unknown>(
     method: string,
@@ -104,7 +110,11 @@ class Gateway {
   ): Promise<Reply<T>> {
     const res = await fetch(this.base + path, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers: {
+        authorization: this.authorization,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -566,6 +576,7 @@ interface SseEvent {
 /** Read an SSE response for `ms` milliseconds (or until it ends); every complete event. */
 async function readSse(
   url: string,
+  authorization: string,
   ms: number,
   onOpen: () => Promise<void>,
 ): Promise<{ status: number; events: SseEvent[]; text: string }> {
@@ -574,7 +585,7 @@ async function readSse(
   const events: SseEvent[] = [];
   try {
     const res = await fetch(url, {
-      headers: { accept: 'text/event-stream' },
+      headers: { accept: 'text/event-stream', authorization },
       signal: abort.signal,
     });
     if (res.status !== 200 || !res.body) {
@@ -630,22 +641,27 @@ async function printTail(gw: Gateway, runs: TokenRun[]): Promise<void> {
   const target = runs.find((r) => r.workflowId === workflowId && r.place !== null) ?? runs[0]!;
   let live: Write | undefined;
   const opened = Date.now();
-  const { status, events, text } = await readSse(gw.base + path, TAIL_MS, async () => {
-    // While the stream is open, one more write: it must arrive live.
-    await new Promise((r) => setTimeout(r, 300));
-    const patchPath = `/v1/workflows/${workflowId}/tokens/${target.tokenId}`;
-    const patch = { metadata: { watched: true }, triggeredBy: 'demo' };
-    const res = await gw.call<Token & ProblemBody>('PATCH', patchPath, patch, {
-      'content-type': 'application/merge-patch+json',
-    });
-    if (res.status !== 200) {
-      problem('the live write of the tail failed', describe('PATCH', patchPath, patch), res);
-      return;
-    }
-    target.versions.push(res.body.version);
-    live = { workflowId, tokenId: target.tokenId, seq: res.body.version, what: 'patch' };
-    writes.push(live);
-  });
+  const { status, events, text } = await readSse(
+    gw.base + path,
+    gw.authorization,
+    TAIL_MS,
+    async () => {
+      // While the stream is open, one more write: it must arrive live.
+      await new Promise((r) => setTimeout(r, 300));
+      const patchPath = `/v1/workflows/${workflowId}/tokens/${target.tokenId}`;
+      const patch = { metadata: { watched: true }, triggeredBy: 'demo' };
+      const res = await gw.call<Token & ProblemBody>('PATCH', patchPath, patch, {
+        'content-type': 'application/merge-patch+json',
+      });
+      if (res.status !== 200) {
+        problem('the live write of the tail failed', describe('PATCH', patchPath, patch), res);
+        return;
+      }
+      target.versions.push(res.body.version);
+      live = { workflowId, tokenId: target.tokenId, seq: res.body.version, what: 'patch' };
+      writes.push(live);
+    },
+  );
   if (status !== 200) {
     console.log(`  ${red(String(status))} ${text.slice(0, 200)}`);
     problem('the event stream did not open', describe('GET', path), { status, body: null, text });
@@ -700,15 +716,29 @@ async function printTail(gw: Gateway, runs: TokenRun[]): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-async function reachable(gw: Gateway): Promise<string | null> {
+/** Where `npm start` keeps the root credential it generated. */
+function adminKeyFile(): string {
+  const dataDir = process.env.CB_DATA_DIR?.trim() || resolve(__dirname, '../../.data');
+  return join(resolve(dataDir), 'admin-key');
+}
+
+/** `CB_API_KEY`, else the root credential `npm start` keeps; null when there is neither. */
+function apiCredential(): string | null {
+  const given = process.env.CB_API_KEY?.trim();
+  if (given) return given;
+  const file = adminKeyFile();
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || null : null;
+}
+
+async function reachable(base: string): Promise<string | null> {
   try {
-    const res = await fetch(`${gw.base}/ready`, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(3000) });
     if (res.status === 200) return null;
-    return `the gateway at ${gw.base} answers but is not ready (GET /ready: ${res.status} ${(await res.text()).slice(0, 200)})`;
+    return `the gateway at ${base} answers but is not ready (GET /ready: ${res.status} ${(await res.text()).slice(0, 200)})`;
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (err as Error).message;
-    return `no gateway answers at ${gw.base} (${why})`;
+    return `no gateway answers at ${base} (${why})`;
   }
 }
 
@@ -716,11 +746,25 @@ async function main(): Promise<void> {
   const base = (
     process.env.CB_URL?.trim() || `http://127.0.0.1:${process.env.GATEWAY_PORT?.trim() || 3000}`
   ).replace(/\/+$/, '');
-  const gw = new Gateway(base);
-  const unreachable = await reachable(gw);
+  const unreachable = await reachable(base);
   if (unreachable) {
     console.error(
       `${unreachable}.\nStart the stack with \`npm start\` (or point CB_URL at a running gateway), then run \`npm run demo\` again.`,
+    );
+    process.exit(1);
+  }
+  const credential = apiCredential();
+  if (credential === null) {
+    console.error(
+      `No credential: set CB_API_KEY, or start the stack with \`npm start\` (it keeps the root credential in ${adminKeyFile()}).`,
+    );
+    process.exit(1);
+  }
+  const gw = new Gateway(base, `Bearer ${credential}`);
+  const probe = await gw.call('GET', '/v1/workflows?limit=1');
+  if (probe.status === 401 || probe.status === 403) {
+    console.error(
+      `The gateway at ${base} refuses the credential (${probe.status} ${String((probe.body as { code?: string } | undefined)?.code)}): set CB_API_KEY to a key with read, tokens:write and workflows:write, or use the root credential in ${adminKeyFile()}.`,
     );
     process.exit(1);
   }

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -186,16 +186,28 @@ export class LauncherHarness {
     if (i >= 0) this.started.splice(i, 1);
   }
 
-  /** One JSON call to the gateway (10 s at most). */
+  /** The root credential the launcher generated on its first start (`<dataDir>/admin-key`). */
+  adminKey(): string {
+    return readFileSync(join(this.dataDir, 'admin-key'), 'utf8').trim();
+  }
+
+  /**
+   * One JSON call to the gateway (10 s at most), with the launcher's root credential unless
+   * `authorization` says otherwise (null: none).
+   */
   async json<T>(
     path: string,
-    init: { method?: string; body?: unknown } = {},
+    init: { method?: string; body?: unknown; authorization?: string | null } = {},
   ): Promise<{ status: number; body: T }> {
+    const authorization =
+      init.authorization === undefined ? `Bearer ${this.adminKey()}` : init.authorization;
     const res = await fetch(this.gateway + path, {
       method: init.method ?? 'GET',
-      ...(init.body !== undefined
-        ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }
-        : {}),
+      headers: {
+        ...(authorization === null ? {} : { authorization }),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       signal: AbortSignal.timeout(10_000),
     });
     return { status: res.status, body: (await res.json()) as T };

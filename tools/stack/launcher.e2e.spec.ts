@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort, isAlive, loadFixtureWorkflow, waitFor } from '@cb/testing';
@@ -38,15 +39,23 @@ describe('npm start (tools/stack/start.ts)', () => {
   const startLauncher = (): ReturnType<LauncherHarness['start']> => h.start();
   const stopLauncher = (launcher: Launcher): ReturnType<LauncherHarness['stop']> =>
     h.stop(launcher, SERVICES);
-  const json = <T>(path: string, init?: { method?: string; body?: unknown }) =>
+  const json = <T>(path: string, init?: Parameters<LauncherHarness['json']>[1]) =>
     h.json<T>(path, init);
 
   it('from a clean data dir: ready within 30 s, the demo runs, SIGTERM stops everything within 10 s', async () => {
     const { launcher, readyMs } = await startLauncher();
     expect(readyMs).toBeLessThan(30_000);
     expect(launcher.lines.join('\n')).toContain(`(data in ${join(dataDir, 'nats')})`);
+    // Bootstrap: a root credential generated on this first start, kept 0600 and printed.
+    const keyFile = join(dataDir, 'admin-key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const adminKey = h.adminKey();
+    expect(adminKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(launcher.lines.join('\n')).toContain(`root key  ${adminKey}`);
+    const anonymous = await json<{ code: string }>('/v1/workflows', { authorization: null });
+    expect(anonymous).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
 
-    const demo = await runDemo(gateway);
+    const demo = await runDemo(gateway, dataDir);
     expect({ code: demo.code, output: demo.output }).toEqual({
       code: 0,
       output: expect.stringContaining('Demo finished'),
@@ -88,8 +97,13 @@ describe('npm start (tools/stack/start.ts)', () => {
   it('started again on the same data dir, the data is still there', async () => {
     expect(saved).toBeDefined();
     const { workflowId, tokenId, version, place } = saved!;
+    const keyBefore = h.adminKey();
     const { launcher, readyMs } = await startLauncher();
     expect(readyMs).toBeLessThan(30_000);
+    // The same root credential, not printed again.
+    expect(h.adminKey()).toBe(keyBefore);
+    expect(launcher.lines.join('\n')).not.toContain(keyBefore);
+    expect(launcher.lines.join('\n')).toContain(`root key  in ${join(dataDir, 'admin-key')}`);
 
     const strong = await json<{ version: number; place: string }>(
       `/v1/workflows/${workflowId}/tokens/${tokenId}?consistency=strong`,
@@ -110,7 +124,7 @@ describe('npm start (tools/stack/start.ts)', () => {
   }, 120_000);
 
   it('the demo without a gateway says to start the stack and exits 1', async () => {
-    const result = await runDemo(`http://127.0.0.1:${await freePort()}`);
+    const result = await runDemo(`http://127.0.0.1:${await freePort()}`, dataDir);
     expect(result.code).toBe(1);
     expect(result.output).toContain('Start the stack with `npm start`');
   }, 30_000);
@@ -346,11 +360,16 @@ describe('npm start (tools/stack/start.ts)', () => {
   });
 });
 
-function runDemo(gateway: string): Promise<{ code: number | null; output: string }> {
+/** The demo as a user runs it: the credential from the launcher's data dir. */
+function runDemo(
+  gateway: string,
+  dataDir: string,
+): Promise<{ code: number | null; output: string }> {
   return runNode(['--import', 'tsx', 'tools/demo/demo.ts'], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     CB_URL: gateway,
+    CB_DATA_DIR: dataDir,
     NO_COLOR: '1',
   });
 }

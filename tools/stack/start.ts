@@ -11,6 +11,9 @@
  * Launcher options (environment): CB_DATA_DIR (default `.data` in the repository) holds the
  * nats-server store in `<CB_DATA_DIR>/nats`; NATS_PORT (default 4222, or a free port if 4222 is
  * taken) is the port of that nats-server. Both are ignored when NATS_URL is set.
+ * CB_ADMIN_KEY, the root credential, goes to the gateway when set; unset, the launcher generates
+ * one on first start, keeps it in `<CB_DATA_DIR>/admin-key` (mode 0600) and prints it (see
+ * `resolveAdminKey`); `npm run demo` reads it from there.
  * CB_LOCAL_CLUSTER=3 (or 5) runs that many nats-server nodes instead, clustered on loopback
  * (`localCluster`): stores in `<CB_DATA_DIR>/nats-<i>`, client ports from NATS_PORT on, and the
  * services get NATS_URL listing every node and CB_STREAM_REPLICAS=3 (5) unless it is set. Each
@@ -19,6 +22,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findNatsServerBinary, freePort } from '@cb/testing';
+import { adminKeyBanner, resolveAdminKey, type AdminKey } from './admin-key';
 import type { LineSink } from './children';
 import { parseLocalCluster } from './local-cluster';
 import { localCluster, singleServer, type NatsCommon, type NatsPlan } from './nats-children';
@@ -81,6 +85,13 @@ async function main(): Promise<void> {
   const dataRoot = resolve(env.CB_DATA_DIR?.trim() || resolve(ROOT, '.data'));
   const natsDataDir = resolve(dataRoot, 'nats');
   const servicePidFile = resolve(dataRoot, 'services.pids');
+  let admin: AdminKey;
+  try {
+    admin = resolveAdminKey(env, dataRoot);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
   let natsUrl = env.NATS_URL?.trim() || '';
   const ownNats = !natsUrl;
   const local = parseLocalCluster(env.CB_LOCAL_CLUSTER);
@@ -192,7 +203,13 @@ async function main(): Promise<void> {
   // A signal during the start: stop what runs, start nothing more.
   if (stopping) await stopping;
 
-  const base = { ...env, NATS_URL: natsUrl, ...(replicas ? { CB_STREAM_REPLICAS: replicas } : {}) };
+  const base: NodeJS.ProcessEnv = {
+    ...env,
+    NATS_URL: natsUrl,
+    ...(replicas ? { CB_STREAM_REPLICAS: replicas } : {}),
+  };
+  // The root credential goes to the gateway alone (below).
+  delete base.CB_ADMIN_KEY;
   /** A service on `port` (its `portVariable`), ready when `/ready` there answers 200. */
   const service = (name: string, entry: string, portVariable: string, port: number): Supervised =>
     new Supervised(
@@ -220,7 +237,17 @@ async function main(): Promise<void> {
       );
     }
   }
-  const gateway = service('gateway', 'apps/query-gateway/src/main.ts', 'GATEWAY_PORT', gatewayPort);
+  // Only the gateway holds the root credential.
+  const gateway = new Supervised(
+    serviceSpec(
+      'gateway',
+      'apps/query-gateway/src/main.ts',
+      { ...base, GATEWAY_PORT: String(gatewayPort), CB_ADMIN_KEY: admin.key },
+      `http://127.0.0.1:${gatewayPort}/ready`,
+    ),
+    sink,
+    servicesChanged,
+  );
   services.push(command, ...projections, gateway);
   if (stopping) await stopping;
   stages.unshift([gateway], projections, [command]);
@@ -250,6 +277,7 @@ async function main(): Promise<void> {
       `  gateway   ${url}`,
       `  API docs  ${url}/docs`,
       ...(ownNats ? natsBanner : [`  NATS      ${natsUrl}`]),
+      ...adminKeyBanner(admin),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
