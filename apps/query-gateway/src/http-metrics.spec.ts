@@ -4,7 +4,7 @@ import type { App } from './app';
 import { LiveEvents } from './read/live-events';
 import type { LiveHubs } from './read/live-hubs';
 import type { Reads } from './read/reads';
-import { appWithoutNats as withoutNats } from './testing/app-without-nats';
+import { TEST_ADMIN_HEADERS, appWithoutNats as withoutNats } from './testing/app-without-nats';
 
 /**
  * The gateway without NATS. Only the live-events test reaches a handler that uses a dep: it gets
@@ -67,10 +67,18 @@ describe('HTTP metrics', () => {
     expect(notFound.statusCode).toBe(404);
     expect(notFound.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
     // Validation errors: the handlers (which would need NATS) are never reached.
-    const badQuery = await app.inject({ method: 'GET', url: '/v1/workflows?limit=0' });
+    const badQuery = await app.inject({
+      method: 'GET',
+      url: '/v1/workflows?limit=0',
+      headers: TEST_ADMIN_HEADERS,
+    });
     expect(badQuery.statusCode).toBe(400);
     expect(badQuery.json()).toMatchObject({ code: 'VALIDATION_ERROR' });
-    const badId = await app.inject({ method: 'GET', url: '/v1/workflows/bad.id/tokens/t1' });
+    const badId = await app.inject({
+      method: 'GET',
+      url: '/v1/workflows/bad.id/tokens/t1',
+      headers: TEST_ADMIN_HEADERS,
+    });
     expect(badId.statusCode).toBe(400);
     for (let i = 0; i < 2; i++) {
       expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
@@ -129,7 +137,12 @@ describe('HTTP metrics', () => {
       valueOf(await scrape(), 'cb_http_live_event_streams', {});
     expect(await gauge()).toBe(0);
 
-    const req = request({ port, host: '127.0.0.1', path: '/v1/workflows/wf1/events' });
+    const req = request({
+      port,
+      host: '127.0.0.1',
+      path: '/v1/workflows/wf1/events',
+      headers: TEST_ADMIN_HEADERS,
+    });
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       req.on('response', resolve).on('error', reject).end();
     });

@@ -1,5 +1,6 @@
 import type { Subscription } from '@nats-io/transport-node';
 import {
+  adminAuthorization,
   deploymentEnv,
   loadFixtureWorkflow,
   startServiceStack,
@@ -17,6 +18,8 @@ let stack: E2eStack;
 let lagging: ServiceStack;
 const LAG_WAIT_MS = 3000;
 const laggingNaming = uniqueNaming();
+/** The lagging deployment's root credential. */
+let laggingAuth: { authorization: string };
 
 const call: E2eStack['call'] = (...args) => stack.call(...args);
 const port = (): number => Number(new URL(stack.baseUrl).port);
@@ -31,7 +34,8 @@ interface TokenBody {
 const DR = '/v1/workflows/document_review';
 
 async function create(body: unknown, base = stack.baseUrl): Promise<TokenBody> {
-  const res = await api<TokenBody>(base, 'POST', `${DR}/tokens`, body);
+  const auth = base === stack.baseUrl ? { authorization: stack.authorization } : laggingAuth;
+  const res = await api<TokenBody>(base, 'POST', `${DR}/tokens`, body, auth);
   expect(res.status).toBe(201);
   return res.body;
 }
@@ -68,17 +72,18 @@ beforeAll(async () => {
     { LOG_LEVEL: 'warn' },
     { projectionWorkers: 2, workflows: ['document-review', 'order-processing'] },
   );
-  lagging = await startServiceStack(
-    deploymentEnv(stack.nats.url, laggingNaming, {
-      LOG_LEVEL: 'info',
-      MIN_SEQ_WAIT_MS: String(LAG_WAIT_MS),
-    }),
-  );
+  const laggingEnv = deploymentEnv(stack.nats.url, laggingNaming, {
+    LOG_LEVEL: 'info',
+    MIN_SEQ_WAIT_MS: String(LAG_WAIT_MS),
+  });
+  laggingAuth = adminAuthorization(laggingEnv);
+  lagging = await startServiceStack(laggingEnv);
   const defined = await api(
     lagging.gatewayUrl,
     'POST',
     '/v1/workflows',
     loadFixtureWorkflow('document-review'),
+    laggingAuth,
   );
   expect(defined.status).toBe(201);
 });
@@ -280,7 +285,13 @@ describe('issue 10, measured 6: 5xx and waits on bad parameters', () => {
     const gets = stack.nc.subscribe(`$JS.API.DIRECT.GET.${laggingNaming.stream}`);
     await stack.nc.flush();
     const started = Date.now();
-    const res = await api(lagging.gatewayUrl, 'GET', `${DR}/tokens?minSeq=${token.version}`);
+    const res = await api(
+      lagging.gatewayUrl,
+      'GET',
+      `${DR}/tokens?minSeq=${token.version}`,
+      undefined,
+      laggingAuth,
+    );
     const took = Date.now() - started;
     await stack.nc.flush();
     expectProblem(res, 503, 'PROJECTION_LAGGING');
@@ -422,12 +433,15 @@ describe('issue 10, measured 8: errors that are not problem+json', () => {
     const conn = await RawConnection.open(Number(new URL(lagging.gatewayUrl).port));
     try {
       conn.write(
-        `GET ${DR}/tokens/shutdown-1?minSeq=${token.version} HTTP/1.1\r\nHost: gateway\r\n\r\n`,
+        `GET ${DR}/tokens/shutdown-1?minSeq=${token.version} HTTP/1.1\r\nHost: gateway\r\n` +
+          `Authorization: ${laggingAuth.authorization}\r\n\r\n`,
       );
       await new Promise((r) => setTimeout(r, 300));
       lagging.gateway!.kill('SIGTERM');
       await lagging.gateway!.waitForLine(/requests that still arrive get 503/, 5000);
-      conn.write('GET /v1/workflows HTTP/1.1\r\nHost: gateway\r\n\r\n');
+      conn.write(
+        `GET /v1/workflows HTTP/1.1\r\nHost: gateway\r\nAuthorization: ${laggingAuth.authorization}\r\n\r\n`,
+      );
       const [held, refused] = await conn.responses(2, LAG_WAIT_MS + 5000);
       // The request in flight finishes as it would have.
       expectRawProblem(held, 503, 'PROJECTION_LAGGING');

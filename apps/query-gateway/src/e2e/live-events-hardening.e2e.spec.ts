@@ -1,8 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { waitFor } from '@cb/testing';
-import { abortedRequest, silentRequest, SseReader } from '../testing/sse-clients';
-import { api, expectProblem, startE2eStack, type E2eStack } from './stack';
+import {
+  abortedRequest,
+  silentRequest,
+  SseReader,
+  type SseReaderOptions,
+} from '../testing/sse-clients';
+import { expectProblem, startE2eStack, type E2eStack } from './stack';
+
+/** An SSE reader as the stack's root credential. */
+function openSse(url: string, options: SseReaderOptions = {}): Promise<SseReader> {
+  return SseReader.open(url, {
+    ...options,
+    headers: { authorization: stack.authorization, ...options.headers },
+  });
+}
 
 jest.setTimeout(180_000);
 
@@ -48,8 +61,7 @@ async function consumers(): Promise<number> {
 }
 
 async function createToken(id: string): Promise<number> {
-  const res = await api<{ version: number }>(
-    stack.baseUrl,
+  const res = await stack.call<{ version: number }>(
     'POST',
     '/v1/workflows/document_review/tokens',
     { id },
@@ -79,7 +91,9 @@ describe('issue 10, measured 3: live-event streams leak', () => {
       ...tokens.map((t) => `/v1/workflows/document_review/tokens/${t}/events`),
     ];
     await Promise.all(
-      Array.from({ length: 300 }, (_, i) => abortedRequest(port, paths[i % paths.length]!, i % 9)),
+      Array.from({ length: 300 }, (_, i) =>
+        abortedRequest(port, paths[i % paths.length]!, i % 9, stack.authorization),
+      ),
     );
     await waitFor(
       async () => {
@@ -91,10 +105,10 @@ describe('issue 10, measured 3: live-event streams leak', () => {
 
     // Every slot is still there: SSE_MAX_CONNECTIONS streams open on one consumer; one more: 429.
     const open = await Promise.all(
-      Array.from({ length: MAX_STREAMS }, () => SseReader.open(stack.baseUrl + WORKFLOW_EVENTS)),
+      Array.from({ length: MAX_STREAMS }, () => openSse(stack.baseUrl + WORKFLOW_EVENTS)),
     );
     expect(open.filter((r) => r.status === 200)).toHaveLength(MAX_STREAMS);
-    expectProblem(await api(stack.baseUrl, 'GET', WORKFLOW_EVENTS), 429, 'TOO_MANY_REQUESTS');
+    expectProblem(await stack.call('GET', WORKFLOW_EVENTS), 429, 'TOO_MANY_REQUESTS');
     expect(await liveMetrics()).toMatchObject({ streams: MAX_STREAMS, subscriptions: 1 });
     expect(await consumers()).toBe(baseConsumers + 1);
     for (const r of open) r.close();
@@ -111,6 +125,7 @@ describe('issue 10, measured 3: live-event streams leak', () => {
       const started = performance.now();
       const res = await fetch(stack.baseUrl + path, {
         method: 'HEAD',
+        headers: { authorization: stack.authorization },
         signal: AbortSignal.timeout(2000),
       });
       expect(performance.now() - started).toBeLessThan(1000);
@@ -120,6 +135,7 @@ describe('issue 10, measured 3: live-event streams leak', () => {
     }
     const unknown = await fetch(`${stack.baseUrl}/v1/workflows/nope/events`, {
       method: 'HEAD',
+      headers: { authorization: stack.authorization },
       signal: AbortSignal.timeout(2000),
     });
     expect(unknown.status).toBe(404);
@@ -128,6 +144,7 @@ describe('issue 10, measured 3: live-event streams leak', () => {
       Array.from({ length: 50 }, () =>
         fetch(stack.baseUrl + WORKFLOW_EVENTS, {
           method: 'HEAD',
+          headers: { authorization: stack.authorization },
           signal: AbortSignal.timeout(2000),
         }),
       ),
@@ -156,10 +173,12 @@ describe('issue 10, measured 4: fan-out can cut the gateway off NATS', () => {
       // 149 that send the request and never read a byte, one that stops after the headers (and
       // reads late), 250 that read.
       silent = await Promise.all(
-        Array.from({ length: 149 }, () => silentRequest(port, WORKFLOW_EVENTS)),
+        Array.from({ length: 149 }, () =>
+          silentRequest(port, WORKFLOW_EVENTS, stack.authorization),
+        ),
       );
-      const late = await SseReader.open(url, { paused: true });
-      readers = await Promise.all(Array.from({ length: 250 }, () => SseReader.open(url)));
+      const late = await openSse(url, { paused: true });
+      readers = await Promise.all(Array.from({ length: 250 }, () => openSse(url)));
       await waitFor(async () => (await liveMetrics()).streams === 400, {
         timeoutMs: 10_000,
         description: '400 streams open',
@@ -171,8 +190,7 @@ describe('issue 10, measured 4: fan-out can cut the gateway off NATS', () => {
       const blob = 'x'.repeat(200_000);
       const versions: number[] = [];
       const fire = async (n: number): Promise<void> => {
-        const res = await api<{ version: number }>(
-          stack.baseUrl,
+        const res = await stack.call<{ version: number }>(
           'POST',
           '/v1/workflows/document_review/tokens/big-0/fire',
           { transition: CYCLE[n % CYCLE.length], data: { blob, n } },
@@ -239,9 +257,9 @@ describe('live events at shutdown', () => {
   it('SIGTERM ends every stream with a final event at once, reading or not, and the gateway exits cleanly', async () => {
     await createToken('bye-0');
     const url = stack.baseUrl + WORKFLOW_EVENTS;
-    const reading = await SseReader.open(url);
-    const paused = await SseReader.open(`${url}?since=0`, { paused: true });
-    const silent = await silentRequest(port, WORKFLOW_EVENTS);
+    const reading = await openSse(url);
+    const paused = await openSse(`${url}?since=0`, { paused: true });
+    const silent = await silentRequest(port, WORKFLOW_EVENTS, stack.authorization);
     await waitFor(async () => (await liveMetrics()).streams === 3, { description: '3 streams' });
     const started = performance.now();
     // Well under SHUTDOWN_TIMEOUT_MS (10 s), which it would otherwise wait for the streams.

@@ -1,5 +1,5 @@
 import { waitFor } from '@cb/testing';
-import { api, startE2eStack, type E2eStack } from './stack';
+import { startE2eStack, type E2eStack } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -24,7 +24,7 @@ afterAll(async () => {
 it('survives a NATS crash under load: acknowledged writes kept exactly once, read models converge', async () => {
   const tokens = 10;
   for (let t = 0; t < tokens; t++) {
-    const res = await api(stack.baseUrl, 'POST', '/v1/workflows/document_review/tokens', {
+    const res = await stack.call('POST', '/v1/workflows/document_review/tokens', {
       id: `crash-${t}`,
     });
     expect(res.status).toBe(201);
@@ -40,8 +40,7 @@ it('survives a NATS crash under load: acknowledged writes kept exactly once, rea
     while (running) {
       const value = n++;
       const started = Date.now();
-      const res = await api<{ version: number; code?: string }>(
-        stack.baseUrl,
+      const res = await stack.call<{ version: number; code?: string }>(
         'PATCH',
         `/v1/workflows/document_review/tokens/crash-${t}`,
         { data: { n: value } },
@@ -77,11 +76,10 @@ it('survives a NATS crash under load: acknowledged writes kept exactly once, rea
   for (let t = 0; t < tokens; t++) {
     let cursor: string | undefined;
     do {
-      const page = await api<{
+      const page = await stack.call<{
         items: Array<{ seq: number; event: { type: string; dataPatch?: { n?: number } } }>;
         nextCursor?: string;
       }>(
-        stack.baseUrl,
         'GET',
         `/v1/workflows/document_review/tokens/crash-${t}/history${cursor ? `?cursor=${cursor}` : ''}`,
       );
@@ -98,16 +96,14 @@ it('survives a NATS crash under load: acknowledged writes kept exactly once, rea
 
   // The read models converge on the stream, and every service is the same process as before.
   for (let t = 0; t < tokens; t++) {
-    const strong = await api<{ version: number }>(
-      stack.baseUrl,
+    const strong = await stack.call<{ version: number }>(
       'GET',
       `/v1/workflows/document_review/tokens/crash-${t}?consistency=strong`,
     );
     // Leases held during the outage lapse and are claimed again: allow the lease time.
     const projected = await waitFor(
       async () => {
-        const res = await api<{ version: number }>(
-          stack.baseUrl,
+        const res = await stack.call<{ version: number }>(
           'GET',
           `/v1/tokens/crash-${t}?minSeq=${strong.body.version}`,
         );

@@ -1,5 +1,5 @@
 import { waitFor } from '@cb/testing';
-import { api, startE2eStack, type E2eStack } from './stack';
+import { startE2eStack, type E2eStack } from './stack';
 
 jest.setTimeout(120_000);
 
@@ -21,7 +21,10 @@ class SseClient {
 
   static async open(path: string, headers: Record<string, string> = {}): Promise<SseClient> {
     const client = new SseClient();
-    const res = await fetch(stack.baseUrl + path, { headers, signal: client.abort.signal });
+    const res = await fetch(stack.baseUrl + path, {
+      headers: { authorization: stack.authorization, ...headers },
+      signal: client.abort.signal,
+    });
     client.status = res.status;
     if (res.status !== 200 || !res.body) return client;
     const reader = res.body.getReader();
@@ -74,8 +77,7 @@ async function consumerCount(): Promise<number> {
 }
 
 async function fire(tokenId: string, transition: string): Promise<number> {
-  const res = await api<{ version: number }>(
-    stack.baseUrl,
+  const res = await stack.call<{ version: number }>(
     'POST',
     `/v1/workflows/document_review/tokens/${tokenId}/fire`,
     { transition },
@@ -102,8 +104,7 @@ async function writeEvents(n: number, prefix: string): Promise<number[]> {
   let token = 0;
   while (seqs.length < n) {
     const id = `${prefix}-${token++}`;
-    const created = await api<{ version: number }>(
-      stack.baseUrl,
+    const created = await stack.call<{ version: number }>(
       'POST',
       '/v1/workflows/document_review/tokens',
       { id },
@@ -164,11 +165,11 @@ describe('live events (SSE)', () => {
       '/v1/workflows/nope/events',
       '/v1/workflows/document_review/tokens/nope/events',
     ]) {
-      const res = await api(stack.baseUrl, 'GET', path);
+      const res = await stack.call('GET', path);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/problem\+json/);
     }
-    const bad = await api(stack.baseUrl, 'GET', '/v1/workflows/document_review/events', undefined, {
+    const bad = await stack.call('GET', '/v1/workflows/document_review/events', undefined, {
       'last-event-id': 'abc',
     });
     expect(bad.status).toBe(400);

@@ -185,7 +185,7 @@ describe('live event hubs', () => {
         i % 3 === 0
           ? naming.tokenSubject('default', 'gone', `t${i}`)
           : naming.workflowTokensFilter('default', `gone${i % 2}`);
-      aborted.push(abortedRequest(port, `/?filter=${encodeURIComponent(filter)}`, i % 6));
+      aborted.push(abortedRequest(port, `/?filter=${encodeURIComponent(filter)}`, i % 6, ''));
     }
     await Promise.all(aborted);
     await waitFor(async () => live.stats().streams === 0 && live.stats().subscriptions === 0, {

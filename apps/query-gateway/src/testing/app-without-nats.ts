@@ -11,6 +11,10 @@ import type { Reads } from '../read/reads';
 
 /** The root credential of `appWithoutNats` (send it as `Authorization: Bearer …`). */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnop';
+/** The headers of a request as `TEST_ADMIN_KEY`. */
+export const TEST_ADMIN_HEADERS: Readonly<{ authorization: string }> = Object.freeze({
+  authorization: `Bearer ${TEST_ADMIN_KEY}`,
+});
 
 /**
  * The gateway without NATS, for tests of what needs none (documentation, metrics, validation):

@@ -105,11 +105,17 @@ export class SseReader {
   }
 }
 
+/** The head of an SSE GET, with `Authorization: <authorization>` unless it is empty. */
+function sseRequestHead(path: string, authorization: string): string {
+  const auth = authorization ? `Authorization: ${authorization}\r\n` : '';
+  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${auth}\r\n`;
+}
+
 /** Send a GET and never read a byte of the answer (not even its headers). */
-export function silentRequest(port: number, path: string): Promise<Socket> {
+export function silentRequest(port: number, path: string, authorization: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+      socket.write(sseRequestHead(path, authorization));
       resolve(socket);
     });
     socket.once('error', reject);
@@ -117,10 +123,15 @@ export function silentRequest(port: number, path: string): Promise<Socket> {
 }
 
 /** Send a GET and drop the connection `afterMs` after connecting; resolves once it is closed. */
-export function abortedRequest(port: number, path: string, afterMs: number): Promise<void> {
+export function abortedRequest(
+  port: number,
+  path: string,
+  afterMs: number,
+  authorization: string,
+): Promise<void> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1', () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+      socket.write(sseRequestHead(path, authorization));
       setTimeout(() => socket.destroy(), afterMs);
     });
     socket.on('error', () => undefined);
