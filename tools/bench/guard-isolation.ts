@@ -12,6 +12,7 @@
 import {
   HOSTILE_DATA,
   HOSTILE_GUARD,
+  adminAuthorization,
   deploymentEnv,
   guardedWorkflow,
   pingPongWorkflow,
@@ -21,6 +22,7 @@ import {
   uniqueNaming,
   type ServiceProcess,
 } from '@cb/testing';
+import { benchCredentials } from './credentials';
 import { HttpClient } from './http-client';
 import { LeanConnection } from './lean-http';
 import { newPlayer, play, type PingPongPlayer } from './ping-pong';
@@ -53,12 +55,15 @@ export async function benchGuardIsolation(seconds: number): Promise<GuardIsolati
     const raw = await rawExpectedSeqPublish(nats.url, seconds);
     console.log(row('raw JetStream publish (expected seq), 32 in flight', raw));
 
-    const stack = await startServiceStack(deploymentEnv(nats.url, naming), {
-      projectionWorkers: 2,
-    });
+    const env = deploymentEnv(nats.url, naming);
+    const stack = await startServiceStack(env, { projectionWorkers: 2 });
     services.push(stack.command, ...stack.projections, stack.gateway!);
     const port = stack.gatewayPort;
-    const http = new HttpClient(new URL(`http://127.0.0.1:${port}`), CONCURRENCY);
+    // Authentication on: the normal workload and the attacker each hold a tenant API key.
+    const root = adminAuthorization(env);
+    const normal = await benchCredentials(port, root);
+    const attacker = await benchCredentials(port, root);
+    const http = new HttpClient(new URL(`http://127.0.0.1:${port}`), CONCURRENCY, root);
     const expect201 = async (path: string, body: unknown): Promise<string> => {
       const res = await http.send('POST', path, body);
       if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${res.body}`);
@@ -71,7 +76,7 @@ export async function benchGuardIsolation(seconds: number): Promise<GuardIsolati
     const workers: PingPongPlayer[] = [];
     for (let i = 0; i < CONCURRENCY; i++) {
       const id = await expect201('/v1/workflows/bench_guarded/tokens', { data: { turn: 0 } });
-      workers.push(await newPlayer('bench_guarded', id, port));
+      workers.push(await newPlayer('bench_guarded', id, port, normal.apiKey));
     }
     const hostileTokens: Array<{ workflowId: string; tokenId: string }> = [];
     for (let i = 0; i < HOSTILE_WORKFLOWS; i++) {
@@ -88,7 +93,7 @@ export async function benchGuardIsolation(seconds: number): Promise<GuardIsolati
     const alone = await closedLoop(CONCURRENCY, seconds, (w) => play(workers[w]!));
     console.log(row('guarded fires, alone, 32 in flight', alone, raw));
 
-    const hostileConn = await LeanConnection.open('127.0.0.1', port);
+    const hostileConn = await LeanConnection.open('127.0.0.1', port, attacker.apiKey);
     /** The normal workload for `seconds` while the hostile client fires over `targets`. */
     const underAttack = async (targets: typeof hostileTokens) => {
       const hostile: HostileAnswers = { overruns: 0, quarantined: 0, other: 0 };

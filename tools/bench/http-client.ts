@@ -13,6 +13,8 @@ export class HttpClient {
   constructor(
     private readonly base: URL,
     maxSockets: number,
+    /** Sent with every request (e.g. `authorization`). */
+    private readonly defaults: Record<string, string> = {},
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }
@@ -33,6 +35,7 @@ export class HttpClient {
           method,
           path,
           headers: {
+            ...this.defaults,
             ...headers,
             ...(payload !== undefined
               ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }

@@ -14,20 +14,26 @@ export class LeanConnection {
   private buffer: Buffer = Buffer.alloc(0);
   private pending: { resolve: (r: LeanResponse) => void; reject: (e: Error) => void } | null = null;
 
+  /** The `authorization` header line every request carries ('' for none). */
+  private readonly auth: string;
+
   private constructor(
     private readonly socket: Socket,
     private readonly host: string,
+    authorization: string | undefined,
   ) {
+    this.auth = authorization ? `authorization: ${authorization}\r\n` : '';
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new Error('connection closed')));
   }
 
-  static open(host: string, port: number): Promise<LeanConnection> {
+  /** A connection whose every request sends `Authorization: <authorization>` (when given). */
+  static open(host: string, port: number, authorization?: string): Promise<LeanConnection> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port }, () =>
-        resolve(new LeanConnection(socket, `${host}:${port}`)),
+        resolve(new LeanConnection(socket, `${host}:${port}`, authorization)),
       );
       socket.once('error', reject);
     });
@@ -38,7 +44,7 @@ export class LeanConnection {
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       const head =
-        `${method} ${path} HTTP/1.1\r\nhost: ${this.host}\r\n${headers}` +
+        `${method} ${path} HTTP/1.1\r\nhost: ${this.host}\r\n${this.auth}${headers}` +
         (body !== undefined
           ? `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
           : '\r\n');

@@ -12,12 +12,14 @@ export async function newPlayer(
   workflowId: string,
   tokenId: string,
   port: number,
+  /** `Bearer <credential>` the player fires with. */
+  authorization: string,
 ): Promise<PingPongPlayer> {
   return {
     workflowId,
     id: tokenId,
     next: 'hit',
-    conn: await LeanConnection.open('127.0.0.1', port),
+    conn: await LeanConnection.open('127.0.0.1', port, authorization),
   };
 }
 

@@ -17,6 +17,7 @@ import { connect } from '@nats-io/transport-node';
 import { LeanKv, RequestMux } from '@cb/nats';
 import { DEFAULT_TENANT } from '@cb/subjects';
 import {
+  adminAuthorization,
   deploymentEnv,
   loadFixtureWorkflow,
   startServiceStack,
@@ -25,9 +26,11 @@ import {
   uniqueNaming,
   type ServiceProcess,
 } from '@cb/testing';
+import { benchCredentials } from './credentials';
 import { startHttpFloor, type HttpFloor } from './http-floor';
 import { LeanConnection } from './lean-http';
 import { closedLoop, row, type Summary } from './stats';
+import { authCost } from './write-path';
 
 const CONCURRENCY = 32;
 const TOKENS = 2000;
@@ -38,7 +41,10 @@ export interface ReadPathResult {
   kvClient: Summary;
   raw: Summary;
   httpFloor: Summary;
+  /** As the root credential (not rate limited). */
   gateway: Summary;
+  /** As a tenant API key (authenticated from the cache, then rate limited). */
+  gatewayApiKey: Summary;
   listPages: Summary;
 }
 
@@ -70,13 +76,13 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
   const conns: LeanConnection[] = [];
   let floor: HttpFloor | undefined;
   try {
-    const stack = await startServiceStack(deploymentEnv(nats.url, naming), {
-      projectionWorkers: 1,
-    });
+    const env = deploymentEnv(nats.url, naming);
+    const stack = await startServiceStack(env, { projectionWorkers: 1 });
     services.push(stack.command, ...stack.projections, stack.gateway!);
     const gatewayPort = stack.gatewayPort;
+    const credentials = await benchCredentials(gatewayPort, adminAuthorization(env));
     for (let i = 0; i < CONCURRENCY; i++)
-      conns.push(await LeanConnection.open('127.0.0.1', gatewayPort));
+      conns.push(await LeanConnection.open('127.0.0.1', gatewayPort, credentials.root));
 
     const workflow = loadFixtureWorkflow('order-processing');
     const defined = await conns[0]!.request('POST', '/v1/workflows', JSON.stringify(workflow));
@@ -129,18 +135,30 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
     await floor.stop();
     floor = undefined;
 
-    const gateway = await measure(
-      'GET /v1/tokens/:id via gateway',
-      seconds,
-      async (errors) => async (w) => {
+    const readToken =
+      (on: LeanConnection[]) =>
+      async (errors: Errors) =>
+      async (w: number): Promise<boolean> => {
         const id = ids.all[(Math.random() * ids.all.length) | 0]!;
-        const res = await conns[w]!.request('GET', `/v1/tokens/${id}`);
+        const res = await on[w]!.request('GET', `/v1/tokens/${id}`);
         return res.status === 200 || errors.add(`${res.status} ${res.body.slice(0, 200)}`);
-      },
+      };
+    const gateway = await measure('GET /v1/tokens/:id, root credential', seconds, readToken(conns));
+    const keyConns: LeanConnection[] = [];
+    for (let i = 0; i < CONCURRENCY; i++) {
+      keyConns.push(await LeanConnection.open('127.0.0.1', gatewayPort, credentials.apiKey));
+    }
+    conns.push(...keyConns);
+    const gatewayApiKey = await measure(
+      'GET /v1/tokens/:id, API key + rate limit',
+      seconds,
+      readToken(keyConns),
     );
+    console.log(authCost(gateway, gatewayApiKey));
 
     console.log(
-      `gateway = ${pct(gateway, kvClient)} of the NATS KV client (target ≥ 60 %), ` +
+      `gateway (API key) = ${pct(gatewayApiKey, kvClient)} of the NATS KV client (target ≥ 60 %; ` +
+        `root ${pct(gateway, kvClient)}), ` +
         `${pct(gateway, raw)} of the lean direct get; bare node:http = ${pct(httpFloor, raw)} of it`,
     );
 
@@ -163,7 +181,7 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
         return page.items.length > 0 || errors.add('empty page');
       },
     );
-    return { kvClient, raw, httpFloor, gateway, listPages };
+    return { kvClient, raw, httpFloor, gateway, gatewayApiKey, listPages };
   } finally {
     for (const c of conns) c.close();
     await floor?.stop();

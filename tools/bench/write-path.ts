@@ -1,10 +1,13 @@
 /**
  * Write path: end-to-end fires through the gateway at 32 in flight, beside the raw JetStream
  * expected-sequence publish rate at 32 in flight, measured in the same run on the same server.
+ * Authentication is on: the fires run once as the root credential and once as a tenant API key,
+ * whose requests also pass the rate limiter; the difference is what both cost per request.
  */
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
+  adminAuthorization,
   deploymentEnv,
   pingPongWorkflow,
   startServiceStack,
@@ -13,7 +16,9 @@ import {
   uniqueNaming,
   type ServiceProcess,
 } from '@cb/testing';
+import { benchCredentials } from './credentials';
 import { HttpClient } from './http-client';
+import { LeanConnection } from './lean-http';
 import { newPlayer, play, type PingPongPlayer } from './ping-pong';
 import { closedLoop, row, type Summary } from './stats';
 
@@ -21,7 +26,10 @@ const CONCURRENCY = 32;
 
 export interface WritePathResult {
   raw: Summary;
+  /** As the root credential (not rate limited). */
   e2e: Summary;
+  /** As a tenant API key (authenticated from the cache, then rate limited). */
+  apiKey: Summary;
 }
 
 export async function benchWritePath(seconds: number): Promise<WritePathResult> {
@@ -32,10 +40,13 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     const raw = await rawExpectedSeqPublish(nats.url, seconds);
     console.log(row('raw JetStream publish (expected seq), 32 in flight', raw));
 
-    const stack = await startServiceStack(deploymentEnv(nats.url, naming));
+    const env = deploymentEnv(nats.url, naming);
+    const stack = await startServiceStack(env);
     services.push(stack.command, stack.gateway!);
     const gatewayPort = stack.gatewayPort;
-    const http = new HttpClient(new URL(`http://127.0.0.1:${gatewayPort}`), CONCURRENCY);
+    const root = adminAuthorization(env);
+    const credentials = await benchCredentials(gatewayPort, root);
+    const http = new HttpClient(new URL(`http://127.0.0.1:${gatewayPort}`), CONCURRENCY, root);
     const defined = await http.send('POST', '/v1/workflows', pingPongWorkflow('bench_pingpong'));
     if (defined.status !== 201) throw new Error(`define failed: ${defined.status} ${defined.body}`);
     // One token and one keep-alive connection per worker: no two requests race on a token.
@@ -43,19 +54,40 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     for (let i = 0; i < CONCURRENCY; i++) {
       const res = await http.send('POST', '/v1/workflows/bench_pingpong/tokens', {});
       const id = (JSON.parse(res.body) as { id: string }).id;
-      workers.push(await newPlayer('bench_pingpong', id, gatewayPort));
+      workers.push(await newPlayer('bench_pingpong', id, gatewayPort, credentials.root));
     }
     http.close();
     // Warm up (JIT, connections), then measure.
     await closedLoop(CONCURRENCY, 2, (w) => play(workers[w]!));
     const e2e = await closedLoop(CONCURRENCY, seconds, (w) => play(workers[w]!));
-    console.log(row('end-to-end fire via gateway, 32 in flight', e2e, raw));
+    console.log(row('fire via gateway, root credential, 32 in flight', e2e, raw));
+    // The same tokens, each on a new connection holding the API key.
+    for (const w of workers) {
+      w.conn.close();
+      w.conn = await LeanConnection.open('127.0.0.1', gatewayPort, credentials.apiKey);
+    }
+    await closedLoop(CONCURRENCY, 2, (w) => play(workers[w]!));
+    const apiKey = await closedLoop(CONCURRENCY, seconds, (w) => play(workers[w]!));
+    console.log(row('fire via gateway, API key + rate limit, 32 in flight', apiKey, raw));
+    console.log(authCost(e2e, apiKey));
     for (const w of workers) w.conn.close();
-    return { raw, e2e };
+    return { raw, e2e, apiKey };
   } finally {
     await stopAll(services);
     await nats.dispose();
   }
+}
+
+/**
+ * What an API key costs beyond the root credential, per request: the rate as a share of root's,
+ * and the extra wall time per request at the same concurrency (1/rate difference × in flight).
+ */
+export function authCost(root: Summary, apiKey: Summary): string {
+  const extraUs = ((1 / apiKey.rate - 1 / root.rate) * CONCURRENCY * 1e6).toFixed(0);
+  return (
+    `API key + rate limit vs root: ${((100 * apiKey.rate) / root.rate).toFixed(1)} % of its rate, ` +
+    `${extraUs} µs more per request (p50 ${(apiKey.p50 - root.p50).toFixed(2)} ms)`
+  );
 }
 
 /** 32 workers, each publishing to its own subject with the expected last subject sequence. */
