@@ -347,13 +347,20 @@ describe('Authenticator', () => {
     const d = deployment();
     const registry = new Registry();
     const buckets = await d.gateway();
-    const auth = await authenticator(d, { registry, cacheMaxEntries: 2 }, buckets);
+    // Probes 5 s apart keep the cache trusted through the whole test even on a loaded machine
+    // (an untrusted cache serves nothing, which would read as an eviction here).
+    const auth = await authenticator(
+      d,
+      { registry, cacheMaxEntries: 2, probeIntervalMs: 5000 },
+      buckets,
+    );
     const good = await storeKey(buckets, d);
     expect(await principalOf(auth, good.key)).toMatchObject({ keyId: good.record.id });
     for (let i = 0; i < 300; i++) {
       expect(await principalOf(auth, mintApiKey().key)).toBe('unknown');
       expect(await principalOf(auth, `cbs_${mintApiKey().secret}`)).toBe('unknown');
     }
+    expect(auth.watching).toBe(true);
     const hits = await lookups(registry, 'key', 'hit');
     expect(await principalOf(auth, good.key)).toMatchObject({ keyId: good.record.id });
     expect(await lookups(registry, 'key', 'hit')).toBe(hits + 1);
