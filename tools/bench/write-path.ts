@@ -2,7 +2,9 @@
  * Write path: end-to-end fires through the gateway at 32 in flight, beside the raw JetStream
  * expected-sequence publish rate at 32 in flight, measured in the same run on the same server.
  * Authentication is on: the fires run once as the root credential and once as a tenant API key,
- * whose requests also pass the rate limiter; the difference is what both cost per request.
+ * whose requests also pass the rate limiter; the difference is what both cost per request. The
+ * stack is the one `npm start` runs: the command service, two projection workers (which also
+ * write API keys into the bucket the gateway authenticates from) and the gateway.
  */
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -41,8 +43,8 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     console.log(row('raw JetStream publish (expected seq), 32 in flight', raw));
 
     const env = deploymentEnv(nats.url, naming);
-    const stack = await startServiceStack(env);
-    services.push(stack.command, stack.gateway!);
+    const stack = await startServiceStack(env, { projectionWorkers: 2 });
+    services.push(stack.command, ...stack.projections, stack.gateway!);
     const gatewayPort = stack.gatewayPort;
     const root = adminAuthorization(env);
     const credentials = await benchCredentials(gatewayPort, root);
