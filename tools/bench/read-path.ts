@@ -29,7 +29,7 @@ import {
 import { benchCredentials } from './credentials';
 import { startHttpFloor, type HttpFloor } from './http-floor';
 import { LeanConnection } from './lean-http';
-import { closedLoop, row, type Summary } from './stats';
+import { alternating, closedLoop, row, type Summary } from './stats';
 import { authCost } from './write-path';
 
 const CONCURRENCY = 32;
@@ -143,15 +143,15 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
         const res = await on[w]!.request('GET', `/v1/tokens/${id}`);
         return res.status === 200 || errors.add(`${res.status} ${res.body.slice(0, 200)}`);
       };
-    const gateway = await measure('GET /v1/tokens/:id, root credential', seconds, readToken(conns));
     const keyConns: LeanConnection[] = [];
     for (let i = 0; i < CONCURRENCY; i++) {
       keyConns.push(await LeanConnection.open('127.0.0.1', gatewayPort, credentials.apiKey));
     }
     conns.push(...keyConns);
-    const gatewayApiKey = await measure(
-      'GET /v1/tokens/:id, API key + rate limit',
+    const { a: gateway, b: gatewayApiKey } = await measurePair(
+      ['GET /v1/tokens/:id, root credential', 'GET /v1/tokens/:id, API key + rate limit'],
       seconds,
+      readToken(conns),
       readToken(keyConns),
     );
     console.log(authCost(gateway, gatewayApiKey));
@@ -209,6 +209,34 @@ async function measure(
   console.log(row(`${label}, ${CONCURRENCY} in flight`, summary));
   errors.print(`${label} (${warm} in warm-up)`);
   return summary;
+}
+
+/**
+ * Two variants of one workload: warmed up, then measured alternately (A B B A, `seconds` each in
+ * all); prints both rows (and any errors, which make the run invalid).
+ */
+async function measurePair(
+  labels: [string, string],
+  seconds: number,
+  makeA: (errors: Errors) => Promise<(worker: number) => Promise<boolean>>,
+  makeB: (errors: Errors) => Promise<(worker: number) => Promise<boolean>>,
+): Promise<{ a: Summary; b: Summary }> {
+  const errors = [new Errors(), new Errors()] as const;
+  const [a, b] = [await makeA(errors[0]), await makeB(errors[1])];
+  const guard =
+    (op: (w: number) => Promise<boolean>, e: Errors) =>
+    (w: number): Promise<boolean> =>
+      op(w).catch((err: unknown) => e.add(String(err)));
+  const [ga, gb] = [guard(a, errors[0]), guard(b, errors[1])];
+  await closedLoop(CONCURRENCY, 1, ga);
+  await closedLoop(CONCURRENCY, 1, gb);
+  const warm = [errors[0].total, errors[1].total];
+  const result = await alternating(CONCURRENCY, 2 * seconds, ga, gb);
+  console.log(row(`${labels[0]}, ${CONCURRENCY} in flight`, result.a));
+  console.log(row(`${labels[1]}, ${CONCURRENCY} in flight`, result.b));
+  errors[0].print(`${labels[0]} (${warm[0]} in warm-up)`);
+  errors[1].print(`${labels[1]} (${warm[1]} in warm-up)`);
+  return result;
 }
 
 /** A raw KV get found the token's document (not missing, not a tombstone). */

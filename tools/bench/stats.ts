@@ -24,15 +24,18 @@ export function summarize(samples: number[], seconds: number, errors = 0): Summa
   };
 }
 
-/**
- * Run `op` from `concurrency` workers until `seconds` have passed; each worker gets its index.
- * Returns per-operation latencies.
- */
-export async function closedLoop(
+/** What one closed loop measured, before it is summarized. */
+interface Run {
+  samples: number[];
+  seconds: number;
+  errors: number;
+}
+
+async function runLoop(
   concurrency: number,
   seconds: number,
   op: (worker: number) => Promise<boolean>,
-): Promise<Summary> {
+): Promise<Run> {
   const samples: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -47,7 +50,44 @@ export async function closedLoop(
       }
     }),
   );
-  return summarize(samples, (performance.now() - start) / 1000, errors);
+  return { samples, seconds: (performance.now() - start) / 1000, errors };
+}
+
+/**
+ * Run `op` from `concurrency` workers until `seconds` have passed; each worker gets its index.
+ * Returns per-operation latencies.
+ */
+export async function closedLoop(
+  concurrency: number,
+  seconds: number,
+  op: (worker: number) => Promise<boolean>,
+): Promise<Summary> {
+  const run = await runLoop(concurrency, seconds, op);
+  return summarize(run.samples, run.seconds, run.errors);
+}
+
+/**
+ * Two variants of one workload, measured A B B A for a quarter of `seconds` each, so that the
+ * machine's drift over the run (and the JIT warming up) falls on both alike; each summary merges
+ * its two halves.
+ */
+export async function alternating(
+  concurrency: number,
+  seconds: number,
+  a: (worker: number) => Promise<boolean>,
+  b: (worker: number) => Promise<boolean>,
+): Promise<{ a: Summary; b: Summary }> {
+  const runs: Record<'a' | 'b', Run[]> = { a: [], b: [] };
+  for (const which of ['a', 'b', 'b', 'a'] as const) {
+    runs[which].push(await runLoop(concurrency, seconds / 4, which === 'a' ? a : b));
+  }
+  const merged = (r: Run[]): Summary =>
+    summarize(
+      r.flatMap((x) => x.samples),
+      r.reduce((t, x) => t + x.seconds, 0),
+      r.reduce((t, x) => t + x.errors, 0),
+    );
+  return { a: merged(runs.a), b: merged(runs.b) };
 }
 
 export function row(label: string, s: Summary, baseline?: Summary): string {

@@ -22,7 +22,7 @@ import { benchCredentials } from './credentials';
 import { HttpClient } from './http-client';
 import { LeanConnection } from './lean-http';
 import { newPlayer, play, type PingPongPlayer } from './ping-pong';
-import { closedLoop, row, type Summary } from './stats';
+import { alternating, closedLoop, row, type Summary } from './stats';
 
 const CONCURRENCY = 32;
 
@@ -59,19 +59,31 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
       workers.push(await newPlayer('bench_pingpong', id, gatewayPort, credentials.root));
     }
     http.close();
-    // Warm up (JIT, connections), then measure.
-    await closedLoop(CONCURRENCY, 2, (w) => play(workers[w]!));
-    const e2e = await closedLoop(CONCURRENCY, seconds, (w) => play(workers[w]!));
+    // Each token also gets a connection holding the API key; a worker fires its one token over
+    // either, never both at once.
+    const keyed = await Promise.all(
+      workers.map(async (w) => ({
+        ...w,
+        conn: await LeanConnection.open('127.0.0.1', gatewayPort, credentials.apiKey),
+      })),
+    );
+    const asRoot = (w: number): Promise<boolean> => play(workers[w]!);
+    const asKey = (w: number): Promise<boolean> => {
+      const player = keyed[w]!;
+      player.next = workers[w]!.next;
+      return play(player).then((ok) => {
+        workers[w]!.next = player.next;
+        return ok;
+      });
+    };
+    // Warm up (JIT, connections), then measure root and key alternately (A B B A).
+    await closedLoop(CONCURRENCY, 2, asRoot);
+    await closedLoop(CONCURRENCY, 1, asKey);
+    const { a: e2e, b: apiKey } = await alternating(CONCURRENCY, 2 * seconds, asRoot, asKey);
     console.log(row('fire via gateway, root credential, 32 in flight', e2e, raw));
-    // The same tokens, each on a new connection holding the API key.
-    for (const w of workers) {
-      w.conn.close();
-      w.conn = await LeanConnection.open('127.0.0.1', gatewayPort, credentials.apiKey);
-    }
-    await closedLoop(CONCURRENCY, 2, (w) => play(workers[w]!));
-    const apiKey = await closedLoop(CONCURRENCY, seconds, (w) => play(workers[w]!));
     console.log(row('fire via gateway, API key + rate limit, 32 in flight', apiKey, raw));
     console.log(authCost(e2e, apiKey));
+    for (const w of keyed) w.conn.close();
     for (const w of workers) w.conn.close();
     return { raw, e2e, apiKey };
   } finally {
