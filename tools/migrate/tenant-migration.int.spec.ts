@@ -356,6 +356,39 @@ describe('npm run migrate:tenants', () => {
     60_000,
   );
 
+  it('seals the original and keeps it when a forgotten service wrote after the copy; the next run copies again', async () => {
+    const legacy = await writeLegacyDeployment(60);
+    const { naming } = legacy;
+    const js = jetstream(nc);
+    const late = legacy.tokens.values().next().value!;
+    const lateSubject = [...legacy.tokens.entries()].find(([, t]) => t === late)![0];
+    const lastEvent = decodeEvent(legacy.messages.get(late.version)!.data);
+    const failed = await migrateToTenants(
+      options(naming, {
+        onCheckpoint: async (phase) => {
+          if (phase !== 'copied') return;
+          // An old command service nobody stopped appends one more event.
+          if (!lastEvent.ok) throw new Error('unexpected');
+          const event = { ...lastEvent.event, eventId: 'late-event' };
+          await js.publish(lateSubject, new TextEncoder().encode(JSON.stringify(event)));
+        },
+      }),
+    ).catch((e: unknown) => e);
+    expect((failed as MigrationError).code).toBe('STREAM_CHANGED');
+    const sealed = await jsm.streams.info(naming.stream);
+    expect(sealed.config.sealed).toBe(true);
+    expect(sealed.config.subjects).toEqual(naming.legacyStreamSubjects);
+    await expect(js.publish(lateSubject, new Uint8Array([1]))).rejects.toThrow();
+
+    // The next run copies the sealed original again, the late event included.
+    const again = await migrateToTenants(options(naming));
+    expect(again.outcome).toBe('migrated');
+    const store = new EventStore(nc, mux, naming.stream);
+    const last = await store.last(naming.tokenSubject('default', late.workflowId, late.tokenId));
+    expect(last?.seq).toBe(legacy.lastSeq + 1);
+    expect(decodeEvent(last!.data)).toMatchObject({ ok: true, event: { eventId: 'late-event' } });
+  }, 60_000);
+
   it('refuses while a service of the deployment runs, changing nothing', async () => {
     const legacy = await writeLegacyDeployment(30);
     const { naming } = legacy;

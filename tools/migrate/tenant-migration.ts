@@ -165,6 +165,8 @@ class Migration {
   private meta!: KV;
   private revision = 0;
   private record: MigrationRecord | null = null;
+  /** The original's state when this run copied it. */
+  private copiedFrom: { messages: number; lastSeq: number } | null = null;
 
   constructor(
     private readonly o: MigrateOptions,
@@ -211,6 +213,7 @@ class Migration {
       if (copy !== null) await this.jsm.streams.delete(naming.tenantMigrationStream);
       await this.copyOriginal(original as StreamInfo);
       await this.checkpoint('copied');
+      await this.sealOriginal();
       await this.jsm.streams.delete(naming.stream);
       this.log.warn({ stream: naming.stream }, 'original stream deleted (its copy is verified)');
       await this.checkpoint('legacy-deleted');
@@ -218,7 +221,8 @@ class Migration {
       await this.checkCopy();
     }
     const record = this.record as MigrationRecord;
-    if (record.phase === 'copied' || record.phase === 'republishing') {
+    // (A missing stream is republished whatever the record says: the copy is all there is.)
+    if (record.phase === 'copied' || record.phase === 'republishing' || layout !== 'tenants') {
       if (layout === 'tenants') {
         // A republish was interrupted: start it again from the verified copy.
         this.log.warn({ stream: naming.stream }, 'deleting a half-republished stream');
@@ -389,7 +393,9 @@ class Migration {
     if (original.config.allow_direct !== true) {
       throw new MigrationError(
         'NO_DIRECT_GET',
-        `stream ${naming.stream} does not allow direct gets (allow_direct); nothing was changed`,
+        `stream ${naming.stream} does not allow direct gets (allow_direct), which the migration ` +
+          `reads with; nothing was changed: allow them (nats stream edit ${naming.stream} ` +
+          `--allow-direct) and run again`,
       );
     }
     const { messages, first_seq: first, last_seq: last } = original.state;
@@ -465,6 +471,7 @@ class Migration {
           `run again (the original is untouched)`,
       );
     }
+    this.copiedFrom = { messages, lastSeq: last };
     const copyDigest = await this.digestOfCopy((done) => progress(done, 'verify copy'));
     if (copyDigest.count !== messages || copyDigest.hex !== originalDigest) {
       throw new MigrationError(
@@ -539,6 +546,27 @@ class Migration {
         'COPY_MISMATCH',
         `${this.naming.tenantMigrationStream} holds ${info.state.messages} messages, the record ` +
           `says ${record.events}; nothing was changed`,
+      );
+    }
+  }
+
+  /**
+   * Seal the original (no more writes, nothing deleted) and check it is still exactly what was
+   * copied, right before it is deleted: a forgotten old service cannot slip an event in between.
+   * A sealed original that changed is copied again by the next run.
+   */
+  private async sealOriginal(): Promise<void> {
+    const { naming, jsm } = this;
+    const copied = this.copiedFrom as { messages: number; lastSeq: number };
+    const info = await jsm.streams.info(naming.stream);
+    // (The client's update type leaves `sealed` out; the server takes it, since 2.6.2.)
+    await jsm.streams.update(naming.stream, { ...info.config, sealed: true } as StreamConfig);
+    const { state } = await jsm.streams.info(naming.stream);
+    if (state.messages !== copied.messages || state.last_seq !== copied.lastSeq) {
+      throw new MigrationError(
+        'STREAM_CHANGED',
+        `stream ${naming.stream} changed after its copy (${copied.messages} → ${state.messages} ` +
+          `messages): a service is running; stop it and run again (the original is kept, sealed)`,
       );
     }
   }
