@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     case 'migrated':
       out(
         `migrated ${r?.events ?? 0} events into tenant default at their own seqs (${r?.firstSeq ?? 0}-${r?.lastSeq ?? 0}, ` +
-          `${r?.gaps ?? 0} missing seqs kept missing), each recording the principal ` +
+          `${r?.gaps ?? 0} without a message kept empty), each recording the principal ` +
           `${JSON.stringify(MIGRATION_PRINCIPAL)}; removed: ${(r?.removed ?? []).join(', ') || 'nothing'}`,
       );
   }

@@ -36,13 +36,14 @@ export interface Infrastructure {
 /** What to do with a stream from before tenants (see the README, "Tenants"). */
 export const TENANT_MIGRATION_ADVICE =
   'Every subject and read-model key now starts with a tenant. Stop every service (old and new) ' +
-  'and run `npm run migrate:tenants` with the same NATS_URL, credentials, CB_PREFIX and ' +
-  'CB_STREAM: it copies the events into a temporary stream (<stream>_MIGRATE), verifies the ' +
-  'copy, recreates the stream with the tenant subjects and moves every event into tenant ' +
-  '`default` at its own seq (so every token version and ETag stays valid), recording the ' +
-  'principal {tenant: default, keyId: migration}; then it deletes the read models, projection ' +
-  'bookkeeping and idempotency records (all derived) and rebuilds the read models. If it is ' +
-  'interrupted, run it again: it finishes from the copy.';
+  'and run `npm run migrate:tenants` with the same NATS_URL, NATS credentials, CB_PREFIX, ' +
+  'CB_STREAM and CB_PARTITIONS: it copies the events into <stream>_MIGRATE and verifies the ' +
+  'copy, seals and deletes this stream, creates it again with the tenant subjects and ' +
+  'republishes every event into tenant `default` at its own seq (so every token version and ' +
+  'ETag stays valid) with the principal {tenant: default, keyId: root}, then deletes the read ' +
+  'models, projection bookkeeping and idempotency records (all derived), deletes the copy and ' +
+  'rebuilds the read models (`npm run projections:rebuild`). Interrupted, it finishes when run ' +
+  'again. See the README, "Migrating from the layout before tenants".';
 
 /** What to do while the migration's copy exists (an interrupted `npm run migrate:tenants`). */
 export const TENANT_MIGRATION_IN_PROGRESS_ADVICE =
