@@ -11,7 +11,13 @@ export {
   type StreamSettings,
   type DriftItem,
 } from './stream-setup';
-export { ensureInfrastructure, ensurePartitionCount, type Infrastructure } from './infrastructure';
+export {
+  ensureInfrastructure,
+  ensurePartitionCount,
+  TENANT_MIGRATION_ADVICE,
+  TENANT_MIGRATION_IN_PROGRESS_ADVICE,
+  type Infrastructure,
+} from './infrastructure';
 export { EventStore, type AppendOptions, type AppendResult } from './event-store';
 export {
   jsPublish,

@@ -1,4 +1,5 @@
 import {
+  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   jetstream,
@@ -9,7 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 import { decodeJson, encodeJson } from './codec';
-import { NatsPlatformError } from './errors';
+import { JS_ERR, NatsPlatformError } from './errors';
 import { RequestMux } from './request-mux';
 import { retryOutages } from './retry-outages';
 import {
@@ -34,9 +35,21 @@ export interface Infrastructure {
 
 /** What to do with a stream from before tenants (see the README, "Tenants"). */
 export const TENANT_MIGRATION_ADVICE =
-  'Every subject and read-model key now starts with a tenant. Stop every service and run ' +
-  '`npm run migrate:tenants`: it moves every event into tenant `default` keeping its seq (so ' +
-  'every token version and ETag), then rebuilds the read models.';
+  'Every subject and read-model key now starts with a tenant. Stop every service (old and new) ' +
+  'and run `npm run migrate:tenants` with the same NATS_URL, NATS credentials, CB_PREFIX, ' +
+  'CB_STREAM and CB_PARTITIONS: it copies the events into <stream>_MIGRATE and verifies the ' +
+  'copy, seals and deletes this stream, creates it again with the tenant subjects and ' +
+  'republishes every event into tenant `default` at its own seq (so every token version and ' +
+  'ETag stays valid) with the principal {tenant: default, keyId: root}, then deletes the read ' +
+  'models, projection bookkeeping and idempotency records (all derived), deletes the copy and ' +
+  'rebuilds the read models (`npm run projections:rebuild`). Interrupted, it finishes when run ' +
+  'again. See the README, "Migrating from the layout before tenants".';
+
+/** What to do while the migration's copy exists (an interrupted `npm run migrate:tenants`). */
+export const TENANT_MIGRATION_IN_PROGRESS_ADVICE =
+  'A migration into tenants (`npm run migrate:tenants`) is running or was interrupted; ' +
+  'services do not start until it has finished. Run `npm run migrate:tenants` again (every ' +
+  'service stopped): it finishes from its copy and then deletes it.';
 
 /**
  * Idempotent set-up shared by every service, so start order does not matter: the event and
@@ -53,12 +66,13 @@ export async function ensureInfrastructure(
   // Every step is idempotent: retried while NATS cannot serve it (see retryOutages).
   const retrying = <T>(what: string, work: () => Promise<T>): Promise<T> =>
     retryOutages(work, { what, logger });
-  await retrying('event stream', () =>
-    ensureStream(jsm, eventStreamConfig(naming, settings), logger, {
+  await retrying('event stream', async () => {
+    await refuseDuringTenantMigration(jsm, naming, logger);
+    return ensureStream(jsm, eventStreamConfig(naming, settings), logger, {
       subjects: naming.legacyStreamSubjects,
       advice: TENANT_MIGRATION_ADVICE,
-    }),
-  );
+    });
+  });
   await retrying('dead-letter stream', () =>
     ensureStream(jsm, deadLetterStreamConfig(naming, settings), logger),
   );
@@ -75,6 +89,29 @@ export async function ensureInfrastructure(
   );
   await retrying('partition count', () => ensurePartitionCount(meta, naming, logger));
   return { nc, jsm, js, kvm, meta, idempotency, mux: new RequestMux(nc) };
+}
+
+/**
+ * While the tenant migration's copy exists the event stream may be missing or half filled:
+ * starting then would create or write a stream the migration is about to replace.
+ */
+async function refuseDuringTenantMigration(
+  jsm: JetStreamManager,
+  naming: Naming,
+  logger: Logger,
+): Promise<void> {
+  const name = naming.tenantMigrationStream;
+  try {
+    await jsm.streams.info(name);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JS_ERR.streamNotFound) return;
+    throw err;
+  }
+  logger.error({ stream: name }, 'a tenant migration is unfinished; refusing to start');
+  throw new NatsPlatformError(
+    'STREAM_MIGRATION_IN_PROGRESS',
+    `stream ${name} exists: ${TENANT_MIGRATION_IN_PROGRESS_ADVICE}`,
+  );
 }
 
 /**

@@ -38,6 +38,21 @@ describe('Naming', () => {
     }
   });
 
+  it('maps subjects of the layout before tenants into a tenant', () => {
+    expect(naming.tenantSubjectOfLegacy('cb.wf.order', 'default')).toBe('cb.wf.default.order');
+    expect(naming.tenantSubjectOfLegacy('cb.tok.3.order.o-1', 'default')).toBe(
+      'cb.tok.3.default.order.o-1',
+    );
+    for (const foreign of ['cb.wf.a.b', 'cb.tok.1.wf', 'xx.wf.a', 'cb.key.a.b', 'cb.wf..', 'cb']) {
+      expect(naming.tenantSubjectOfLegacy(foreign, 'default')).toBeNull();
+    }
+    expect(() => naming.tenantSubjectOfLegacy('cb.wf.a', 'Bad')).toThrow(InvalidNameError);
+    expect(naming.tenantMigrationStream).toBe('CB_EVENTS_MIGRATE');
+    for (const s of naming.streamSubjects) {
+      expect(naming.tenantMigrationSubject.startsWith(s.split('.*')[0]!)).toBe(false);
+    }
+  });
+
   it('parses what it builds and rejects foreign subjects', () => {
     const subject = naming.tokenSubject('acme', 'order_processing', 'o-1');
     expect(naming.parseTokenSubject(subject)).toEqual({

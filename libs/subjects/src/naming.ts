@@ -92,6 +92,32 @@ export class Naming {
     return [`${this.prefix}.wf.*`, `${this.prefix}.tok.*.*.*`];
   }
 
+  /**
+   * Where a message of the layout before tenants goes in tenant `tenant`: `<prefix>.wf.<wf>` →
+   * `<prefix>.wf.<tenant>.<wf>`, `<prefix>.tok.<p>.<wf>.<tok>` → `<prefix>.tok.<p>.<tenant>.<wf>.<tok>`
+   * (the tokens are kept as they are, valid ids or not); null for a subject of neither shape.
+   */
+  tenantSubjectOfLegacy(subject: string, tenant: string): string | null {
+    assertTenant(tenant);
+    const parts = subject.split('.');
+    if (parts[0] !== this.prefix || parts.some((p) => p.length === 0)) return null;
+    if (parts[1] === 'wf' && parts.length === 3) return `${this.prefix}.wf.${tenant}.${parts[2]}`;
+    if (parts[1] === 'tok' && parts.length === 5) {
+      return `${this.prefix}.tok.${parts[2]}.${tenant}.${parts[3]}.${parts[4]}`;
+    }
+    return null;
+  }
+
+  /** The tenant migration's copy of the events (`npm run migrate:tenants`); none outside it. */
+  get tenantMigrationStream(): string {
+    return `${this.stream}_MIGRATE`;
+  }
+
+  /** The one subject of the migration's copy (outside every other stream's subjects). */
+  get tenantMigrationSubject(): string {
+    return `${this.prefix}.migrate.tenants`;
+  }
+
   /** A workflow's definitions: `<prefix>.wf.<tenant>.<workflowId>`. */
   workflowSubject(tenant: string, workflowId: string): string {
     assertTenant(tenant);
