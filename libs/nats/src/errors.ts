@@ -12,6 +12,7 @@ export type NatsErrorCode =
   | 'STREAM_LAYOUT_OUTDATED'
   | 'PARTITIONS_MISMATCH'
   | 'CONNECTION'
+  | 'NOT_PERMITTED'
   | 'JETSTREAM';
 
 /** A NATS/JetStream failure with a stable code; the original error is the `cause`. */

@@ -1,4 +1,23 @@
-export { connectNats, isNatsConnected, parseServers, type NatsConnectionSettings } from './connect';
+export {
+  connectNats,
+  inboxPrefixFor,
+  isNatsConnected,
+  parseServers,
+  type NatsConnectionSettings,
+} from './connect';
+export { connectionInbox, isPermissionViolation } from './permissions';
+export {
+  DOCKER_NATS_CONFIG,
+  NATS_USERS,
+  inboxPrefixOf,
+  natsPasswordVariable,
+  natsPermissions,
+  natsServerConfig,
+  type NatsServerConfigOptions,
+  type NatsUser,
+  type SubjectPermissions,
+  type UserPermissions,
+} from './server-config';
 export { encodeJson, decodeJson } from './codec';
 export { CbHeaders } from './headers';
 export { NatsPlatformError, classifyNatsError, JS_ERR, type NatsErrorCode } from './errors';
@@ -11,7 +30,14 @@ export {
   type StreamSettings,
   type DriftItem,
 } from './stream-setup';
-export { ensureInfrastructure, ensurePartitionCount, type Infrastructure } from './infrastructure';
+export {
+  ensureInfrastructure,
+  ensurePartitionCount,
+  provision,
+  type Infrastructure,
+  type InfrastructureNeeds,
+  type ProvisionOptions,
+} from './infrastructure';
 export { EventStore, type AppendOptions, type AppendResult } from './event-store';
 export {
   jsPublish,
