@@ -165,7 +165,8 @@ export async function provision<T>(work: () => Promise<T>, options: ProvisionOpt
           'missing, and this NATS user may not create it: waiting for the service that may',
         );
       }
-      await new Promise((r) => setTimeout(r, 500));
+      // Each attempt the server refuses is one "Permissions Violation" in both logs: not too often.
+      await new Promise((r) => setTimeout(r, 1000));
     }
   }
 }
