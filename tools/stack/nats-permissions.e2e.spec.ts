@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createLogger } from '@cb/logging';
 import {
   NATS_USERS,
   inboxPrefixOf,
+  provision,
   natsPasswordVariable,
   natsServerConfig,
   type NatsUser,
@@ -259,6 +261,31 @@ describe("a client holding the projection's NATS credentials", () => {
     await expectSubscribeRefused(nc, naming.commandWildcard);
     const sessions = await new Kvm(nc).open(naming.sessionsBucket);
     await expect(sessions.put('0'.repeat(64), '{}')).rejects.toThrow(/Permissions Violation/);
+  });
+});
+
+describe('creating what another user owns', () => {
+  it('a user that may not create a missing bucket waits for its owner, then fails NOT_PERMITTED', async () => {
+    const logger = createLogger({ service: 'test', level: 'silent' });
+    // Read models after generation 1 are the rebuild's (admin): not even the projection user's.
+    for (const user of ['gateway', 'projection'] as const) {
+      const nc = await clientAs(user);
+      const bucket = naming.readModelBucket('tokens', 7);
+      const t0 = Date.now();
+      await expect(
+        provision(() => new Kvm(nc).create(bucket), {
+          what: `bucket ${bucket}`,
+          logger,
+          waitMs: 1200,
+        }),
+      ).rejects.toMatchObject({
+        code: 'NOT_PERMITTED',
+        message: expect.stringContaining(
+          `bucket ${bucket} does not exist and this NATS user may not create it`,
+        ),
+      });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1200);
+    }
   });
 });
 
