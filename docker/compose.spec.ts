@@ -86,12 +86,14 @@ function flag(command: string[], ...names: string[]): string | undefined {
   return undefined;
 }
 
-/** What compose makes of `${VAR:-default}` when VAR is unset. */
+/**
+ * What compose makes of `${VAR:-default}` when VAR is unset; a required `${VAR:?message}` (compose
+ * refuses to start without it) stands for a value the operator sets.
+ */
 function interpolateDefaults(value: string): string {
-  return value.replace(
-    /\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g,
-    (_m, fallback?: string) => fallback ?? '',
-  );
+  return value
+    .replace(/\$\{[A-Z0-9_]+:\?[^}]*\}/g, 'set-by-the-operator')
+    .replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_m, fallback?: string) => fallback ?? '');
 }
 
 function schemaDefault(schema: TObject, variable: string): unknown {
@@ -420,6 +422,16 @@ if (!composeBinary) {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.GATEWAY_PORT;
     delete env.LOG_LEVEL;
+    // The secrets compose requires (docker/nats-server-conf.spec.ts checks they are required).
+    for (const v of [
+      'CB_NATS_COMMAND_PASSWORD',
+      'CB_NATS_PROJECTION_PASSWORD',
+      'CB_NATS_GATEWAY_PASSWORD',
+      'CB_NATS_ADMIN_PASSWORD',
+      'CB_JS_ENCRYPTION_KEY',
+    ]) {
+      env[v] = `test-${v.toLowerCase()}`;
+    }
     const result = spawnSync(bin!, [...pre, '-f', join(DIR, 'compose.yaml'), 'config', '-q'], {
       encoding: 'utf8',
       env,

@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { connect } from '@nats-io/transport-node';
 import { join } from 'node:path';
 import { freePort, isAlive, loadFixtureWorkflow, waitFor } from '@cb/testing';
 import {
@@ -28,6 +29,8 @@ describe('npm start (tools/stack/start.ts)', () => {
   let gateway: string;
   // Written in the first run, read after the restart.
   let saved: { workflowId: string; tokenId: string; version: number; place: string } | undefined;
+  /** nats-credentials.json as the first start wrote it. */
+  let credentials: string | undefined;
 
   beforeAll(async () => {
     h = await LauncherHarness.create();
@@ -54,6 +57,19 @@ describe('npm start (tools/stack/start.ts)', () => {
     expect(launcher.lines.join('\n')).toContain(`root key  ${adminKey}`);
     const anonymous = await json<{ code: string }>('/v1/workflows', { authorization: null });
     expect(anonymous).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
+    // Its nats-server has a user per service, the passwords generated into the data dir.
+    const credentialsFile = join(dataDir, 'nats-credentials.json');
+    expect(statSync(credentialsFile).mode & 0o777).toBe(0o600);
+    credentials = readFileSync(credentialsFile, 'utf8');
+    expect(Object.keys(JSON.parse(credentials) as object).sort()).toEqual(
+      ['admin', 'command', 'gateway', 'projection'].sort(),
+    );
+    expect(launcher.lines.join('\n')).toContain(`passwords in ${credentialsFile}`);
+    const natsUrl = /NATS\s+(nats:\/\/\S+)/.exec(launcher.lines.join('\n'))?.[1];
+    expect(natsUrl).toBeDefined();
+    await expect(connect({ servers: natsUrl!, reconnect: false })).rejects.toThrow(
+      /Authorization Violation/i,
+    );
 
     const demo = await runDemo(gateway, dataDir);
     expect({ code: demo.code, output: demo.output }).toEqual({
@@ -104,6 +120,8 @@ describe('npm start (tools/stack/start.ts)', () => {
     expect(h.adminKey()).toBe(keyBefore);
     expect(launcher.lines.join('\n')).not.toContain(keyBefore);
     expect(launcher.lines.join('\n')).toContain(`root key  in ${join(dataDir, 'admin-key')}`);
+    // The same NATS passwords: the first start's file is reused, not replaced.
+    expect(readFileSync(join(dataDir, 'nats-credentials.json'), 'utf8')).toBe(credentials);
 
     const strong = await json<{ version: number; place: string }>(
       `/v1/workflows/${workflowId}/tokens/${tokenId}?consistency=strong`,

@@ -11,6 +11,7 @@ import {
   runNode,
   type Launcher,
 } from './launcher-harness';
+import { loadOrCreateNatsCredentials } from './nats-credentials';
 import { isPortFree } from './wait';
 
 /*
@@ -76,7 +77,15 @@ describe('npm start with CB_LOCAL_CLUSTER=3', () => {
     }
     for (const name of SERVICES) expect(tree.has(pids.get(name)!)).toBe(true);
 
-    nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    // The launcher's NATS has users (nats-credentials.json): look as the admin.
+    const { credentials } = loadOrCreateNatsCredentials(h.dataDir);
+    nc = await connect({
+      servers: url,
+      user: 'admin',
+      pass: credentials.admin,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
     jsm = await jetstreamManager(nc);
     for (const stream of ['CB_EVENTS', 'CB_EVENTS_DLQ', 'KV_cb_meta', 'KV_cb_tokens_1']) {
       const info = await jsm.streams.info(stream);

@@ -17,6 +17,13 @@ export interface NatsCommon {
   /** Should the launcher be SIGKILLed, the services stop while NATS still runs. */
   readonly orphanTermDelayMs: number;
   readonly outliveFile: string;
+  /** A configuration file (`-c`: users and permissions); the flags after it take precedence. */
+  readonly configFile?: string;
+}
+
+/** `-c <file>` when the children run a configuration file. */
+function configArgs(common: NatsCommon): string[] {
+  return common.configFile !== undefined ? ['-c', common.configFile] : [];
 }
 
 /** The nats-server children, the NATS_URL they give the services, and lines for the banner. */
@@ -50,7 +57,10 @@ function natsChild(
 
 /** One nats-server with JetStream on `port`, its store in `dataDir`; a restart keeps both. */
 export function singleServer(common: NatsCommon, port: number, dataDir: string): NatsPlan {
-  const args = ['-a', HOST, '-p', String(port), '-js', '-sd', dataDir, '-n', 'cb-local'];
+  const args = [
+    ...configArgs(common),
+    ...['-a', HOST, '-p', String(port), '-js', '-sd', dataDir, '-n', 'cb-local'],
+  ];
   return {
     specs: [
       natsChild(common, 'nats-server', args, `${HOST}:${port}`, () =>
@@ -118,7 +128,8 @@ export async function localCluster(
   return {
     specs: configs.map((node) => {
       const monitor = `http://${HOST}:${node.monitorPort}`;
-      return natsChild(common, node.name, clusterNodeArgs(node), `${monitor}/healthz`, (child) =>
+      const args = [...configArgs(common), ...clusterNodeArgs(node)];
+      return natsChild(common, node.name, args, `${monitor}/healthz`, (child) =>
         waitForHealthz(monitor, NODE_READY_TIMEOUT_MS, () => child.running),
       );
     }),

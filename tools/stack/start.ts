@@ -18,6 +18,10 @@
  * (`localCluster`): stores in `<CB_DATA_DIR>/nats-<i>`, client ports from NATS_PORT on, and the
  * services get NATS_URL listing every node and CB_STREAM_REPLICAS=3 (5) unless it is set. Each
  * node is supervised like the single server; Ctrl-C stops them, all at once, after the services.
+ *
+ * Its own nats-server (or cluster) runs `<CB_DATA_DIR>/nats-server.conf` (`natsServerConfig`, as
+ * docker/nats-server.conf): each service connects as its own NATS user, with the passwords of
+ * `<CB_DATA_DIR>/nats-credentials.json` (mode 0600; random, made on first start, reused after).
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,6 +29,13 @@ import { findNatsServerBinary, freePort } from '@cb/testing';
 import { adminKeyBanner, resolveAdminKey, type AdminKey } from './admin-key';
 import type { LineSink } from './children';
 import { parseLocalCluster } from './local-cluster';
+import {
+  loadOrCreateNatsCredentials,
+  namingFromEnv,
+  natsPasswordEnv,
+  writeNatsConfig,
+  type NatsCredentials,
+} from './nats-credentials';
 import { localCluster, singleServer, type NatsCommon, type NatsPlan } from './nats-children';
 import { Supervised, type ChildSpec } from './supervisor';
 import { isPortFree, waitForReady } from './wait';
@@ -110,6 +121,8 @@ async function main(): Promise<void> {
   let replicas: string | undefined;
   /** The NATS lines of the ready message. */
   const natsBanner: string[] = [];
+  /** The NATS users' passwords, when the launcher runs NATS. */
+  let credentials: NatsCredentials | undefined;
   // The children's handles do not keep the launcher alive (their watchdogs are unref'd): this does.
   setInterval(() => undefined, 1 << 30);
 
@@ -156,12 +169,28 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     rmSync(servicePidFile, { force: true });
+    mkdirSync(dataRoot, { recursive: true });
+    let credentialsFile: string;
+    try {
+      const loaded = loadOrCreateNatsCredentials(dataRoot);
+      credentials = loaded.credentials;
+      credentialsFile = loaded.file;
+      if (loaded.created)
+        sink('launcher', `NATS passwords generated in ${loaded.file} (mode 0600)`);
+    } catch (err) {
+      console.error((err as Error).message);
+      process.exit(1);
+    }
     const common: NatsCommon = {
       binary,
-      env,
+      env: { ...env, ...natsPasswordEnv(credentials) },
       orphanTermDelayMs: ORPHAN_NATS_DELAY_MS,
       outliveFile: servicePidFile,
+      configFile: writeNatsConfig(dataRoot, namingFromEnv(env)),
     };
+    natsBanner.push(
+      `  NATS users command, projection, gateway, admin (passwords in ${credentialsFile})`,
+    );
     let plan: NatsPlan;
     if (clusterSize === 1) {
       if (natsPort !== undefined && !(await isPortFree(natsPort))) {
@@ -188,7 +217,7 @@ async function main(): Promise<void> {
       }
       plan = cluster;
     }
-    natsBanner.push(...plan.banner);
+    natsBanner.unshift(...plan.banner);
     // A restart comes back on the same ports and store.
     const nats = plan.specs.map((spec) => new Supervised(spec, sink));
     stages.unshift(nats);
@@ -210,13 +239,28 @@ async function main(): Promise<void> {
   };
   // The root credential goes to the gateway alone (below).
   delete base.CB_ADMIN_KEY;
-  /** A service on `port` (its `portVariable`), ready when `/ready` there answers 200. */
-  const service = (name: string, entry: string, portVariable: string, port: number): Supervised =>
+  /**
+   * A service on `port` (its `portVariable`), ready when `/ready` there answers 200; on the
+   * launcher's NATS as its own user.
+   */
+  const service = (
+    name: string,
+    entry: string,
+    portVariable: string,
+    port: number,
+    user: 'command' | 'projection' | 'gateway',
+    extra: NodeJS.ProcessEnv = {},
+  ): Supervised =>
     new Supervised(
       serviceSpec(
         name,
         entry,
-        { ...base, [portVariable]: String(port) },
+        {
+          ...base,
+          [portVariable]: String(port),
+          ...(credentials ? { NATS_USER: user, NATS_PASSWORD: credentials[user] } : {}),
+          ...extra,
+        },
         `http://127.0.0.1:${port}/ready`,
       ),
       sink,
@@ -227,26 +271,31 @@ async function main(): Promise<void> {
     'apps/command-service/src/main.ts',
     'COMMAND_HTTP_PORT',
     await freePort(),
+    'command',
   );
   const projections: Supervised[] = [];
   const projectionEntry = 'apps/projection-service/src/main.ts';
   if (existsSync(resolve(ROOT, projectionEntry))) {
     for (const n of [1, 2]) {
       projections.push(
-        service(`projection-${n}`, projectionEntry, 'PROJECTION_HTTP_PORT', await freePort()),
+        service(
+          `projection-${n}`,
+          projectionEntry,
+          'PROJECTION_HTTP_PORT',
+          await freePort(),
+          'projection',
+        ),
       );
     }
   }
   // Only the gateway holds the root credential.
-  const gateway = new Supervised(
-    serviceSpec(
-      'gateway',
-      'apps/query-gateway/src/main.ts',
-      { ...base, GATEWAY_PORT: String(gatewayPort), CB_ADMIN_KEY: admin.key },
-      `http://127.0.0.1:${gatewayPort}/ready`,
-    ),
-    sink,
-    servicesChanged,
+  const gateway = service(
+    'gateway',
+    'apps/query-gateway/src/main.ts',
+    'GATEWAY_PORT',
+    gatewayPort,
+    'gateway',
+    { CB_ADMIN_KEY: admin.key },
   );
   services.push(command, ...projections, gateway);
   if (stopping) await stopping;

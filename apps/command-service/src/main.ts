@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   try {
     const naming = new Naming(namingOptionsOf(config));
     const nc = await connectNats(natsSettingsOf(config, SERVICE), logger);
-    const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
+    const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger, {
+      deadLetters: false,
+    });
     const service = createCommandService({
       nc,
       infra,

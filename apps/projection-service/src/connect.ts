@@ -7,7 +7,7 @@ import {
   connectNats,
   ensureInfrastructure,
   type Infrastructure,
-  retryOutages,
+  provision,
 } from '@cb/nats';
 import { Naming } from '@cb/subjects';
 import type { KV } from '@nats-io/kv';
@@ -35,8 +35,10 @@ export async function connectProjection(
 ): Promise<ProjectionConnection> {
   const naming = new Naming(namingOptionsOf(config));
   const nc = await connectNats(natsSettingsOf(config, clientName), logger);
-  const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
-  const projectorKv = await retryOutages(
+  const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger, {
+    idempotency: false,
+  });
+  const projectorKv = await provision(
     () =>
       infra.kvm.create(naming.projectorBucket, { history: 1, replicas: config.CB_STREAM_REPLICAS }),
     { what: 'projector bucket', logger },

@@ -1,6 +1,6 @@
 import type { Logger } from '@cb/logging';
 import type { Kvm } from '@nats-io/kv';
-import { LeanKv, retryOutages, type RequestMux } from '@cb/nats';
+import { LeanKv, provision, type RequestMux } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 
 /** The read-model buckets of one generation, with lean writers. */
@@ -24,8 +24,9 @@ export async function ensureReadModels(
   const open = async (kind: 'tokens' | 'places' | 'stats' | 'workflows'): Promise<LeanKv> => {
     const bucket = naming.readModelBucket(kind, generation);
     const create = () => kvm.create(bucket, { history: 1, replicas, allow_direct: true });
-    // Idempotent: retried while NATS cannot serve it (workers start together on a cluster).
-    await (logger ? retryOutages(create, { what: `bucket ${bucket}`, logger }) : create());
+    // Idempotent: retried while NATS cannot serve it (workers start together on a cluster). The
+    // projection user may create generation 1 only; a rebuild (as admin) creates later ones.
+    await (logger ? provision(create, { what: `bucket ${bucket}`, logger }) : create());
     return new LeanKv(mux, bucket);
   };
   return {

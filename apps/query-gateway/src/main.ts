@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   try {
     const naming = new Naming(namingOptionsOf(config));
     const nc = await connectNats(natsSettingsOf(config, SERVICE), logger);
-    const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger);
+    const infra = await ensureInfrastructure(nc, naming, streamSettingsOf(config), logger, {
+      deadLetters: false,
+      idempotency: false,
+    });
     const store = new EventStore(nc, infra.mux, naming.stream);
     const view = new ReadView(nc, infra.mux, naming, logger);
     await view.start();

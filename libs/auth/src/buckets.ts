@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { retryOutages } from '@cb/nats';
+import { provision } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 
@@ -37,7 +37,7 @@ export async function ensureAuthBuckets(
 ): Promise<AuthBuckets> {
   const kvm = new Kvm(js);
   const retrying = <T>(what: string, work: () => Promise<T>): Promise<T> =>
-    retryOutages(work, { what, logger });
+    provision(work, { what, logger });
   const keys = await ensureKeysBucket(js, naming, settings.replicas, logger);
   const sessionTtlMs = settings.sessionTtlSeconds * 1000;
   const sessions = await retrying('sessions bucket', () =>
@@ -67,7 +67,8 @@ export function ensureKeysBucket(
   replicas: number,
   logger: Logger,
 ): Promise<KV> {
-  return retryOutages(() => new Kvm(js).create(naming.keysBucket, { history: 1, replicas }), {
+  // Created by the key projection's user; a gateway's user only finds it (or waits for it).
+  return provision(() => new Kvm(js).create(naming.keysBucket, { history: 1, replicas }), {
     what: 'keys bucket',
     logger,
   });

@@ -17,6 +17,27 @@ export const commonEnvFields = {
   ),
   NATS_TOKEN: Type.Optional(Type.String({ minLength: 1, description: 'an auth token' })),
   NATS_CREDS: Type.Optional(Type.String({ minLength: 1, description: 'path to a .creds file' })),
+  NATS_INBOX_PREFIX: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{1,64}$',
+      description: 'the inbox prefix (default _INBOX_<NATS_USER>, or _INBOX without a user)',
+    }),
+  ),
+  NATS_TLS_CA: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'path to the CA certificate (PEM) NATS is signed by',
+    }),
+  ),
+  NATS_TLS_CERT: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'path to a client certificate (PEM, with NATS_TLS_KEY)',
+    }),
+  ),
+  NATS_TLS_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'path to the client key (PEM, with NATS_TLS_CERT)' }),
+  ),
   CB_PREFIX: Type.String({
     default: 'cb',
     pattern: '^[A-Za-z0-9_-]{1,32}$',
@@ -63,6 +84,9 @@ export function checkCredentials(env: CommonEnv): string[] {
   const kinds = [env.NATS_USER, env.NATS_TOKEN, env.NATS_CREDS].filter((v) => v !== undefined);
   if (kinds.length > 1) {
     issues.push('set only one of NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS');
+  }
+  if ((env.NATS_TLS_CERT === undefined) !== (env.NATS_TLS_KEY === undefined)) {
+    issues.push('NATS_TLS_CERT and NATS_TLS_KEY must be set together');
   }
   return issues;
 }

@@ -11,6 +11,18 @@ export function natsSettingsOf(config: CommonEnv, service: string) {
       : {}),
     ...(config.NATS_TOKEN !== undefined ? { token: config.NATS_TOKEN } : {}),
     ...(config.NATS_CREDS !== undefined ? { credsFile: config.NATS_CREDS } : {}),
+    ...(config.NATS_INBOX_PREFIX !== undefined ? { inboxPrefix: config.NATS_INBOX_PREFIX } : {}),
+    ...(config.NATS_TLS_CA !== undefined ||
+    config.NATS_TLS_CERT !== undefined ||
+    config.NATS_TLS_KEY !== undefined
+      ? {
+          tls: {
+            ...(config.NATS_TLS_CA !== undefined ? { caFile: config.NATS_TLS_CA } : {}),
+            ...(config.NATS_TLS_CERT !== undefined ? { certFile: config.NATS_TLS_CERT } : {}),
+            ...(config.NATS_TLS_KEY !== undefined ? { keyFile: config.NATS_TLS_KEY } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
 import type { Logger } from '@cb/logging';
+import { inboxPrefixOf } from './server-config';
 
 export interface NatsConnectionSettings {
   /** Comma-separated list, as in `NATS_URL`. */
@@ -17,6 +18,21 @@ export interface NatsConnectionSettings {
   credsFile?: string;
   /** Connection name shown by the server (`service@host/pid`). */
   name: string;
+  /**
+   * Prefix of this connection's reply and delivery inboxes (default `_INBOX_<user>` with a user,
+   * else `_INBOX`): with per-user permissions a user may subscribe below its own prefix only.
+   */
+  inboxPrefix?: string;
+  /** TLS: the CA that signed the server's certificate, and a client certificate and key. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
+/** The inbox prefix of a connection: the setting, else `_INBOX_<user>`, else nats.js's `_INBOX`. */
+export function inboxPrefixFor(
+  settings: Pick<NatsConnectionSettings, 'user' | 'inboxPrefix'>,
+): string | undefined {
+  if (settings.inboxPrefix !== undefined) return settings.inboxPrefix;
+  return settings.user !== undefined ? inboxPrefixOf(settings.user) : undefined;
 }
 
 export function parseServers(url: string): string[] {
@@ -57,7 +73,30 @@ export async function connectNats(
     const creds = await readFile(settings.credsFile);
     options.authenticator = credsAuthenticator(new Uint8Array(creds));
   }
-  log.info({ servers: options.servers }, 'connecting to NATS');
+  const inboxPrefix = inboxPrefixFor(settings);
+  if (inboxPrefix !== undefined) options.inboxPrefix = inboxPrefix;
+  const tls = settings.tls;
+  if (tls && (tls.caFile ?? tls.certFile ?? tls.keyFile) !== undefined) {
+    // The node transport reads the files; a CA of our own replaces the system's trust store.
+    options.tls = {
+      ...(tls.caFile !== undefined ? { caFile: tls.caFile } : {}),
+      ...(tls.certFile !== undefined ? { certFile: tls.certFile } : {}),
+      ...(tls.keyFile !== undefined ? { keyFile: tls.keyFile } : {}),
+    };
+  }
+  const authenticated =
+    settings.user !== undefined || settings.token !== undefined || settings.credsFile !== undefined;
+  if (!authenticated) {
+    log.warn(
+      { servers: options.servers },
+      'NATS is unauthenticated: no NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS, so anyone ' +
+        'who reaches NATS can forge events and read replies (README, "NATS permissions and TLS")',
+    );
+  }
+  log.info(
+    { servers: options.servers, user: settings.user, tls: options.tls !== undefined },
+    'connecting to NATS',
+  );
   const nc = await connect(options);
   log.info({ server: nc.getServer() }, 'connected to NATS');
   connected.set(nc, true);

@@ -13,6 +13,7 @@ export type NatsErrorCode =
   | 'STREAM_MIGRATION_IN_PROGRESS'
   | 'PARTITIONS_MISMATCH'
   | 'CONNECTION'
+  | 'NOT_PERMITTED'
   | 'JETSTREAM';
 
 /** A NATS/JetStream failure with a stable code; the original error is the `cause`. */

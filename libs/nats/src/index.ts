@@ -1,4 +1,23 @@
-export { connectNats, isNatsConnected, parseServers, type NatsConnectionSettings } from './connect';
+export {
+  connectNats,
+  inboxPrefixFor,
+  isNatsConnected,
+  parseServers,
+  type NatsConnectionSettings,
+} from './connect';
+export { connectionInbox, isPermissionViolation } from './permissions';
+export {
+  DOCKER_NATS_CONFIG,
+  NATS_USERS,
+  inboxPrefixOf,
+  natsPasswordVariable,
+  natsPermissions,
+  natsServerConfig,
+  type NatsServerConfigOptions,
+  type NatsUser,
+  type SubjectPermissions,
+  type UserPermissions,
+} from './server-config';
 export { encodeJson, decodeJson } from './codec';
 export { CbHeaders } from './headers';
 export { NatsPlatformError, classifyNatsError, JS_ERR, type NatsErrorCode } from './errors';
@@ -14,9 +33,12 @@ export {
 export {
   ensureInfrastructure,
   ensurePartitionCount,
+  provision,
   TENANT_MIGRATION_ADVICE,
   TENANT_MIGRATION_IN_PROGRESS_ADVICE,
   type Infrastructure,
+  type InfrastructureNeeds,
+  type ProvisionOptions,
 } from './infrastructure';
 export { EventStore, type AppendOptions, type AppendResult } from './event-store';
 export {

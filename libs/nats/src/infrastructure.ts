@@ -12,6 +12,7 @@ import type { Naming } from '@cb/subjects';
 import { decodeJson, encodeJson } from './codec';
 import { JS_ERR, NatsPlatformError } from './errors';
 import { RequestMux } from './request-mux';
+import { isPermissionViolation } from './permissions';
 import { retryOutages } from './retry-outages';
 import {
   deadLetterStreamConfig,
@@ -51,21 +52,32 @@ export const TENANT_MIGRATION_IN_PROGRESS_ADVICE =
   'services do not start until it has finished. Run `npm run migrate:tenants` again (every ' +
   'service stopped): it finishes from its copy and then deletes it.';
 
+/** What a service sets up beyond the event stream and the meta bucket (default: everything). */
+export interface InfrastructureNeeds {
+  /** The projections' dead-letter stream (the projection service's). */
+  deadLetters?: boolean;
+  /** The command service's idempotency bucket (else only bound by name, never looked up). */
+  idempotency?: boolean;
+}
+
 /**
  * Idempotent set-up shared by every service, so start order does not matter: the event and
- * dead-letter streams, the meta and idempotency buckets, and the partition-count check.
+ * dead-letter streams, the meta and idempotency buckets, and the partition-count check. Each is
+ * looked up first and created only when missing; a NATS user that may not create it (see
+ * natsPermissions) waits for the service that may (see `provision`).
  */
 export async function ensureInfrastructure(
   nc: NatsConnection,
   naming: Naming,
   settings: StreamSettings,
   logger: Logger,
+  needs: InfrastructureNeeds = {},
 ): Promise<Infrastructure> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   // Every step is idempotent: retried while NATS cannot serve it (see retryOutages).
   const retrying = <T>(what: string, work: () => Promise<T>): Promise<T> =>
-    retryOutages(work, { what, logger });
+    provision(work, { what, logger });
   await retrying('event stream', async () => {
     await refuseDuringTenantMigration(jsm, naming, logger);
     return ensureStream(jsm, eventStreamConfig(naming, settings), logger, {
@@ -73,20 +85,25 @@ export async function ensureInfrastructure(
       advice: TENANT_MIGRATION_ADVICE,
     });
   });
-  await retrying('dead-letter stream', () =>
-    ensureStream(jsm, deadLetterStreamConfig(naming, settings), logger),
-  );
+  if (needs.deadLetters !== false) {
+    await retrying('dead-letter stream', () =>
+      ensureStream(jsm, deadLetterStreamConfig(naming, settings), logger),
+    );
+  }
   const kvm = new Kvm(js);
   const meta = await retrying('meta bucket', () =>
     kvm.create(naming.metaBucket, { history: 1, replicas: settings.replicas }),
   );
-  const idempotency = await retrying('idempotency bucket', () =>
-    kvm.create(naming.idempotencyBucket, {
-      history: 1,
-      ttl: settings.duplicateWindowMs,
-      replicas: settings.replicas,
-    }),
-  );
+  const idempotency =
+    needs.idempotency === false
+      ? await kvm.open(naming.idempotencyBucket)
+      : await retrying('idempotency bucket', () =>
+          kvm.create(naming.idempotencyBucket, {
+            history: 1,
+            ttl: settings.duplicateWindowMs,
+            replicas: settings.replicas,
+          }),
+        );
   await retrying('partition count', () => ensurePartitionCount(meta, naming, logger));
   return { nc, jsm, js, kvm, meta, idempotency, mux: new RequestMux(nc) };
 }
@@ -124,14 +141,19 @@ export async function ensurePartitionCount(
   logger: Logger,
 ): Promise<void> {
   const key = naming.partitionsMetaKey;
-  try {
-    await meta.create(key, encodeJson({ partitions: naming.partitions }));
-    logger.info({ partitions: naming.partitions }, 'partition count recorded');
-    return;
-  } catch {
-    // exists already (or a concurrent creator won): compare below
+  // Read first: a NATS user that may not write the meta bucket (a gateway) only compares.
+  let entry = await meta.get(key);
+  if (entry === null) {
+    try {
+      await meta.create(key, encodeJson({ partitions: naming.partitions }));
+      logger.info({ partitions: naming.partitions }, 'partition count recorded');
+      return;
+    } catch (err) {
+      // A concurrent creator won (compare below), or this user may not write it (wait for one).
+      if (isPermissionViolation(err)) throw err;
+    }
+    entry = await meta.get(key);
   }
-  const entry = await meta.get(key);
   const recorded = entry
     ? (decodeJson(entry.value) as { partitions?: unknown } | undefined)
     : undefined;
@@ -141,5 +163,47 @@ export async function ensurePartitionCount(
       `this deployment's stream ${naming.stream} was created with ${String(recorded?.partitions)} ` +
         `partitions but CB_PARTITIONS is ${naming.partitions}; set CB_PARTITIONS=${String(recorded?.partitions)}`,
     );
+  }
+}
+
+export interface ProvisionOptions {
+  /** What is being set up, for the log and the error. */
+  what: string;
+  logger: Logger;
+  /** How long to wait for another service to create what this user may not (default 30 s). */
+  waitMs?: number;
+}
+
+/**
+ * Set-up work (look up, create when missing) retried through outages; when NATS refuses the
+ * creation to this user (a permissions violation: another service's user owns it), wait for that
+ * service to create it, then fail with an error that says so.
+ */
+export async function provision<T>(work: () => Promise<T>, options: ProvisionOptions): Promise<T> {
+  const deadline = Date.now() + (options.waitMs ?? 30_000);
+  let warned = false;
+  for (;;) {
+    try {
+      return await retryOutages(work, options);
+    } catch (err) {
+      if (!isPermissionViolation(err)) throw err;
+      if (Date.now() > deadline) {
+        throw new NatsPlatformError(
+          'NOT_PERMITTED',
+          `${options.what} does not exist and this NATS user may not create it: start the ` +
+            'service whose user may (README, "NATS permissions and TLS") or create it as admin',
+          { cause: err },
+        );
+      }
+      if (!warned) {
+        warned = true;
+        options.logger.warn(
+          { what: options.what },
+          'missing, and this NATS user may not create it: waiting for the service that may',
+        );
+      }
+      // Each attempt the server refuses is one "Permissions Violation" in both logs: not too often.
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }

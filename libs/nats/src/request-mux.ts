@@ -1,11 +1,11 @@
 import {
   InvalidArgumentError,
-  createInbox,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
+import { connectionInbox } from './permissions';
 import { BatchedPublisher } from './batched-publisher';
 import { NatsPlatformError } from './errors';
 import { messageHeaders } from './header-block';
@@ -36,7 +36,7 @@ export class RequestMux {
 
   constructor(nc: NatsConnection) {
     this.publisher = new BatchedPublisher(nc);
-    this.inbox = `${createInbox()}.`;
+    this.inbox = `${connectionInbox(nc)}.`;
     this.sub = nc.subscribe(`${this.inbox}*`, { callback: (err, msg) => this.onReply(err, msg) });
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();

@@ -1,10 +1,10 @@
 import {
-  createInbox,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
+import { connectionInbox } from './permissions';
 import { decodeJson, encodeJson } from './codec';
 import { NatsPlatformError } from './errors';
 import type { RequestMux } from './request-mux';
@@ -122,7 +122,7 @@ export async function scanStream(
   filter: string,
   options: ScanOptions = {},
 ): Promise<ScanResult> {
-  const inbox = createInbox();
+  const inbox = connectionInbox(nc);
   const messages: DeliveredMessage[] = [];
   const max = options.maxMessages ?? Number.POSITIVE_INFINITY;
   let sub: Subscription | undefined;
@@ -255,7 +255,7 @@ export class StreamTail {
   }
 
   private async open(start: StartAt): Promise<void> {
-    const inbox = createInbox();
+    const inbox = connectionInbox(this.nc);
     this.consumerSeq = 0;
     this.lastSeen = Date.now();
     this.sub = this.nc.subscribe(inbox, { callback: (_err, msg) => this.onMsg(msg) });

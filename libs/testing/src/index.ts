@@ -1,5 +1,6 @@
 export {
   startTestNats,
+  makeTestCertificates,
   startNatsFaultProxy,
   startTestCluster,
   findNatsServerBinary,
@@ -10,6 +11,7 @@ export {
   spawnWatched,
   type NatsFaultProxy,
   type TestNats,
+  type TestCertificates,
   type TestCluster,
   type TestClusterNode,
   type StartTestClusterOptions,

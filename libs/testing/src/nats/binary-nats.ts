@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { freePort } from '../free-port';
 import { onProcessExit } from './exit-cleanup';
 import { PortInUseError, launchNats, terminateNats } from './nats-process';
-import type { StopTestNatsOptions, TestNats } from './test-nats';
+import type { StartTestNatsOptions, StopTestNatsOptions, TestNats } from './test-nats';
 import type { WatchedProcess } from './watchdog';
 
 const HOST = '127.0.0.1';
@@ -17,10 +17,16 @@ interface ServerSpec {
   readonly port: number;
   readonly name: string;
   readonly storeDir: string | null;
+  readonly configFile?: string | undefined;
+  readonly env?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Start the local nats-server binary on a free port, with a fresh store dir for JetStream. */
-export async function startBinaryNats(binary: string, jetstream: boolean): Promise<TestNats> {
+export async function startBinaryNats(
+  binary: string,
+  jetstream: boolean,
+  options: Pick<StartTestNatsOptions, 'configFile' | 'env'> = {},
+): Promise<TestNats> {
   const name = `cb_test_${randomBytes(4).toString('hex')}`;
   const storeDir = jetstream ? mkdtempSync(join(tmpdir(), 'cb-nats-')) : null;
   const unregister = onProcessExit(() => {
@@ -28,7 +34,14 @@ export async function startBinaryNats(binary: string, jetstream: boolean): Promi
   });
   try {
     for (let attempt = 1; ; attempt++) {
-      const spec: ServerSpec = { binary, port: await freePort(), name, storeDir };
+      const spec: ServerSpec = {
+        binary,
+        port: await freePort(),
+        name,
+        storeDir,
+        configFile: options.configFile,
+        env: options.env,
+      };
       try {
         const proc = await launch(spec);
         unregister();
@@ -69,6 +82,10 @@ class BinaryNats implements TestNats {
     });
   }
 
+  output(): string {
+    return this.proc?.output() ?? '';
+  }
+
   get pid(): number | null {
     return this.proc?.running ? this.proc.pid : null;
   }
@@ -105,11 +122,14 @@ class BinaryNats implements TestNats {
 
 /** nats-server with the spec's port, name and store. */
 function launch(spec: ServerSpec): Promise<WatchedProcess> {
-  const args = ['-a', HOST, '-p', String(spec.port), '-n', spec.name];
+  // Flags after `-c` override the file's listen address, name and store.
+  const args = spec.configFile !== undefined ? ['-c', spec.configFile] : [];
+  args.push('-a', HOST, '-p', String(spec.port), '-n', spec.name);
   if (spec.storeDir) args.push('-js', '-sd', spec.storeDir);
   return launchNats({
     binary: spec.binary,
     args,
+    ...(spec.env !== undefined ? { env: { ...process.env, ...spec.env } } : {}),
     host: HOST,
     port: spec.port,
     name: spec.name,

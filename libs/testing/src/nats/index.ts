@@ -13,3 +13,4 @@ export {
   type ClusterNodeConfig,
   type ClusterLayout,
 } from './cluster-nodes';
+export { makeTestCertificates, type TestCertificates } from './certificates';

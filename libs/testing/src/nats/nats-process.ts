@@ -19,11 +19,16 @@ export interface NatsProcessSpec {
   readonly orphanDir: string | null;
   /** Ready only once INFO says JetStream is on. */
   readonly jetstream: boolean;
+  /** The server's whole environment (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Spawn nats-server under the watchdog and wait until it answers with our server name. */
 export async function launchNats(spec: NatsProcessSpec): Promise<WatchedProcess> {
-  const proc = await spawnWatched(spec.binary, spec.args, spec.orphanDir);
+  const proc = await spawnWatched(spec.binary, spec.args, {
+    orphanDir: spec.orphanDir,
+    ...(spec.env !== undefined ? { env: spec.env } : {}),
+  });
   try {
     await waitUntilReady(proc, spec);
     return proc;

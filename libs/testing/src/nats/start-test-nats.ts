@@ -13,10 +13,15 @@ import type { StartTestNatsOptions, TestNats } from './test-nats';
  */
 export async function startTestNats(options: StartTestNatsOptions = {}): Promise<TestNats> {
   const jetstream = options.jetstream ?? true;
+  const binary = findNatsServerBinary();
+  if (options.configFile !== undefined || options.env !== undefined) {
+    // A configuration (users, TLS) needs a server of our own.
+    if (!binary) throw noNatsServerError();
+    return startBinaryNats(binary, jetstream, options);
+  }
   const envUrl = process.env[NATS_TEST_URL]?.trim();
   if (envUrl) return useEnvNats(envUrl, jetstream);
 
-  const binary = findNatsServerBinary();
   if (await containerRuntimeAvailable()) {
     try {
       return await startContainerNats(jetstream);

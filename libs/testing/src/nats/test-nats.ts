@@ -21,6 +21,8 @@ export interface TestNats {
   restart(): Promise<void>;
   /** Stop and remove everything; idempotent. A no-op for the env source. */
   dispose(): Promise<void>;
+  /** The tail of the server's log since its last (re)start (binary source only). */
+  output?(): string;
 }
 
 export interface StopTestNatsOptions {
@@ -30,4 +32,12 @@ export interface StopTestNatsOptions {
 export interface StartTestNatsOptions {
   /** Enable JetStream (default true). */
   readonly jetstream?: boolean;
+  /**
+   * A nats-server configuration file (e.g. from `natsServerConfig`, with users and TLS): the
+   * binary source runs `nats-server -c <file>` plus its own port, name and store flags, which
+   * take precedence. Other sources cannot apply one and refuse.
+   */
+  readonly configFile?: string;
+  /** Variables the server's configuration refers to (`$VAR`), added to this process's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }

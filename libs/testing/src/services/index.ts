@@ -16,6 +16,7 @@ export {
   startProjectionWorker,
   startGateway,
   startServiceStack,
+  natsUserEnv,
   type ServiceStack,
   type ServiceStackOptions,
   type ServiceWithOps,

@@ -79,6 +79,20 @@ export interface ServiceStackOptions {
   projectionWorkers?: number;
   /** Start the gateway (default true). */
   gateway?: boolean;
+  /**
+   * Variables for one kind of service on top of the shared `env`, e.g. its own NATS_USER and
+   * NATS_PASSWORD (see `natsUserEnv`).
+   */
+  serviceEnv?: {
+    command?: Record<string, string>;
+    projection?: Record<string, string>;
+    gateway?: Record<string, string>;
+  };
+}
+
+/** The variables that make a service connect as one NATS user. */
+export function natsUserEnv(user: string, password: string): Record<string, string> {
+  return { NATS_USER: user, NATS_PASSWORD: password };
 }
 
 export interface ServiceStack {
@@ -98,17 +112,21 @@ export async function startServiceStack(
 ): Promise<ServiceStack> {
   const started: ServiceProcess[] = [];
   try {
-    const command = await startCommandService(env);
+    const own = options.serviceEnv ?? {};
+    const command = await startCommandService({ ...env, ...own.command });
     started.push(command);
     const projections: ServiceProcess[] = [];
     for (let i = 0; i < (options.projectionWorkers ?? 0); i++) {
-      projections.push(await startProjectionWorker(env));
+      projections.push(await startProjectionWorker({ ...env, ...own.projection }));
       started.push(projections.at(-1)!);
     }
     const gateway =
       options.gateway === false
         ? undefined
-        : await startGateway(env, { withProjections: projections.length > 0 });
+        : await startGateway(
+            { ...env, ...own.gateway },
+            { withProjections: projections.length > 0 },
+          );
     if (gateway) started.push(gateway.process);
     return {
       command,
