@@ -17,11 +17,11 @@ import {
   guardedWorkflow,
   pingPongWorkflow,
   startServiceStack,
-  startTestNats,
   stopAll,
   uniqueNaming,
   type ServiceProcess,
 } from '@cb/testing';
+import { startBenchNats } from './bench-nats';
 import { benchCredentials } from './credentials';
 import { HttpClient } from './http-client';
 import { LeanConnection } from './lean-http';
@@ -48,15 +48,18 @@ export interface GuardIsolationResult {
 }
 
 export async function benchGuardIsolation(seconds: number): Promise<GuardIsolationResult> {
-  const nats = await startTestNats();
   const naming = uniqueNaming();
+  const nats = await startBenchNats(naming);
   const services: ServiceProcess[] = [];
   try {
-    const raw = await rawExpectedSeqPublish(nats.url, seconds);
+    const raw = await rawExpectedSeqPublish(nats.as('admin'), seconds);
     console.log(row('raw JetStream publish (expected seq), 32 in flight', raw));
 
     const env = deploymentEnv(nats.url, naming);
-    const stack = await startServiceStack(env, { projectionWorkers: 2 });
+    const stack = await startServiceStack(env, {
+      projectionWorkers: 2,
+      serviceEnv: nats.serviceEnv,
+    });
     services.push(stack.command, ...stack.projections, stack.gateway!);
     const port = stack.gatewayPort;
     // Authentication on: the normal workload and the attacker each hold a tenant API key.

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { connect } from '@nats-io/transport-node';
+import { connect, type ConnectionOptions } from '@nats-io/transport-node';
 import { LeanKv, RequestMux } from '@cb/nats';
 
 export interface HttpFloor {
@@ -14,9 +14,12 @@ export interface HttpFloor {
   stop(): Promise<void>;
 }
 
-export function startHttpFloor(natsUrl: string, bucket: string): Promise<HttpFloor> {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, natsUrl, bucket], {
+/** The floor server as its own process, connecting to NATS with `nats` (its user's options). */
+export function startHttpFloor(nats: ConnectionOptions, bucket: string): Promise<HttpFloor> {
+  // The options (a password among them) through the environment, not the command line.
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, bucket], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_NATS_OPTIONS: JSON.stringify(nats) },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
@@ -34,8 +37,8 @@ async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
   await exited;
 }
 
-async function serve(natsUrl: string, bucket: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
+async function serve(nats: ConnectionOptions, bucket: string): Promise<void> {
+  const nc = await connect(nats);
   const kv = new LeanKv(new RequestMux(nc), bucket);
   const server = createServer((req, res) => {
     kv.get(req.url!.slice(1)).then(
@@ -62,4 +65,9 @@ async function serve(natsUrl: string, bucket: string): Promise<void> {
   });
 }
 
-if (require.main === module) void serve(process.argv[2]!, process.argv[3]!);
+if (require.main === module) {
+  void serve(
+    JSON.parse(process.env['BENCH_NATS_OPTIONS'] ?? '{}') as ConnectionOptions,
+    process.argv[2]!,
+  );
+}

@@ -1,7 +1,9 @@
 /**
  * Projection drain: a 50,000-event backlog applied by one worker and by two (each a real
  * projection-service process), beside the raw durable consume+ack rate of the same backlog,
- * measured in the same run on the same server.
+ * measured in the same run on the same server. Unlike the other benchmarks it runs on a server
+ * without the NATS permissions: it switches the workers between read-model generations, and only
+ * the admin's rebuild may create generations beyond the first.
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';

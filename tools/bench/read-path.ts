@@ -21,11 +21,11 @@ import {
   deploymentEnv,
   loadFixtureWorkflow,
   startServiceStack,
-  startTestNats,
   stopAll,
   uniqueNaming,
   type ServiceProcess,
 } from '@cb/testing';
+import { startBenchNats } from './bench-nats';
 import { benchCredentials } from './credentials';
 import { startHttpFloor, type HttpFloor } from './http-floor';
 import { LeanConnection } from './lean-http';
@@ -70,14 +70,17 @@ class Errors {
 }
 
 export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
-  const nats = await startTestNats();
   const naming = uniqueNaming();
+  const nats = await startBenchNats(naming);
   const services: ServiceProcess[] = [];
   const conns: LeanConnection[] = [];
   let floor: HttpFloor | undefined;
   try {
     const env = deploymentEnv(nats.url, naming);
-    const stack = await startServiceStack(env, { projectionWorkers: 1 });
+    const stack = await startServiceStack(env, {
+      projectionWorkers: 1,
+      serviceEnv: nats.serviceEnv,
+    });
     services.push(stack.command, ...stack.projections, stack.gateway!);
     const gatewayPort = stack.gatewayPort;
     const credentials = await benchCredentials(gatewayPort, adminAuthorization(env));
@@ -96,7 +99,8 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
     const bucket = naming.readModelBucket('tokens', 1);
     const keys = ids.all.map((id) => naming.tokenKey(DEFAULT_TENANT, id));
     const randomKey = (): string => keys[(Math.random() * keys.length) | 0]!;
-    const nc = await connect({ servers: nats.url });
+    // As the gateway's NATS user: what a reader of the buckets may do.
+    const nc = await connect(nats.as('gateway'));
     const mux = new RequestMux(nc);
     const kv = new LeanKv(mux, bucket);
     // Every token is in the bucket before anything is measured (not just the last one).
@@ -118,7 +122,7 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
     await nc.close();
 
     // HTTP floor: a bare node:http server in its own process doing one lean get per request.
-    floor = await startHttpFloor(nats.url, bucket);
+    floor = await startHttpFloor(nats.as('gateway'), bucket);
     const floorConns: LeanConnection[] = [];
     for (let i = 0; i < CONCURRENCY; i++) {
       floorConns.push(await LeanConnection.open('127.0.0.1', floor.port));

@@ -4,20 +4,21 @@
  * Authentication is on: the fires run once as the root credential and once as a tenant API key,
  * whose requests also pass the rate limiter; the difference is what both cost per request. The
  * stack is the one `npm start` runs: the command service, two projection workers (which also
- * write API keys into the bucket the gateway authenticates from) and the gateway.
+ * write API keys into the bucket the gateway authenticates from) and the gateway, each as its own
+ * NATS user under the generated permissions (see `startBenchNats`).
  */
-import { connect } from '@nats-io/transport-node';
+import { connect, type ConnectionOptions } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
   adminAuthorization,
   deploymentEnv,
   pingPongWorkflow,
   startServiceStack,
-  startTestNats,
   stopAll,
   uniqueNaming,
   type ServiceProcess,
 } from '@cb/testing';
+import { startBenchNats } from './bench-nats';
 import { benchCredentials } from './credentials';
 import { HttpClient } from './http-client';
 import { LeanConnection } from './lean-http';
@@ -35,15 +36,18 @@ export interface WritePathResult {
 }
 
 export async function benchWritePath(seconds: number): Promise<WritePathResult> {
-  const nats = await startTestNats();
   const naming = uniqueNaming();
+  const nats = await startBenchNats(naming);
   const services: ServiceProcess[] = [];
   try {
-    const raw = await rawExpectedSeqPublish(nats.url, seconds);
+    const raw = await rawExpectedSeqPublish(nats.as('admin'), seconds);
     console.log(row('raw JetStream publish (expected seq), 32 in flight', raw));
 
     const env = deploymentEnv(nats.url, naming);
-    const stack = await startServiceStack(env, { projectionWorkers: 2 });
+    const stack = await startServiceStack(env, {
+      projectionWorkers: 2,
+      serviceEnv: nats.serviceEnv,
+    });
     services.push(stack.command, ...stack.projections, stack.gateway!);
     const gatewayPort = stack.gatewayPort;
     const root = adminAuthorization(env);
@@ -105,8 +109,11 @@ export function authCost(root: Summary, apiKey: Summary): string {
 }
 
 /** 32 workers, each publishing to its own subject with the expected last subject sequence. */
-export async function rawExpectedSeqPublish(url: string, seconds: number): Promise<Summary> {
-  const nc = await connect({ servers: url });
+export async function rawExpectedSeqPublish(
+  options: ConnectionOptions,
+  seconds: number,
+): Promise<Summary> {
+  const nc = await connect(options);
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'RAW_BENCH', subjects: ['rawbench.>'], allow_direct: true });
   const js = jetstream(nc);
