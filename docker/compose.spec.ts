@@ -91,9 +91,12 @@ function flag(command: string[], ...names: string[]): string | undefined {
  * refuses to start without it) stands for a value the operator sets.
  */
 function interpolateDefaults(value: string): string {
-  return value
-    .replace(/\$\{[A-Z0-9_]+:\?[^}]*\}/g, 'set-by-the-operator')
-    .replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_m, fallback?: string) => fallback ?? '');
+  return (
+    value
+      // A secret the operator sets: long enough for every length rule (CB_ADMIN_KEY: 32+).
+      .replace(/\$\{[A-Z0-9_]+:\?[^}]*\}/g, 'set-by-the-operator-0123456789abcdefghijklmn')
+      .replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_m, fallback?: string) => fallback ?? '')
+  );
 }
 
 function schemaDefault(schema: TObject, variable: string): unknown {
@@ -429,6 +432,7 @@ if (!composeBinary) {
       'CB_NATS_GATEWAY_PASSWORD',
       'CB_NATS_ADMIN_PASSWORD',
       'CB_JS_ENCRYPTION_KEY',
+      'CB_ADMIN_KEY',
     ]) {
       env[v] = `test-${v.toLowerCase()}`;
     }
