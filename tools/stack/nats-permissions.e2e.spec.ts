@@ -109,7 +109,9 @@ beforeAll(async () => {
     configFile,
     env: {
       ...Object.fromEntries(NATS_USERS.map((u) => [natsPasswordVariable(u), passwords[u]])),
-      CB_JS_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      // After a letter: nats-server parses a `$VAR` value, and one starting with digits is not
+      // a string (it refused to start on such a key now and then).
+      CB_JS_ENCRYPTION_KEY: `k${randomBytes(32).toString('hex')}`,
     },
   });
   env = deploymentEnv(nats.url, naming, { LOG_LEVEL: 'info' });
