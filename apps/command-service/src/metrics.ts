@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '@cb/ops';
 
 export interface CommandMetrics {
   registry: Registry;
@@ -9,7 +10,7 @@ export interface CommandMetrics {
 
 export function createCommandMetrics(): CommandMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'cb_command_service_' });
+  collectProcessMetrics(registry);
   return {
     registry,
     commands: new Counter({

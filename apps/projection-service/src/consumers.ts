@@ -17,6 +17,11 @@ export type WorkItem = number | 'definitions';
 /** The pull requests' expiry (the server delivers to an open pull until it expires). */
 export const PULL_EXPIRES_MS = 1000;
 
+/** The subjects a work item's consumer reads: a partition's token events, or the definitions. */
+export function itemFilter(naming: Naming, item: WorkItem): string {
+  return item === 'definitions' ? naming.allWorkflowsSubject : naming.partitionFilter(item);
+}
+
 export function consumerName(naming: Naming, generation: number, item: WorkItem): string {
   return item === 'definitions'
     ? naming.definitionsConsumer(generation)
@@ -48,8 +53,7 @@ export async function ensureConsumer(
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subject:
-      item === 'definitions' ? naming.allWorkflowsSubject : naming.partitionFilter(item),
+    filter_subject: itemFilter(naming, item),
     ack_wait: nanos(ackWait),
     max_deliver: MAX_DELIVER,
     backoff: [ackWait, ackWait * 2, ackWait * 4].map((ms) => nanos(ms)),

@@ -4,7 +4,9 @@ import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 import type { ProjectionMetrics } from './metrics';
 
-export type DeadLetterKind = 'undecodable' | 'invalid' | 'failing';
+/** Why an event is dead-lettered: not an event, not a valid one, or it kept failing. */
+export const DEAD_LETTER_KINDS = ['undecodable', 'invalid', 'failing'] as const;
+export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 /**
  * Undecodable or schema-invalid events, and events that keep failing, are copied with their

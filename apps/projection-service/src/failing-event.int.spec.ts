@@ -1,5 +1,6 @@
 import type { TokenDoc, TokenEvent } from '@cb/schemas';
-import { LeanKv } from '@cb/nats';
+import { LeanKv, storedAt } from '@cb/nats';
+import { waitFor } from '@cb/testing';
 import { createProjectionMetrics } from './metrics';
 import {
   TEST_SETTINGS,
@@ -87,5 +88,75 @@ describe('a deterministic failure is still dead-lettered after PROJECTION_MAX_AT
     const failures = (await metrics.failures.get()).values;
     expect(TEST_SETTINGS.maxAttempts).toBe(3);
     expect(failures).toEqual([{ labels: { item: '0', kind: 'deterministic' }, value: 3 }]);
+  });
+});
+
+/** One sample of a metric of the worker's registry, by its labels; undefined if none. */
+async function sample(
+  metrics: ReturnType<typeof createProjectionMetrics>,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const values = (metric?.values ?? []) as Array<{
+    labels: Record<string, unknown>;
+    value: number;
+  }>;
+  return values.find((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    ?.value;
+}
+
+describe('a failing event holds its partition: the time-based lag tells how far behind it is', () => {
+  let h: Harness;
+  let worker: ProjectionWorker;
+  const metrics = createProjectionMetrics();
+
+  beforeAll(async () => {
+    h = await startHarness(1);
+    // A failing event holds its partition for the whole test (it is never dead-lettered).
+    worker = startWorker(h, { metrics, settings: { ...TEST_SETTINGS, maxAttempts: 1000 } });
+    await worker.start();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await h?.dispose();
+  });
+
+  it('gauges the time-based lag: the stream time of the last event against the last applied', async () => {
+    const applied = await h.store.append(
+      h.naming.tokenSubject('default', WF, 'ok-1'),
+      created('ok-1'),
+    );
+    await waitCaughtUp(h, 1, 30_000);
+    await waitFor(
+      async () => (await sample(metrics, 'cb_projection_lag_seconds', { item: '0' })) === 0,
+      {
+        timeoutMs: 10_000,
+        description: 'the lag gauge of partition 0 at 0',
+      },
+    );
+
+    // A document the tokens bucket cannot hold fails every time: what follows it waits.
+    const bucket = `KV_${h.naming.readModelBucket('tokens', 1)}`;
+    const { config } = await h.jsm.streams.info(bucket);
+    await h.jsm.streams.update(bucket, { ...config, max_msg_size: 2048 });
+    await h.store.append(
+      h.naming.tokenSubject('default', WF, 'big-1'),
+      created('big-1', { blob: 'x'.repeat(4096) }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const last = await h.store.append(
+      h.naming.tokenSubject('default', WF, 'small-1'),
+      created('small-1'),
+    );
+    const at = async (seq: number): Promise<number> => storedAt((await h.store.at(seq))!)!;
+    const behind = ((await at(last.seq)) - (await at(applied.seq))) / 1000;
+    expect(behind).toBeGreaterThanOrEqual(0.6);
+
+    const lag = await sample(metrics, 'cb_projection_lag_seconds', { item: '0' });
+    expect(lag).toBeCloseTo(behind, 3);
+    // The definitions are caught up (there are none).
+    expect(await sample(metrics, 'cb_projection_lag_seconds', { item: 'definitions' })).toBe(0);
   });
 });

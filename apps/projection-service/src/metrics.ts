@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics, scrapedGauge } from '@cb/ops';
+import { DEAD_LETTER_KINDS } from './dead-letters';
 
 /** What a running partition reports about its lag, read at every scrape. */
 export interface PartitionLag {
@@ -23,16 +25,18 @@ export interface ProjectionMetrics {
   batchSeconds: Histogram;
   /**
    * The lag gauges (pending, oldest unapplied age, failing seconds) of the partitions this
-   * worker runs, read from each at every scrape. Returns the unregister function.
+   * worker runs, read from each at every scrape; `timeLag` (asked of NATS at every scrape) gives
+   * the time-based lag behind the stream. Returns the unregister function.
    */
-  reportLag(item: string, lag: () => PartitionLag): () => void;
+  reportLag(item: string, lag: () => PartitionLag, timeLag?: () => Promise<number>): () => void;
 }
 
 export function createProjectionMetrics(): ProjectionMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'cb_projection_service_' });
+  collectProcessMetrics(registry);
   const r = [registry];
   const sources = new Map<string, () => PartitionLag>();
+  const timeLags = new Map<string, () => Promise<number>>();
   /** A gauge per running partition, computed from its lag at scrape time. */
   const lagGauge = (name: string, help: string, value: (lag: PartitionLag) => number): Gauge =>
     new Gauge({
@@ -62,12 +66,29 @@ export function createProjectionMetrics(): ProjectionMetrics {
     'How long the partition has been retrying failed attempts (an outage, or an event on its way to the dead letters); 0 while it applies',
     (lag) => secondsSince(lag.failingSince),
   );
+  const deadLetters = new Counter({
+    name: 'cb_projection_dead_letters_total',
+    help: 'Events written to the dead-letter stream, by kind',
+    labelNames: ['kind'],
+    registers: r,
+  });
+  // Every kind has its series from the start, so `increase()` and alerts see the first one.
+  for (const kind of DEAD_LETTER_KINDS) deadLetters.inc({ kind }, 0);
+  scrapedGauge({
+    name: 'cb_projection_lag_seconds',
+    help: "Time-based lag behind the stream: seconds between the stream time of the partition's last event and that of the last event applied (its watermark); 0 when caught up",
+    label: 'item',
+    registry,
+    sources: () => timeLags,
+  });
   return {
     registry,
-    reportLag(item, lag) {
+    reportLag(item, lag, timeLag) {
       sources.set(item, lag);
+      if (timeLag) timeLags.set(item, timeLag);
       return () => {
         if (sources.get(item) === lag) sources.delete(item);
+        if (timeLags.get(item) === timeLag) timeLags.delete(item);
       };
     },
     failures: new Counter({
@@ -88,12 +109,7 @@ export function createProjectionMetrics(): ProjectionMetrics {
       labelNames: ['item'],
       registers: r,
     }),
-    deadLetters: new Counter({
-      name: 'cb_projection_dead_letters_total',
-      help: 'Events written to the dead-letter stream, by kind',
-      labelNames: ['kind'],
-      registers: r,
-    }),
+    deadLetters,
     lastAppliedSeq: new Gauge({
       name: 'cb_projection_last_applied_seq',
       help: 'Stream sequence of the last event applied, by partition',

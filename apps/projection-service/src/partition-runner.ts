@@ -35,6 +35,8 @@ export interface RunnerOptions<E> {
    * dead-lettered). Called with the consumer's ack floor, which only acknowledged events move.
    */
   watermark: (seq: number) => Promise<void>;
+  /** Seconds the stream time of the partition's last event is ahead of `appliedSeq`'s. */
+  timeLag?: (appliedSeq: number) => Promise<number>;
 }
 
 type Outcome =
@@ -87,11 +89,15 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       if (!this.o.lease.valid() && this.messages) void this.unsubscribe();
       if (!this.o.lease.valid()) this.wake?.();
     }, 100);
-    const unregister = this.o.metrics.reportLag(this.label, () => ({
-      pending: this.buffer.size + this.undelivered,
-      oldestUnappliedAt: this.oldestUnappliedAt(),
-      failingSince: this.streak.current?.since ?? null,
-    }));
+    const unregister = this.o.metrics.reportLag(
+      this.label,
+      () => ({
+        pending: this.buffer.size + this.undelivered,
+        oldestUnappliedAt: this.oldestUnappliedAt(),
+        failingSince: this.streak.current?.since ?? null,
+      }),
+      this.o.timeLag && (() => this.o.timeLag!(this.watermark)),
+    );
     this.done = this.loop()
       .catch((err: unknown) => {
         this.o.logger.error({ err, item: this.o.item }, 'partition runner stopped on an error');
@@ -163,6 +169,9 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       });
       this.consumer = consumer;
       this.messages = messages;
+      // What a previous owner applied counts: the watermark (and the time-based lag measured
+      // from it) starts at the consumer's ack floor, not at 0.
+      void this.publishAckFloor();
       // The client ends a consume on its own on some errors: consume again, keeping the buffer.
       const ended = (): void => {
         if (this.messages !== messages) return;

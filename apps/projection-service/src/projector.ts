@@ -5,7 +5,7 @@ import { retryOutages, type EventStore, type LeanKv, type RequestMux } from '@cb
 import type { Logger } from '@cb/logging';
 import type { Naming } from '@cb/subjects';
 import type { DecodedDefinitionEvent, DecodedTokenEvent } from './batch';
-import { consumerName, ensureConsumer, type WorkItem } from './consumers';
+import { consumerName, ensureConsumer, itemFilter, type WorkItem } from './consumers';
 import { DeadLetters } from './dead-letters';
 import { definitionDecoder, tokenDecoder } from './decode';
 import { DefinitionsApplier } from './definitions-applier';
@@ -139,6 +139,7 @@ export class Projector {
       retryDelayMs: deps.settings.ackWaitMs,
       metrics: deps.metrics,
       logger,
+      timeLag: (seq: number) => deps.store.lagSeconds(itemFilter(deps.naming, item), seq),
       watermark: async (seq: number) => {
         const mark: PartitionWatermark = { seq, at: new Date().toISOString() };
         await deps.projectorLean.put(deps.naming.watermarkKey(generation, item), mark);

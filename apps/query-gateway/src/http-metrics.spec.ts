@@ -1,4 +1,4 @@
-import { request, type IncomingMessage } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from './app';
 import { LiveEvents } from './read/live-events';
@@ -10,13 +10,14 @@ import { TEST_ADMIN_HEADERS, appWithoutNats as withoutNats } from './testing/app
  * The gateway without NATS. Only the live-events test reaches a handler that uses a dep: it gets
  * a workflow lookup that finds anything and a hub that never delivers.
  */
-function appWithoutNats(): App {
+function appWithoutNats(onLive?: (live: LiveEvents) => void): App {
   const reads = { workflow: async () => ({}) } as unknown as Reads;
   const hubs = {
     size: 0,
     enter: () => ({ ready: Promise.resolve(), attach: () => 0, leave: () => undefined }),
   } as unknown as LiveHubs;
   const live = new LiveEvents(hubs, { maxConnections: 10, clientBufferBytes: 1024 * 1024 });
+  onLive?.(live);
   return withoutNats({ reads, live });
 }
 
@@ -42,6 +43,20 @@ function valueOf(text: string, name: string, labels: Record<string, string>): nu
   return samples(text, name).find((s) =>
     Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   )?.value;
+}
+
+/** A live event stream of workflow wf1, as a client opens it. */
+async function openStream(port: number): Promise<{ req: ClientRequest; res: IncomingMessage }> {
+  const req = request({
+    port,
+    host: '127.0.0.1',
+    path: '/v1/workflows/wf1/events',
+    headers: TEST_ADMIN_HEADERS,
+  });
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    req.on('response', resolve).on('error', reject).end();
+  });
+  return { req, res };
 }
 
 describe('HTTP metrics', () => {
@@ -116,9 +131,10 @@ describe('HTTP metrics', () => {
         le: '+Inf',
       }),
     ).toBe(2);
-    // The default process metrics of its own registry.
-    expect(samples(text, 'process_cpu_user_seconds_total')).toHaveLength(1);
-    expect(samples(text, 'nodejs_heap_size_used_bytes')).toHaveLength(1);
+    // The default process metrics of its own registry, prefixed as on every service.
+    expect(samples(text, 'cb_process_cpu_user_seconds_total')).toHaveLength(1);
+    expect(samples(text, 'cb_nodejs_heap_size_used_bytes')).toHaveLength(1);
+    expect(text).not.toMatch(/^(process|nodejs)_/m);
   });
 
   it('counts the scrape itself on the next scrape, and errors only from problem responses', async () => {
@@ -137,15 +153,7 @@ describe('HTTP metrics', () => {
       valueOf(await scrape(), 'cb_http_live_event_streams', {});
     expect(await gauge()).toBe(0);
 
-    const req = request({
-      port,
-      host: '127.0.0.1',
-      path: '/v1/workflows/wf1/events',
-      headers: TEST_ADMIN_HEADERS,
-    });
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      req.on('response', resolve).on('error', reject).end();
-    });
+    const { req, res } = await openStream(port);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(await gauge()).toBe(1);
@@ -157,5 +165,48 @@ describe('HTTP metrics', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(await gauge()).toBe(0);
+  });
+
+  it('counts a live event stream once when it ends: closed by the client or ended by the gateway', async () => {
+    let live: LiveEvents | undefined;
+    await app.close();
+    app = appWithoutNats((l) => (live = l));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const route = '/v1/workflows/:workflowId/events';
+    const streams = async (): Promise<number | undefined> =>
+      valueOf(await scrape(), 'cb_http_requests_total', { route, status: '200' });
+    const open = async (): Promise<{ req: ClientRequest; res: IncomingMessage }> => {
+      const stream = await openStream(port);
+      expect(stream.res.statusCode).toBe(200);
+      return stream;
+    };
+    const until = async (want: number): Promise<void> => {
+      for (let i = 0; i < 100 && (await streams()) !== want; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await streams()).toBe(want);
+    };
+
+    // While it streams it is not counted yet.
+    const first = await open();
+    expect(await streams()).toBeUndefined();
+    first.req.destroy();
+    await until(1);
+
+    // Ended by the gateway (a cutoff, then the response finishes): counted once, not twice.
+    const second = await open();
+    second.res.resume();
+    const ended = new Promise((resolve) => second.res.on('end', resolve));
+    live!.endAll();
+    await ended;
+    await until(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await streams()).toBe(2);
+    const timing = valueOf(await scrape(), 'cb_http_request_duration_seconds_count', {
+      method: 'GET',
+      route,
+    });
+    expect(timing).toBe(2);
   });
 });

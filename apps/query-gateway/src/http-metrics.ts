@@ -1,6 +1,7 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '@cb/ops';
 import { ERROR_STATUS } from '@cb/schemas';
 import type { App } from './app';
 import type { LiveEventStats } from './read/live-events';
@@ -23,11 +24,11 @@ export function registerHttpMetrics(
   liveStats: () => LiveEventStats,
   registry = new Registry(),
 ): void {
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
 
   const requests = new Counter({
     name: 'cb_http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status',
+    help: 'HTTP requests answered, by method, route pattern and status (a live event stream once it ends)',
     labelNames: ['method', 'route', 'status'] as const,
     registers: [registry],
   });
@@ -80,7 +81,7 @@ export function registerHttpMetrics(
   const durationLabels = new Map<string, { method: string; route: string }>();
   const errorLabels = new Map<string, { code: string }>();
 
-  app.addHook('onResponse', (req, reply, done) => {
+  const record = (req: FastifyRequest, reply: FastifyReply): void => {
     const method = req.method;
     const route = routeOf(req);
     const status = reply.statusCode;
@@ -98,6 +99,23 @@ export function registerHttpMetrics(
       durationLabels.set(key, timing);
     }
     duration.observe(timing, reply.elapsedTime / 1000);
+  };
+
+  /** Responses onResponse counted (it also runs on a response error, before the close). */
+  const counted = new WeakSet<object>();
+  app.addHook('onResponse', (req, reply, done) => {
+    counted.add(reply.raw);
+    record(req, reply);
+    done();
+  });
+  // Fastify runs onResponse when a response finishes. One that closes unfinished after its status
+  // went out never gets there: a live event stream the client ends (the usual end of one), a
+  // body the client stopped reading. It is counted when it closes, with the status it was sent.
+  app.addHook('onRequest', (req, reply, done) => {
+    const res = reply.raw;
+    res.once('close', () => {
+      if (!res.writableFinished && res.headersSent && !counted.has(res)) record(req, reply);
+    });
     done();
   });
 

@@ -24,6 +24,7 @@ import { CommandServiceProbe } from './command-probe';
 import { loadGatewayConfig } from './config';
 import { LiveEvents } from './read/live-events';
 import { LiveHubs } from './read/live-hubs';
+import { registerReadModelLag } from './read/read-model-lag';
 import { ReadView } from './read/read-view';
 import { Reads } from './read/reads';
 import { StrongTokenReader } from './token-reader';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     const view = new ReadView(nc, infra.mux, naming, logger);
     await view.start();
     const registry = new Registry();
+    registerReadModelLag(registry, store, naming, (item) => view.watermark(item));
     const auth = authSettingsOf(config);
     const buckets = await ensureAuthBuckets(
       jetstream(nc),

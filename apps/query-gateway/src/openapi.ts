@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifySchema } from 'fastify';
-import { ERROR_CODES, ERROR_STATUS, Problem, type ErrorCode } from '@cb/schemas';
+import { ERRORS, ERROR_CODES, ERROR_STATUS, Problem, type ErrorCode } from '@cb/schemas';
 import type { App } from './app';
 import type { RouteScope } from './auth/principal';
 
@@ -17,67 +17,6 @@ const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 const PROBLEM_MARK = 'x-cb-problem';
 /** Carries `patternProperties` query parameters from the route transform to the document. */
 const PATTERN_QUERY = 'x-cb-pattern-query';
-
-/** When each error code is returned (docs/errors.md explains them at length). */
-const WHEN: Record<ErrorCode, string> = {
-  VALIDATION_ERROR:
-    'malformed JSON, wrong types, unknown fields, unsafe ids, undeclared places, invalid definitions, data nested too deep, bad query parameters or headers (`errors: [{ path, message }]`)',
-  GUARD_TOO_LARGE: 'a guard whose JSON exceeds 32 KiB (`errors: [{ path, message, code }]`)',
-  GUARD_TOO_DEEP: 'a guard nested deeper than 128 levels (`errors`)',
-  GUARD_REF_CYCLE: 'a guard whose `$ref`s lead back to where they started (`errors`)',
-  GUARD_REF_UNSUPPORTED:
-    'a `$ref` that does not point inside the same guard, or `$id`, anchors and dynamic references (`errors`)',
-  GUARD_TOO_MANY_PATHS:
-    'a guard with more than 1000 root-to-leaf paths once every `$ref` is expanded (`errors`)',
-  GUARD_PATTERN_UNSUPPORTED:
-    'a regular expression in a guard (`pattern`, property-name patterns) that linear-time RE2 syntax cannot express: lookaround, backreferences (`errors`)',
-  NUMBER_OUT_OF_RANGE:
-    'a number in the body overflows to Infinity, underflows to 0, or is an integer beyond ±(2^53−1) (send big ids as strings) (`errors: [{ path, message }]`)',
-  MIN_SEQ_AHEAD:
-    '`minSeq` is beyond the last event of the stream: no write has that version yet (`minSeq`, `lastSeq`)',
-  MALFORMED_REQUEST:
-    'not well-formed HTTP: bad percent-encoding in the URL, a method HTTP does not define, a malformed request line or header',
-  UNAUTHENTICATED:
-    'no credential, or one that is malformed, unknown, expired or revoked (`WWW-Authenticate: Bearer`); the same answer whatever the reason',
-  FORBIDDEN:
-    'the credential lacks the scope the operation needs (`scope`), or a key administrator asks for more than it holds or for another tenant',
-  WORKFLOW_NOT_FOUND:
-    'the workflow id does not exist in the tenant (or the key may not see it: the same answer)',
-  TOKEN_NOT_FOUND: 'the token does not exist in that workflow, or was deleted',
-  KEY_NOT_FOUND: 'no API key with this id in the tenants the credential manages',
-  ROUTE_NOT_FOUND: 'no such route',
-  METHOD_NOT_ALLOWED: 'the path exists for other methods (`Allow` lists them)',
-  NOT_ACCEPTABLE:
-    'the `Accept` header excludes every type the route serves (`application/json`; `text/event-stream` on live events)',
-  REQUEST_TIMEOUT: 'the request line, headers or body did not arrive in time',
-  WORKFLOW_EXISTS: '`POST /v1/workflows` with an id that exists (use `PUT` for a new version)',
-  TOKEN_EXISTS: 'a client-supplied token id is taken (token ids are never reused) (`tokenId`)',
-  CONFLICT:
-    'a write without `If-Match` lost the race against concurrent writes on every bounded retry (`attempts`)',
-  VERSION_MISMATCH:
-    '`If-Match` names a version that is no longer current (`expectedVersion`, `currentVersion`)',
-  PAYLOAD_TOO_LARGE: 'the body exceeds the size limit, or the token would outgrow one NATS message',
-  URI_TOO_LONG: 'the URL is longer than 8192 characters, or one path segment longer than 2048',
-  UNSUPPORTED_MEDIA_TYPE:
-    'a body that is not `application/json` (or `application/merge-patch+json` on `PATCH`)',
-  TRANSITION_NOT_ENABLED:
-    'unknown transition, or the token is not in one of its `from` places (`transition`, `place`, `enabledTransitions`)',
-  GUARD_FAILED:
-    'the transition guard rejects the token after the request’s patches (`transition`, `failures: [{ path, message, keyword, schemaPath }]` — the first 20 —, `failureCount`)',
-  GUARD_TOO_EXPENSIVE:
-    'the guard ran past its time budget (`GUARD_TIMEOUT_MS`), its transition is quarantined after repeated overruns (`quarantinedUntil`), or a stored guard breaks a limit; no event was written (`transition`)',
-  IDEMPOTENCY_KEY_REUSED: 'an `Idempotency-Key` already used for a different request',
-  TOO_MANY_REQUESTS: 'too many open live event streams (`Retry-After`)',
-  RATE_LIMITED:
-    'the key used up its requests for the window (`Retry-After`, `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`)',
-  HEADERS_TOO_LARGE: 'the request line and headers exceed 16 KiB together',
-  INTERNAL_ERROR: 'a bug; logged with the request id, never caused by input',
-  PROJECTION_LAGGING: 'a read with `minSeq` the read model did not reach in time (`Retry-After`)',
-  COMMAND_SERVICE_UNAVAILABLE: 'no command service answers (`Retry-After`)',
-  SERVICE_UNAVAILABLE: 'NATS is unreachable or the service is shutting down (`Retry-After`)',
-  COMMAND_TIMEOUT:
-    'the command service did not answer in time; the write may have happened, so retry with the same `Idempotency-Key`',
-};
 
 const TAGS = [
   {
@@ -124,7 +63,7 @@ const DESCRIPTION = [
   '',
   '| code | status | when |',
   '| --- | --- | --- |',
-  ...ERROR_CODES.map((code) => `| \`${code}\` | ${ERROR_STATUS[code]} | ${WHEN[code]} |`),
+  ...ERROR_CODES.map((code) => `| \`${code}\` | ${ERROR_STATUS[code]} | ${errorWhen(code)} |`),
 ].join('\n');
 
 /**
@@ -218,13 +157,19 @@ function codesOf(status: number): ErrorCode[] {
   return ERROR_CODES.filter((c) => ERROR_STATUS[c] === status && c !== 'ROUTE_NOT_FOUND');
 }
 
+/** When the catalogue says a code is returned, with its extension members in parentheses. */
+function errorWhen(code: ErrorCode): string {
+  const { when, members } = ERRORS[code];
+  return members ? `${when} (${members})` : when;
+}
+
 function errorDescription(status: string): string {
   const codes = /^\d+$/.test(status) ? codesOf(Number(status)) : [];
   if (status === 'default') {
     return 'Any other error, e.g. 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description)';
   }
   return codes.length > 0
-    ? `Problem details; \`code\` is ${codes.map((c) => `\`${c}\``).join(' or ')}`
+    ? `Problem details; \`code\` is ${codes.map((c) => `\`${c}\` (${ERRORS[c].title})`).join(' or ')}`
     : 'Problem details';
 }
 

@@ -4,7 +4,7 @@ import type { Naming } from '@cb/subjects';
 import { startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
 import { encodeJson } from './codec';
 import { decodeEvent } from './event-codec';
-import { EventStore } from './event-store';
+import { EventStore, storedAt } from './event-store';
 import { NatsPlatformError } from './errors';
 import { ensureInfrastructure, type Infrastructure } from './infrastructure';
 import { messageHeaders, readsRawHeaders } from './header-block';
@@ -37,6 +37,28 @@ afterAll(async () => {
 });
 
 describe('EventStore', () => {
+  it('tells the time-based lag of a reader: the last message on a filter against the last one applied', async () => {
+    const filter = naming.workflowTokensFilter('lagging', 'wf');
+    expect(await store.lagSeconds(filter, 0)).toBe(0); // nothing on the filter
+    const seqs: number[] = [];
+    for (const id of ['lag-1', 'lag-2', 'lag-3']) {
+      seqs.push((await store.append(naming.tokenSubject('lagging', 'wf', id), { id })).seq);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    // Another filter's later message changes nothing.
+    await store.append(naming.tokenSubject('other', 'wf', 'lag-4'), { id: 'lag-4' });
+    const at = async (seq: number): Promise<number> => storedAt((await store.at(seq))!)!;
+    const [t1, t2, t3] = [await at(seqs[0]!), await at(seqs[1]!), await at(seqs[2]!)];
+    expect(t3 - t1).toBeGreaterThanOrEqual(300);
+
+    // Nothing applied: measured from the first message on the filter.
+    expect(await store.lagSeconds(filter, 0)).toBeCloseTo((t3 - t1) / 1000, 3);
+    expect(await store.lagSeconds(filter, seqs[0]!)).toBeCloseTo((t3 - t1) / 1000, 3);
+    expect(await store.lagSeconds(filter, seqs[1]!)).toBeCloseTo((t3 - t2) / 1000, 3);
+    expect(await store.lagSeconds(filter, seqs[2]!)).toBe(0);
+    expect(await store.lagSeconds(filter, seqs[2]! + 1)).toBe(0);
+  });
+
   it('appends with an expected last subject sequence and maps 10071 to WRONG_LAST_SEQUENCE', async () => {
     const subject = naming.tokenSubject('default', 'wf', 'tok-a');
     const first = await store.append(subject, { n: 1 }, { expectedLastSubjectSeq: 0 });

@@ -61,6 +61,24 @@ export class EventStore {
     return directGet(this.mux, this.stream, { seq: fromSeq, next_by_subj: subject });
   }
 
+  /**
+   * Time-based lag of a reader that has applied every message on `filter` (wildcards allowed)
+   * up to the stream sequence `appliedSeq`: the seconds between the stream time of the last
+   * message on `filter` and that of the last one applied (of the first one after it, when nothing
+   * is applied yet or that message is gone). 0 when the last message on `filter` is applied.
+   */
+  async lagSeconds(filter: string, appliedSeq: number): Promise<number> {
+    const last = await this.last(filter);
+    if (last === null || last.seq <= appliedSeq) return 0;
+    const applied =
+      (appliedSeq > 0 ? await this.at(appliedSeq) : null) ??
+      (await this.nextOnSubject(filter, appliedSeq + 1));
+    const lastAt = storedAt(last);
+    const appliedAt = applied === null ? null : storedAt(applied);
+    if (lastAt === null || appliedAt === null) return 0;
+    return Math.max(0, (lastAt - appliedAt) / 1000);
+  }
+
   /** Every message on one subject in stream order (one direct get each; for short histories). */
   async *allOnSubject(subject: string): AsyncGenerator<StoredMessage> {
     let from = 1;
@@ -71,4 +89,10 @@ export class EventStore {
       from = msg.seq + 1;
     }
   }
+}
+
+/** Stream time (ms since the epoch) of a stored message, from the server's `Nats-Time-Stamp`. */
+export function storedAt(message: StoredMessage): number | null {
+  const at = Date.parse(message.header?.get('Nats-Time-Stamp') ?? '');
+  return Number.isFinite(at) ? at : null;
 }

@@ -40,7 +40,7 @@ export {
   type InfrastructureNeeds,
   type ProvisionOptions,
 } from './infrastructure';
-export { EventStore, type AppendOptions, type AppendResult } from './event-store';
+export { EventStore, storedAt, type AppendOptions, type AppendResult } from './event-store';
 export {
   jsPublish,
   directGet,

@@ -7,3 +7,9 @@ export {
 export { onShutdownSignal, exitOnStartupError } from './shutdown';
 export { bootstrap } from './bootstrap';
 export { boundedProbe } from './bounded-probe';
+export {
+  collectProcessMetrics,
+  scrapedGauge,
+  PROCESS_METRICS_PREFIX,
+  type ScrapedGaugeOptions,
+} from './process-metrics';

@@ -34,10 +34,13 @@ export {
   type CbEventType,
 } from './events';
 export {
+  ERRORS,
   ERROR_STATUS,
   ERROR_CODES,
   ErrorCodeSchema,
   statusOf,
+  titleOf,
+  type ErrorEntry,
   GuardFailure,
   FieldError,
   ErrorBody,
