@@ -30,7 +30,13 @@ import type {
   WorkflowPage,
   WorkflowResource,
 } from '@cb/schemas';
-import type { Naming } from '@cb/subjects';
+import {
+  jsApiStreamInfo,
+  kvStreamName,
+  kvSubject,
+  kvSubjectPrefix,
+  type Naming,
+} from '@cb/subjects';
 import { ApiError } from '../api-error';
 import type { StrongTokenReader } from '../token-reader';
 import { decodeCursor, encodeCursor, parseCursor } from './cursor';
@@ -152,11 +158,11 @@ export class Reads {
     const after = decodeCursor(listName, cursor, 'id');
     const bucket = this.view.kv('workflows').bucket;
     // The tenant's latest definitions (`<tenant>.<id>`); keys are listed by workflow id.
-    const prefix = `$KV.${bucket}.${tenant}.`;
+    const prefix = kvSubject(bucket, `${tenant}.`);
     await this.waitCovered(minSeq, (marks) => this.definitionsCovered(minSeq ?? 0, marks));
     const messages = await this.scanKeys(
       bucket,
-      `$KV.${bucket}.${this.naming.workflowsKeyFilter(tenant)}`,
+      kvSubject(bucket, this.naming.workflowsKeyFilter(tenant)),
     );
     const live = messages
       .filter((m) => isPut(m))
@@ -252,7 +258,7 @@ export class Reads {
     }
     const after = cursor?.after;
     const bucket = this.view.kv('places').bucket;
-    const prefix = `$KV.${bucket}.`;
+    const prefix = kvSubjectPrefix(bucket);
     const filter = `${prefix}${this.naming.placesKeyFilter(query.tenant, query.workflowId, query.place)}`;
     const progress = this.newProgress();
     await this.waitCovered(query.minSeq, (marks) =>
@@ -267,7 +273,7 @@ export class Reads {
     for (const m of messages) {
       const tokenId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
       if (after !== undefined && tokenId <= after) continue;
-      // `$KV.<bucket>.<tenant>.<workflow>.<place>.<token>`
+      // The key: `<tenant>.<workflow>.<place>.<token>`
       if (visible !== undefined && !visible.has(m.subject.slice(prefix.length).split('.')[1]!)) {
         continue;
       }
@@ -421,7 +427,7 @@ export class Reads {
     const lowBefore = this.lowestWatermark();
     const messages = await this.scanKeys(
       bucket,
-      `$KV.${bucket}.${this.naming.statsKeyFilter(tenant, workflowId)}`,
+      kvSubject(bucket, this.naming.statsKeyFilter(tenant, workflowId)),
     );
     const parts = messages
       .filter(isPut)
@@ -600,7 +606,7 @@ export class Reads {
   private async streamReached(minSeq: number): Promise<boolean> {
     if (this.streamLastSeq >= minSeq) return true;
     const reply = await this.mux.request(
-      `$JS.API.STREAM.INFO.${this.naming.stream}`,
+      jsApiStreamInfo(this.naming.stream),
       new Uint8Array(0),
       5000,
     );
@@ -633,7 +639,7 @@ export class Reads {
 
   private async scanKeys(bucket: string, filter: string): Promise<DeliveredMessage[]> {
     try {
-      const { messages } = await scanStream(this.nc, this.mux, `KV_${bucket}`, filter, {
+      const { messages } = await scanStream(this.nc, this.mux, kvStreamName(bucket), filter, {
         start: { deliver: 'last_per_subject' },
         timeoutMs: this.options.scanTimeoutMs,
       });
