@@ -71,3 +71,10 @@ export {
   type TailOptions,
 } from './stream-consumers';
 export { retryOutages, type RetryOutagesOptions } from './retry-outages';
+export {
+  lastValidEvent,
+  validEventsOn,
+  isTokenEvent,
+  isDefinitionEvent,
+  type LastValidEvent,
+} from './last-valid-event';

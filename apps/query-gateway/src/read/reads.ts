@@ -11,7 +11,10 @@ import {
   classifyNatsError,
   decodeEvent,
   decodeJson,
+  isDefinitionEvent,
   kvOperation,
+  lastValidEvent,
+  validEventsOn,
   scanStream,
   type EventStore,
   type DeliveredMessage,
@@ -27,6 +30,7 @@ import type {
   TokenDoc,
   TokenPage,
   TransitionAvailability,
+  WorkflowDefined,
   WorkflowPage,
   WorkflowResource,
 } from '@cb/schemas';
@@ -682,21 +686,15 @@ export class Reads {
       if (value) return value;
     }
     // Not projected yet (or no worker runs): the stream has every definition.
-    let latest: WorkflowResource | undefined;
-    for await (const m of this.store.allOnSubject(
-      this.naming.workflowSubject(tenant, workflowId),
-    )) {
-      const decoded = decodeEvent(m.data);
-      if (!decoded.ok || decoded.event.type !== 'workflow.defined.v1') continue;
-      const { definition, analysis } = decoded.event;
-      if (version === undefined || definition.version === version) {
-        const found: WorkflowResource = { ...definition, analysis, seq: m.seq };
-        if (version !== undefined) return found;
-        // Keep going: the latest is the last one.
-        latest = found;
-      }
+    const subject = this.naming.workflowSubject(tenant, workflowId);
+    if (version === undefined) {
+      const { event, message } = await lastValidEvent(this.store, subject, isDefinitionEvent);
+      return event === null || message === null ? null : resourceOf(event, message.seq);
     }
-    return latest ?? null;
+    for await (const { event, message } of validEventsOn(this.store, subject, isDefinitionEvent)) {
+      if (event.definition.version === version) return resourceOf(event, message.seq);
+    }
+    return null;
   }
 
   private async compiledWorkflow(
@@ -728,6 +726,10 @@ export class Reads {
  */
 function restriction(visible: ReadonlySet<string> | undefined): string {
   return visible === undefined ? '' : `[${[...visible].sort().join(',')}]`;
+}
+
+function resourceOf(event: WorkflowDefined, seq: number): WorkflowResource {
+  return { ...event.definition, analysis: event.analysis, seq };
 }
 
 function isPut(m: DeliveredMessage): boolean {
