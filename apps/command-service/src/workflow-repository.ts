@@ -1,9 +1,8 @@
-import { compileWorkflow, type CompiledWorkflow } from '@cb/domain';
+import { CompiledWorkflowCache, type CompiledWorkflow } from '@cb/domain';
 import { isDefinitionEvent, lastValidEvent, validEventsOn, type EventStore } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { WorkflowDefinition } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
-import { LruCache } from './lru';
 import { lastStoredEvent, type StoredEvent } from './stored-event';
 
 export interface LoadedWorkflow {
@@ -19,7 +18,7 @@ export interface LoadedWorkflow {
  * from the stream each time (one direct get).
  */
 export class WorkflowRepository {
-  private readonly compiled = new LruCache<string, CompiledWorkflow>(1000);
+  private readonly compiled = new CompiledWorkflowCache();
 
   constructor(
     private readonly store: EventStore,
@@ -53,7 +52,7 @@ export class WorkflowRepository {
     workflowId: string,
     version: number,
   ): Promise<CompiledWorkflow | null> {
-    const hit = this.compiled.get(cacheKey(tenant, workflowId, version));
+    const hit = this.compiled.get(tenant, workflowId, version);
     if (hit) return hit;
     const subject = this.naming.workflowSubject(tenant, workflowId);
     for await (const { event } of validEventsOn(this.store, subject, isDefinitionEvent)) {
@@ -63,16 +62,6 @@ export class WorkflowRepository {
   }
 
   compile(tenant: string, definition: WorkflowDefinition): CompiledWorkflow {
-    const key = cacheKey(tenant, definition.id, definition.version);
-    let compiled = this.compiled.get(key);
-    if (!compiled) {
-      compiled = compileWorkflow(definition);
-      this.compiled.set(key, compiled);
-    }
-    return compiled;
+    return this.compiled.compile(tenant, definition);
   }
-}
-
-function cacheKey(tenant: string, workflowId: string, version: number): string {
-  return `${tenant}/${workflowId}@${version}`;
 }

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   availabilityGuardRequests,
   availableTransitions,
-  compileWorkflow,
+  CompiledWorkflowCache,
   sumStats,
   type CompiledWorkflow,
 } from '@cb/domain';
@@ -98,7 +98,6 @@ interface PartitionProgress {
 }
 
 const HOUR_MS = 3_600_000;
-const COMPILED_CACHE = 256;
 const RETRY_AFTER_SECONDS = 1;
 
 /**
@@ -108,7 +107,7 @@ const RETRY_AFTER_SECONDS = 1;
  * the stream itself, prove every event with seq ≤ minSeq is reflected.
  */
 export class Reads {
-  private readonly compiled = new Map<string, CompiledWorkflow>();
+  private readonly compiled = new CompiledWorkflowCache();
   /** Highest stream seq known to exist. */
   private streamLastSeq = 0;
   private readonly snapshots: ListSnapshots;
@@ -702,21 +701,14 @@ export class Reads {
     workflowId: string,
     version: number,
   ): Promise<CompiledWorkflow> {
-    const key = definitionKeyOf(tenant, workflowId, version);
-    let compiled = this.compiled.get(key);
-    if (!compiled) {
-      const {
-        analysis: _a,
-        seq: _s,
-        ...definition
-      } = await this.workflow(tenant, workflowId, version);
-      compiled = compileWorkflow(definition);
-      if (this.compiled.size >= COMPILED_CACHE) {
-        this.compiled.delete(this.compiled.keys().next().value as string);
-      }
-      this.compiled.set(key, compiled);
-    }
-    return compiled;
+    const hit = this.compiled.get(tenant, workflowId, version);
+    if (hit) return hit;
+    const {
+      analysis: _a,
+      seq: _s,
+      ...definition
+    } = await this.workflow(tenant, workflowId, version);
+    return this.compiled.compile(tenant, definition);
   }
 }
 
