@@ -127,13 +127,19 @@ describe('EventStore', () => {
 
 describe('decodeEvent', () => {
   it('gives a reason for garbage instead of throwing', () => {
-    expect(decodeEvent(new Uint8Array())).toEqual({ ok: false, reason: 'empty payload' });
+    expect(decodeEvent(new Uint8Array())).toEqual({
+      ok: false,
+      failure: 'undecodable',
+      reason: 'empty payload',
+    });
     expect(decodeEvent(new TextEncoder().encode('{nope'))).toEqual({
       ok: false,
+      failure: 'undecodable',
       reason: 'payload is not JSON',
     });
     const invalid = decodeEvent(encodeJson({ type: 'token.created.v1' }));
     expect(invalid.ok).toBe(false);
+    expect(!invalid.ok && invalid.failure).toBe('invalid');
     expect(!invalid.ok && invalid.reason).toMatch(/not a valid event/);
   });
 });

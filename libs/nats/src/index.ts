@@ -59,7 +59,7 @@ export {
 } from './header-block';
 export { RequestMux } from './request-mux';
 export { BatchedPublisher } from './batched-publisher';
-export { decodeEvent, type DecodedEvent } from './event-codec';
+export { decodeEvent, type DecodedEvent, type EventDecodeFailure } from './event-codec';
 export {
   scanStream,
   StreamTail,

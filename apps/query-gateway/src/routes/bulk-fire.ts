@@ -198,7 +198,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
           ...(kind === 'replay' ? { expectedVersion: 0 } : {}),
         };
         try {
-          const { token, duplicate } = await commands.token('token.fire', request, req.id);
+          const { token, duplicate } = await commands.token(request, req.id);
           return { ok: true, version: token.version, duplicate };
         } catch (err) {
           if (!(err instanceof ApiError)) {
