@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { App } from './app';
+import type { App } from './app-type';
 import { problemCodeOf } from './http/problem';
 import type { LiveEventStats } from './read/live-events';
 import { CUTOFF_REASONS } from './read/sse-frames';
