@@ -33,7 +33,7 @@ export {
   loadFixtureWorkflow,
   type FixtureWorkflowName,
 } from './fixtures';
-export { freePort } from './free-port';
+export { freePort } from '@cb/ops';
 export {
   EventGenerator,
   readBucket,

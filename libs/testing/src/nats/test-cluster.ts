@@ -1,4 +1,4 @@
-import type { JetStreamSummary, NodeHealth } from './monitor';
+import type { JetStreamSummary, NodeHealth } from '@cb/ops';
 
 /** A JetStream cluster of local nats-server processes for tests; see `startTestCluster`. */
 export interface TestCluster {
