@@ -25,6 +25,8 @@ export { isNatsOutage, jetStreamCodesOf } from './outage';
 export {
   eventStreamConfig,
   deadLetterStreamConfig,
+  keepAllStreamConfig,
+  type KeepAllStream,
   ensureStream,
   streamDrift,
   type StreamSettings,
