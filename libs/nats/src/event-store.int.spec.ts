@@ -1,8 +1,7 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@cb/logging';
 import type { CbEvent, TokenEvent } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
-import { startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
+import { uniqueNaming, useTestNats } from '@cb/testing';
 import { encodeJson } from './codec';
 import { decodeEvent } from './event-codec';
 import { EventStore } from './event-store';
@@ -14,28 +13,20 @@ import { isDefinitionEvent, isTokenEvent, lastValidEvent, validEventsOn } from '
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-let server: TestNats;
-let nc: NatsConnection;
+const nats = useTestNats();
 let naming: Naming;
 let store: EventStore;
 let infra: Infrastructure;
 
 beforeAll(async () => {
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
   naming = uniqueNaming();
   infra = await ensureInfrastructure(
-    nc,
+    nats.nc,
     naming,
     { replicas: 1, duplicateWindowMs: 60_000 },
     logger,
   );
-  store = new EventStore(nc, infra.mux, naming.stream);
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.dispose();
+  store = new EventStore(nats.nc, infra.mux, naming.stream);
 });
 
 describe('EventStore', () => {

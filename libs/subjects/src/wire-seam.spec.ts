@@ -1,15 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Naming } from './naming';
-import {
-  jsApiConsumerCreate,
-  jsApiConsumerDelete,
-  jsApiDirectGet,
-  jsApiStreamInfo,
-  kvKeyOf,
-  kvStreamName,
-  kvSubject,
-} from './wire';
+import * as wire from './wire';
 
 /**
  * The NATS seam: KV streams (`KV_…`), KV subjects (`$KV.…`) and JetStream API subjects (`$JS.…`)
@@ -53,19 +45,21 @@ describe('the NATS seam', () => {
 
 describe('the wire spelling', () => {
   it('is the one nats-server and nats.js use', () => {
-    expect(kvStreamName('cb_tokens_1')).toBe('KV_cb_tokens_1');
-    expect(kvSubject('cb_tokens_1', 'default.t1')).toBe('$KV.cb_tokens_1.default.t1');
-    expect(kvKeyOf('cb_tokens_1', '$KV.cb_tokens_1.default.t1')).toBe('default.t1');
-    expect(kvKeyOf('cb_tokens_1', '$KV.cb_tokens_2.default.t1')).toBeNull();
-    expect(jsApiStreamInfo('CB_EVENTS')).toBe('$JS.API.STREAM.INFO.CB_EVENTS');
-    expect(jsApiDirectGet('CB_EVENTS')).toBe('$JS.API.DIRECT.GET.CB_EVENTS');
-    expect(jsApiDirectGet('CB_EVENTS', 'cb.wf.default.w')).toBe(
+    expect(wire.kvStreamName('cb_tokens_1')).toBe('KV_cb_tokens_1');
+    expect(wire.kvSubject('cb_tokens_1', 'default.t1')).toBe('$KV.cb_tokens_1.default.t1');
+    expect(wire.kvKeyOf('cb_tokens_1', '$KV.cb_tokens_1.default.t1')).toBe('default.t1');
+    expect(wire.kvKeyOf('cb_tokens_1', '$KV.cb_tokens_2.default.t1')).toBeNull();
+    expect(wire.jsApiStreamInfo('CB_EVENTS')).toBe('$JS.API.STREAM.INFO.CB_EVENTS');
+    expect(wire.jsApiDirectGet('CB_EVENTS')).toBe('$JS.API.DIRECT.GET.CB_EVENTS');
+    expect(wire.jsApiDirectGet('CB_EVENTS', 'cb.wf.default.w')).toBe(
       '$JS.API.DIRECT.GET.CB_EVENTS.cb.wf.default.w',
     );
-    expect(jsApiConsumerCreate('KV_cb_places_1', '>')).toBe(
+    expect(wire.jsApiConsumerCreate('KV_cb_places_1', '>')).toBe(
       '$JS.API.CONSUMER.CREATE.KV_cb_places_1.>',
     );
-    expect(jsApiConsumerDelete('CB_EVENTS', 'c1')).toBe('$JS.API.CONSUMER.DELETE.CB_EVENTS.c1');
+    expect(wire.jsApiConsumerDelete('CB_EVENTS', 'c1')).toBe(
+      '$JS.API.CONSUMER.DELETE.CB_EVENTS.c1',
+    );
     expect(new Naming().kvStreamNamePrefix).toBe('KV_cb_');
   });
 });

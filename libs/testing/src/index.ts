@@ -1,5 +1,7 @@
 export {
   startTestNats,
+  useTestNats,
+  type SuiteNats,
   makeTestCertificates,
   startNatsFaultProxy,
   startTestCluster,

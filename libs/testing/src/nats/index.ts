@@ -1,4 +1,5 @@
 export { startTestNats } from './start-test-nats';
+export { useTestNats, type SuiteNats } from './use-test-nats';
 export type { TestNats, StartTestNatsOptions, StopTestNatsOptions } from './test-nats';
 export {
   findNatsServerBinary,
