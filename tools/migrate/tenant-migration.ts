@@ -8,7 +8,7 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@cb/logging';
 import {
   decodeJson,
@@ -16,6 +16,7 @@ import {
   eventStreamConfig,
   JS_ERR,
   jsPublish,
+  keepAllStreamConfig,
   RequestMux,
   type StreamSettings,
 } from '@cb/nats';
@@ -721,23 +722,14 @@ class Migration {
 
 /** The copy stream: one subject, protected from deletes and purges (deleted as a whole at the end). */
 function copyStreamConfig(naming: Naming, settings: StreamSettings): StreamConfig {
-  return {
+  return keepAllStreamConfig({
     name: naming.tenantMigrationStream,
     description: `Circuit Breaker tenant migration: copy of ${naming.stream} (npm run migrate:tenants)`,
     subjects: [naming.tenantMigrationSubject],
-    retention: 'limits',
-    storage: 'file',
-    num_replicas: settings.replicas,
-    max_age: 0,
-    max_msgs: -1,
-    max_bytes: -1,
-    max_msgs_per_subject: -1,
-    discard: 'old',
-    duplicate_window: nanos(1000),
-    allow_direct: true,
-    deny_delete: true,
-    deny_purge: true,
-  } as Partial<StreamConfig> as StreamConfig;
+    replicas: settings.replicas,
+    duplicateWindowMs: 1000,
+    protect: true,
+  }) as StreamConfig;
 }
 
 function copyDamaged(naming: Naming, seq: number): MigrationError {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnWatched } from '@cb/testing';
+import { spawnWatched } from '@cb/ops';
 
 export interface Exit {
   /** Its exit code, or null when a signal killed it. */

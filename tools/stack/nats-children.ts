@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { clusterNodeArgs, clusterNodes, clusterUrl, freePort } from '@cb/testing';
+import { clusterNodeArgs, clusterNodes, clusterUrl, freePort } from '@cb/ops';
 import { choosePorts, type LocalClusterSize } from './local-cluster';
 import type { ChildSpec } from './supervisor';
 import { isPortFree, waitForHealthz, waitForPort } from './wait';

@@ -25,7 +25,7 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findNatsServerBinary, freePort } from '@cb/testing';
+import { findNatsServerBinary, freePort } from '@cb/ops';
 import { adminKeyBanner, resolveAdminKey, type AdminKey } from './admin-key';
 import type { LineSink } from './children';
 import { parseLocalCluster } from './local-cluster';

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nodeHealth } from '@cb/testing';
+import { nodeHealth } from '@cb/ops';
 
 /** Resolve once a TCP port accepts connections, or throw after `timeoutMs`. */
 export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {

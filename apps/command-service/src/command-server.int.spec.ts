@@ -1,26 +1,14 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@cb/logging';
 import { classifyNatsError, encodeJson, ensureInfrastructure } from '@cb/nats';
 import type { CommandReply, CommandRequest } from '@cb/schemas';
-import { startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
+import { uniqueNaming, useTestNats } from '@cb/testing';
 import type { CommandHandler } from './command-handler';
 import { CommandServer } from './command-server';
 import { createCommandMetrics } from './metrics';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-let server: TestNats;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.dispose();
-});
+const nats = useTestNats();
 
 /** A handler whose commands all wait until `release()`: the server's queue stays full. */
 function gatedHandler(): { handler: CommandHandler; started: () => number; release: () => void } {
@@ -40,7 +28,7 @@ function gatedHandler(): { handler: CommandHandler; started: () => number; relea
 
 async function pingCode(subject: string): Promise<string> {
   try {
-    await nc.request(subject, undefined, { timeout: 1000 });
+    await nats.nc.request(subject, undefined, { timeout: 1000 });
     return 'PONG';
   } catch (err) {
     return classifyNatsError(err).code;
@@ -52,13 +40,13 @@ describe('command service ping', () => {
     const naming = uniqueNaming();
     const gated = gatedHandler();
     const infra = await ensureInfrastructure(
-      nc,
+      nats.nc,
       naming,
       { replicas: 1, duplicateWindowMs: 60_000 },
       logger,
     );
     const commands = new CommandServer({
-      nc,
+      nc: nats.nc,
       naming,
       handler: gated.handler,
       logger,
@@ -78,7 +66,7 @@ describe('command service ping', () => {
       principal: { tenant: 'default', keyId: 'root' },
     };
     const pending = [1, 2, 3].map(() =>
-      nc.request(naming.anyCreateSubject, encodeJson(request), { timeout: 10_000 }),
+      nats.nc.request(naming.anyCreateSubject, encodeJson(request), { timeout: 10_000 }),
     );
     // One command runs (and never finishes), two wait behind it.
     for (let i = 0; i < 100 && commands.busy < 3; i++) await new Promise((r) => setTimeout(r, 10));

@@ -3,23 +3,19 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { LeaseManager, type LeaseHandle, type LeaseItem, type RevokeReason } from '@cb/leases';
 import { BatchedPublisher, CbHeaders, decodeJson, encodeJson } from '@cb/nats';
 import type { Logger } from '@cb/logging';
-import { CommandRequest, compileValidator, type CommandReply, type CommandType } from '@cb/schemas';
-import type { CommandKind, Naming } from '@cb/subjects';
+import {
+  CommandRequest,
+  commandKindOf,
+  commandTypeOfKind,
+  compileValidator,
+  type CommandReply,
+} from '@cb/schemas';
+import type { Naming } from '@cb/subjects';
 import { LeaseLapsedError, type CommandHandler, type CommandMeta } from './command-handler';
 import type { CommandMetrics } from './metrics';
 import { failure, notOwner } from './replies';
 
 const requestValidator = compileValidator(CommandRequest);
-
-const TYPE_OF_KIND: Record<CommandKind, CommandType> = {
-  'workflow.define': 'DefineWorkflow',
-  'key.create': 'CreateApiKey',
-  'key.revoke': 'RevokeApiKey',
-  'token.create': 'CreateToken',
-  'token.fire': 'FireTransition',
-  'token.update': 'UpdateToken',
-  'token.delete': 'DeleteToken',
-};
 
 /** New ids tried for a create without one before giving up on landing in an owned partition. */
 const ID_ATTEMPTS = 256;
@@ -226,10 +222,10 @@ export class CommandServer {
         reply = failure('VALIDATION_ERROR', 'the command is not valid', {
           errors: requestValidator.errors(payload),
         });
-      } else if (payload.command.type !== TYPE_OF_KIND[route.kind]) {
+      } else if (commandKindOf(payload.command.type) !== route.kind) {
         reply = failure(
           'VALIDATION_ERROR',
-          `subject ${msg.subject} takes ${TYPE_OF_KIND[route.kind]} commands`,
+          `subject ${msg.subject} takes ${commandTypeOfKind(route.kind)} commands`,
         );
       } else {
         type = payload.command.type;

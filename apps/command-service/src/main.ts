@@ -7,7 +7,7 @@ import {
   onShutdownSignal,
   startOpsServer,
 } from '@cb/ops';
-import { Naming } from '@cb/subjects';
+import { jsApiStreamInfo, Naming } from '@cb/subjects';
 import { loadCommandServiceConfig } from './config';
 import { createCommandService } from './service';
 
@@ -38,9 +38,7 @@ async function main(): Promise<void> {
     // election it fails, and /ready says so within the bound.
     const streamWritable = boundedProbe(
       () =>
-        infra.mux
-          .request(`$JS.API.STREAM.INFO.${naming.stream}`, new Uint8Array(0), 750)
-          .then(assertJsOk),
+        infra.mux.request(jsApiStreamInfo(naming.stream), new Uint8Array(0), 750).then(assertJsOk),
       750,
     );
     const ops = await startOpsServer({

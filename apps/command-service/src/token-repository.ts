@@ -1,10 +1,10 @@
 import { evolveToken, type TokenStreamState } from '@cb/domain';
-import type { EventStore } from '@cb/nats';
+import { isTokenEvent, lastValidEvent, type EventStore } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { TokenEvent } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import { LruCache } from './lru';
-import { type StoredEvent, toStoredEvent } from './stored-event';
+import { lastStoredEvent, type StoredEvent } from './stored-event';
 
 export interface LoadedToken {
   state: TokenStreamState;
@@ -70,11 +70,11 @@ export class TokenRepository {
       const hit = this.cache.get(subject);
       if (hit) return hit;
     }
-    const msg = await this.store.last(subject);
-    if (msg === null) return ABSENT;
-    const last = toStoredEvent(msg);
-    if (last.event !== null) {
-      const state = this.stateOf(last.event);
+    const found = await lastValidEvent(this.store, subject, isTokenEvent);
+    if (found.last === null) return ABSENT;
+    const last = lastStoredEvent({ ...found, last: found.last });
+    if (found.skipped === undefined && found.event !== null) {
+      const state = evolveToken({ status: 'absent' }, found.event);
       if (state.status === 'live') this.versions.set(subject, state.token.definitionVersion);
       const loaded: LoadedToken = {
         state,
@@ -86,20 +86,15 @@ export class TokenRepository {
       if (options.keep) this.cache.set(subject, { ...loaded, cached: true });
       return loaded;
     }
-    // Something that is not an event was published on the subject (a misbehaving client): fold
-    // the valid events instead, and still expect the real last sequence on the next write.
+    // Something that is not a token event was published on the subject (a misbehaving client):
+    // the state is the last valid event's, and the next write still expects the real last seq.
     this.logger.warn(
-      { subject, seq: last.seq, reason: last.invalidReason },
+      { subject, seq: last.seq, reason: found.skipped },
       'skipping invalid message on token subject',
     );
-    let state: TokenStreamState = { status: 'absent' };
-    let version = 0;
-    for await (const m of this.store.allOnSubject(subject)) {
-      const stored = toStoredEvent(m);
-      if (stored.event === null || stored.event.type === 'workflow.defined.v1') continue;
-      state = evolveToken(state, stored.event);
-      version = stored.seq;
-    }
+    const state: TokenStreamState =
+      found.event === null ? { status: 'absent' } : evolveToken({ status: 'absent' }, found.event);
+    const version = found.message?.seq ?? 0;
     return { state, version, lastSubjectSeq: last.seq, last, cached: false };
   }
 
@@ -143,10 +138,5 @@ export class TokenRepository {
     const msg = await this.store.last(this.naming.tokenSubjectAnyWorkflow(tenant, tokenId));
     if (msg === null) return null;
     return this.naming.parseTokenSubject(msg.subject)?.workflowId ?? null;
-  }
-
-  private stateOf(event: NonNullable<StoredEvent['event']>): TokenStreamState {
-    if (event.type === 'workflow.defined.v1') return { status: 'absent' };
-    return evolveToken({ status: 'absent' }, event);
   }
 }

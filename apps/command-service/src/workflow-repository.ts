@@ -1,10 +1,9 @@
-import { compileWorkflow, type CompiledWorkflow } from '@cb/domain';
-import type { EventStore } from '@cb/nats';
+import { CompiledWorkflowCache, type CompiledWorkflow } from '@cb/domain';
+import { isDefinitionEvent, lastValidEvent, validEventsOn, type EventStore } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { WorkflowDefinition } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
-import { LruCache } from './lru';
-import { type StoredEvent, toStoredEvent } from './stored-event';
+import { lastStoredEvent, type StoredEvent } from './stored-event';
 
 export interface LoadedWorkflow {
   latest: WorkflowDefinition | null;
@@ -19,7 +18,7 @@ export interface LoadedWorkflow {
  * from the stream each time (one direct get).
  */
 export class WorkflowRepository {
-  private readonly compiled = new LruCache<string, CompiledWorkflow>(1000);
+  private readonly compiled = new CompiledWorkflowCache();
 
   constructor(
     private readonly store: EventStore,
@@ -29,22 +28,16 @@ export class WorkflowRepository {
 
   async latest(tenant: string, workflowId: string): Promise<LoadedWorkflow> {
     const subject = this.naming.workflowSubject(tenant, workflowId);
-    const msg = await this.store.last(subject);
-    if (msg === null) return { latest: null, lastSubjectSeq: 0, last: null };
-    const last = toStoredEvent(msg);
-    if (last.event?.type === 'workflow.defined.v1') {
-      return { latest: last.event.definition, lastSubjectSeq: last.seq, last };
+    const found = await lastValidEvent(this.store, subject, isDefinitionEvent);
+    if (found.last === null) return { latest: null, lastSubjectSeq: 0, last: null };
+    const last = lastStoredEvent({ ...found, last: found.last });
+    if (found.skipped !== undefined) {
+      this.logger.warn(
+        { subject, seq: last.seq, reason: found.skipped },
+        'skipping invalid message on workflow subject',
+      );
     }
-    this.logger.warn(
-      { subject, seq: last.seq, reason: last.invalidReason },
-      'skipping invalid message on workflow subject',
-    );
-    let latest: WorkflowDefinition | null = null;
-    for await (const m of this.store.allOnSubject(subject)) {
-      const e = toStoredEvent(m).event;
-      if (e?.type === 'workflow.defined.v1') latest = e.definition;
-    }
-    return { latest, lastSubjectSeq: last.seq, last };
+    return { latest: found.event?.definition ?? null, lastSubjectSeq: last.seq, last };
   }
 
   /** The compiled latest definition (null if the workflow does not exist). */
@@ -59,30 +52,16 @@ export class WorkflowRepository {
     workflowId: string,
     version: number,
   ): Promise<CompiledWorkflow | null> {
-    const hit = this.compiled.get(cacheKey(tenant, workflowId, version));
+    const hit = this.compiled.get(tenant, workflowId, version);
     if (hit) return hit;
-    let found: WorkflowDefinition | null = null;
-    for await (const m of this.store.allOnSubject(
-      this.naming.workflowSubject(tenant, workflowId),
-    )) {
-      const e = toStoredEvent(m).event;
-      if (e?.type !== 'workflow.defined.v1') continue;
-      if (e.definition.version === version) found = e.definition;
+    const subject = this.naming.workflowSubject(tenant, workflowId);
+    for await (const { event } of validEventsOn(this.store, subject, isDefinitionEvent)) {
+      if (event.definition.version === version) return this.compile(tenant, event.definition);
     }
-    return found === null ? null : this.compile(tenant, found);
+    return null;
   }
 
   compile(tenant: string, definition: WorkflowDefinition): CompiledWorkflow {
-    const key = cacheKey(tenant, definition.id, definition.version);
-    let compiled = this.compiled.get(key);
-    if (!compiled) {
-      compiled = compileWorkflow(definition);
-      this.compiled.set(key, compiled);
-    }
-    return compiled;
+    return this.compiled.compile(tenant, definition);
   }
-}
-
-function cacheKey(tenant: string, workflowId: string, version: number): string {
-  return `${tenant}/${workflowId}@${version}`;
 }

@@ -1,14 +1,13 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { decodeEvent } from '@cb/nats';
+import { decodeEvent, type EventDecodeFailure } from '@cb/nats';
 import type { TokenEvent } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 import type { DecodedDefinitionEvent, DecodedTokenEvent } from './batch';
 import type { Decoded } from './partition-runner';
 
 /** A payload that is no event: undecodable (empty, not JSON) or invalid (not a valid event). */
-function notAnEvent(reason: string): Decoded<never> {
-  const undecodable = reason === 'empty payload' || reason === 'payload is not JSON';
-  return { ok: false, kind: undecodable ? 'undecodable' : 'invalid', reason };
+function notAnEvent(d: { failure: EventDecodeFailure; reason: string }): Decoded<never> {
+  return { ok: false, kind: d.failure, reason: d.reason };
 }
 
 /**
@@ -22,7 +21,7 @@ export function tokenEventOf(
   data: Uint8Array,
 ): Decoded<{ tenant: string; event: TokenEvent }> {
   const d = decodeEvent(data);
-  if (!d.ok) return notAnEvent(d.reason);
+  if (!d.ok) return notAnEvent(d);
   const event = d.event;
   if (event.type === 'workflow.defined.v1') {
     return {
@@ -65,7 +64,7 @@ export function tokenDecoder(
 export function definitionDecoder(naming: Naming): (msg: JsMsg) => Decoded<DecodedDefinitionEvent> {
   return (msg) => {
     const d = decodeEvent(msg.data);
-    if (!d.ok) return notAnEvent(d.reason);
+    if (!d.ok) return notAnEvent(d);
     const event = d.event;
     if (event.type !== 'workflow.defined.v1') {
       return {

@@ -1,3 +1,4 @@
+import { kvStreamName } from '@cb/subjects';
 import type { TokenDoc, TokenEvent } from '@cb/schemas';
 import { LeanKv, storedAt } from '@cb/nats';
 import { waitFor } from '@cb/testing';
@@ -58,7 +59,7 @@ describe('a deterministic failure is still dead-lettered after PROJECTION_MAX_AT
   it('a token document the bucket cannot hold fails 3 times, is dead-lettered, and the partition goes on', async () => {
     // A value the read model cannot hold: the tokens bucket takes 2 KB per value, the event's
     // data alone is 4 KB. JetStream refuses the document the same way every time (10054).
-    const bucket = `KV_${h.naming.readModelBucket('tokens', 1)}`;
+    const bucket = kvStreamName(h.naming.readModelBucket('tokens', 1));
     const { config } = await h.jsm.streams.info(bucket);
     await h.jsm.streams.update(bucket, { ...config, max_msg_size: 2048 });
     const big = await h.store.append(
@@ -138,7 +139,7 @@ describe('a failing event holds its partition: the time-based lag tells how far 
     );
 
     // A document the tokens bucket cannot hold fails every time: what follows it waits.
-    const bucket = `KV_${h.naming.readModelBucket('tokens', 1)}`;
+    const bucket = kvStreamName(h.naming.readModelBucket('tokens', 1));
     const { config } = await h.jsm.streams.info(bucket);
     await h.jsm.streams.update(bucket, { ...config, max_msg_size: 2048 });
     await h.store.append(

@@ -1,7 +1,11 @@
+import { kvSubject } from '@cb/subjects';
 import { NatsPlatformError } from '@cb/nats';
 import { FailureStreak, LOG_EVERY_MS, RETRY_MAX_MS, RETRY_MIN_MS } from './failure-streak';
 
-const outage = new NatsPlatformError('NO_RESPONDERS', 'no responders on $KV.cb_stats_1.wf.3');
+const outage = new NatsPlatformError(
+  'NO_RESPONDERS',
+  `no responders on ${kvSubject('cb_stats_1', 'wf.3')}`,
+);
 
 describe('FailureStreak', () => {
   it('pauses 250 ms after the first failure, doubling up to 10 s, for as long as it lasts', () => {

@@ -1,3 +1,4 @@
+import { kvSubject } from '@cb/subjects';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import {
   ClosedConnectionError,
@@ -34,7 +35,7 @@ describe('failureKind: outages are transient, everything else is deterministic',
     ['10047 insufficient storage', answered(500, 10047)],
     ['a direct get answered 503', answered(503)],
     ['the client: TimeoutError', new TimeoutError()],
-    ['the client: NoRespondersError', new NoRespondersError('$KV.cb_stats_1.x')],
+    ['the client: NoRespondersError', new NoRespondersError(kvSubject('cb_stats_1', 'x'))],
     [
       'the client: RequestError of no responders',
       new RequestError('no responders', { cause: new NoRespondersError('s') }),
@@ -55,7 +56,7 @@ describe('failureKind: outages are transient, everything else is deterministic',
     ['the client: an invalid subject', new InvalidSubjectError('a..b')],
     [
       'the client: a permission violation',
-      new PermissionViolationError('denied', 'publish', '$KV.x'),
+      new PermissionViolationError('denied', 'publish', kvSubject('x', 'y')),
     ],
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'place')")],
     ['a RangeError', new RangeError('Invalid array length')],

@@ -1,3 +1,4 @@
+import { kvSubjectPrefix } from '@cb/subjects';
 import {
   EventGenerator,
   deploymentEnv,
@@ -157,7 +158,7 @@ describe('issue 11, measured 3: outages became dead letters', () => {
   it('a stats bucket that stops answering for 15 s while events flow: nothing dead-lettered, read models equal the stream, lag and /ready tell', async () => {
     await generator.run(1000);
     await waitBalanced();
-    proxy.dropPublishes([`$KV.${h.naming.readModelBucket('stats', 1)}.`]);
+    proxy.dropPublishes([kvSubjectPrefix(h.naming.readModelBucket('stats', 1))]);
     const outageStarted = Date.now();
     let during = 0;
     // Once the first writes have gone unanswered for their full 5 s: what the workers show.

@@ -1,3 +1,4 @@
+import { kvStreamName } from '@cb/subjects';
 import { LeanKv } from '@cb/nats';
 import type { TokenDoc } from '@cb/schemas';
 import { EventGenerator, loadFixtureWorkflow } from '@cb/testing';
@@ -84,7 +85,7 @@ describe('rebuild', () => {
     expect(diffReadModels(await readModels(h, 2), await expectedReadModels(h))).toEqual([]);
     // The old generation is gone.
     await expect(
-      h.jsm.streams.info(`KV_${h.naming.readModelBucket('tokens', 1)}`),
+      h.jsm.streams.info(kvStreamName(h.naming.readModelBucket('tokens', 1))),
     ).rejects.toThrow();
   });
 });

@@ -1,7 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { decodeJson, encodeJson } from '@cb/nats';
 import type { Logger } from '@cb/logging';
-import { READ_MODEL_KINDS, type Naming } from '@cb/subjects';
+import { kvStreamName, type Naming, READ_MODEL_KINDS } from '@cb/subjects';
 import type { Lease, ReadModelPointer } from '@cb/schemas';
 import { consumerName, type WorkItem } from './consumers';
 import { Projector, type ProjectorDeps } from './projector';
@@ -139,7 +139,7 @@ async function removeGeneration(
   }
   for (const kind of READ_MODEL_KINDS) {
     await jsm.streams
-      .delete(`KV_${o.naming.readModelBucket(kind, generation)}`)
+      .delete(kvStreamName(o.naming.readModelBucket(kind, generation)))
       .catch(() => undefined);
   }
 }

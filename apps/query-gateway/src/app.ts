@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, {
-  LogController,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import type { KeyStore } from '@cb/auth';
@@ -15,6 +10,7 @@ import type { Logger } from '@cb/logging';
 import { NatsPlatformError, classifyNatsError, isNatsOutage, type EventStore } from '@cb/nats';
 import type { Naming } from '@cb/subjects';
 import { ApiError } from './api-error';
+import type { App } from './app-type';
 import { installAuth, type AuthDeps } from './auth/plugin';
 import type { CommandClient } from './command-client';
 import { registerHttpMetrics } from './http-metrics';
@@ -64,13 +60,8 @@ export interface AppDeps {
   liveReadiness?: () => Record<string, boolean>;
 }
 
-export type App = FastifyInstance<
-  Server,
-  IncomingMessage,
-  ServerResponse,
-  Logger,
-  TypeBoxTypeProvider
->;
+// The type lives in app-type.ts (the plugins below name it without importing this module).
+export type { App };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -8,14 +8,16 @@ import {
   type RequestMux,
 } from '@cb/nats';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type {
-  ApiKeyCommandResult,
-  CommandReply,
-  CommandRequest,
-  TokenCommandResult,
-  WorkflowCommandResult,
+import {
+  commandKindOf,
+  type ApiKeyCommandResult,
+  type Command,
+  type CommandReply,
+  type CommandRequest,
+  type TokenCommandResult,
+  type WorkflowCommandResult,
 } from '@cb/schemas';
-import type { CommandKind, Naming, TokenCommandKind } from '@cb/subjects';
+import type { Naming } from '@cb/subjects';
 import { ApiError } from './api-error';
 import type { CommandServiceStatus } from './command-probe';
 
@@ -39,7 +41,7 @@ export class CommandClient {
    * old owner answering that it let go), the command is sent again, with back-off, until the
    * timeout: such a refusal means nothing was written.
    */
-  async send(kind: CommandKind, request: CommandRequest, requestId: string): Promise<CommandReply> {
+  async send(request: CommandRequest, requestId: string): Promise<CommandReply> {
     if (!isNatsConnected(this.nc)) {
       throw new ApiError(
         'SERVICE_UNAVAILABLE',
@@ -54,7 +56,7 @@ export class CommandClient {
         { retryAfterSeconds: 1 },
       );
     }
-    const subject = this.subjectOf(kind, request);
+    const subject = this.subjectOf(request.command);
     const deadline = performance.now() + this.timeoutMs;
     const payload = encodeJson(request);
     for (let attempt = 0; ; attempt++) {
@@ -77,17 +79,24 @@ export class CommandClient {
     }
   }
 
-  /** The command's subject: its token's partition, the definitions, or any instance. */
-  private subjectOf(kind: CommandKind, request: CommandRequest): string {
-    const command = request.command;
-    if (command.type === 'DefineWorkflow') return this.naming.definitionCommandSubject;
-    if (command.type === 'CreateApiKey') return this.naming.keyCommandSubject('key.create');
-    if (command.type === 'RevokeApiKey') return this.naming.keyCommandSubject('key.revoke');
-    if (command.type === 'CreateToken' && command.tokenId === undefined) {
-      return this.naming.anyCreateSubject;
+  /**
+   * The command's subject, its kind derived from its type: its token's partition, the
+   * definitions, or (a create without an id) any instance.
+   */
+  private subjectOf(command: Command): string {
+    switch (command.type) {
+      case 'DefineWorkflow':
+        return this.naming.definitionCommandSubject;
+      case 'CreateApiKey':
+      case 'RevokeApiKey':
+        return this.naming.keyCommandSubject(commandKindOf(command.type));
+      default:
+        if (command.tokenId === undefined) return this.naming.anyCreateSubject;
+        return this.naming.tokenCommandSubject(
+          this.naming.tokenPartition(command.tokenId),
+          commandKindOf(command.type),
+        );
     }
-    const tokenKind = kind.startsWith('token.') ? (kind as TokenCommandKind) : 'token.create';
-    return this.naming.tokenCommandSubject(this.naming.tokenPartition(command.tokenId!), tokenKind);
   }
 
   private async once(
@@ -129,31 +138,23 @@ export class CommandClient {
   }
 
   /** Send and return the token result, or throw the coded error. */
-  async token(
-    kind: CommandKind,
-    request: CommandRequest,
-    requestId: string,
-  ): Promise<TokenCommandResult> {
-    const reply = await this.send(kind, request, requestId);
+  async token(request: CommandRequest, requestId: string): Promise<TokenCommandResult> {
+    const reply = await this.send(request, requestId);
     if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
     if (reply.kind !== 'token') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
     return reply;
   }
 
   /** Create or revoke an API key (`key.create`, `key.revoke`). */
-  async apiKey(
-    kind: 'key.create' | 'key.revoke',
-    request: CommandRequest,
-    requestId: string,
-  ): Promise<ApiKeyCommandResult> {
-    const reply = await this.send(kind, request, requestId);
+  async apiKey(request: CommandRequest, requestId: string): Promise<ApiKeyCommandResult> {
+    const reply = await this.send(request, requestId);
     if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
     if (reply.kind !== 'apiKey') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
     return reply;
   }
 
   async workflow(request: CommandRequest, requestId: string): Promise<WorkflowCommandResult> {
-    const reply = await this.send('workflow.define', request, requestId);
+    const reply = await this.send(request, requestId);
     if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
     if (reply.kind !== 'workflow') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
     return reply;

@@ -1,6 +1,6 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App } from './app';
+import type { App } from './app-type';
 import { LiveEvents } from './read/live-events';
 import type { LiveHubs } from './read/live-hubs';
 import type { Reads } from './read/reads';

@@ -2,17 +2,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '@cb/ops';
-import { ERROR_STATUS } from '@cb/schemas';
-import type { App } from './app';
+import type { App } from './app-type';
+import { problemCodeOf } from './http/problem';
 import type { LiveEventStats } from './read/live-events';
 import { CUTOFF_REASONS } from './read/sse-frames';
 
 export const METRICS_PATH = '/metrics';
 /** The route label of requests no route matched (never the raw URL: unbounded cardinality). */
 export const UNMATCHED_ROUTE = 'unmatched';
-
-const PROBLEM_TYPE = 'application/problem+json';
-const CODE_MEMBER = '"code":"';
 
 /**
  * Prometheus metrics at /metrics (own registry, default process metrics): request rate and
@@ -119,19 +116,16 @@ export function registerHttpMetrics(
     done();
   });
 
-  // Only error responses are looked at, and only their content type and `code` member.
+  // Every problem response is sent by sendProblem, which keeps its code with the reply.
   app.addHook('onSend', (_req, reply, payload, done) => {
-    if (reply.statusCode >= 400 && typeof payload === 'string') {
-      const type = reply.getHeader('content-type');
-      if (typeof type === 'string' && type.startsWith(PROBLEM_TYPE)) {
-        const code = problemCode(payload);
-        let labels = errorLabels.get(code);
-        if (!labels) {
-          labels = { code };
-          errorLabels.set(code, labels);
-        }
-        errors.inc(labels);
+    const code = reply.statusCode >= 400 ? problemCodeOf(reply) : undefined;
+    if (code !== undefined) {
+      let labels = errorLabels.get(code);
+      if (!labels) {
+        labels = { code };
+        errorLabels.set(code, labels);
       }
+      errors.inc(labels);
     }
     done(null, payload);
   });
@@ -161,14 +155,4 @@ export function registerHttpMetrics(
 
 function routeOf(req: FastifyRequest): string {
   return req.routeOptions.url ?? UNMATCHED_ROUTE;
-}
-
-/** The `code` member of a serialized problem; a fixed label for anything unexpected. */
-function problemCode(payload: string): string {
-  const at = payload.indexOf(CODE_MEMBER);
-  if (at < 0) return 'UNKNOWN';
-  const start = at + CODE_MEMBER.length;
-  const end = payload.indexOf('"', start);
-  const code = end < 0 ? '' : payload.slice(start, end);
-  return Object.hasOwn(ERROR_STATUS, code) ? code : 'UNKNOWN';
 }

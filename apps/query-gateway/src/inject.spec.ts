@@ -1,6 +1,7 @@
 import type { KeyStore } from '@cb/auth';
 import {
   ERRORS,
+  commandKindOf,
   type ApiKeyRecord,
   type CommandReply,
   type CommandRequest,
@@ -41,8 +42,9 @@ interface Sent {
 /** A CommandClient whose `send` answers `reply` (or throws it) and records what it was sent. */
 function commandsAnswering(reply: CommandReply | Error, sent: Sent[] = []): CommandClient {
   const client = Object.create(CommandClient.prototype) as CommandClient;
-  client.send = async (kind, request, requestId) => {
-    sent.push({ kind, request, requestId });
+  client.send = async (request, requestId) => {
+    // The subject's kind, as the client derives it from the command type.
+    sent.push({ kind: commandKindOf(request.command.type), request, requestId });
     if (reply instanceof Error) throw reply;
     return reply;
   };

@@ -17,7 +17,7 @@ import {
   isNatsConnected,
 } from '@cb/nats';
 import { bootstrap, exitOnStartupError, onShutdownSignal } from '@cb/ops';
-import { Naming } from '@cb/subjects';
+import { kvStreamName, Naming } from '@cb/subjects';
 import { buildApp } from './app';
 import { CommandClient } from './command-client';
 import { CommandServiceProbe } from './command-probe';
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
         const kinds = ['tokens', 'places', 'stats', 'workflows'] as const;
         const [stream, ...buckets] = await Promise.all([
           exists(naming.stream),
-          ...kinds.map((kind) => exists(`KV_${naming.readModelBucket(kind, generation)}`)),
+          ...kinds.map((kind) => exists(kvStreamName(naming.readModelBucket(kind, generation)))),
         ]);
         return {
           nats,

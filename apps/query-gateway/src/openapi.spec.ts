@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Type } from '@sinclair/typebox';
-import type { App } from './app';
+import type { App } from './app-type';
 import { appWithoutNats } from './testing/app-without-nats';
 
 /** Every route of DESIGN §7 (the operations routes /docs and /openapi.json are not listed). */

@@ -1,5 +1,5 @@
 import { toToken } from '@cb/domain';
-import { type EventStore, decodeEvent } from '@cb/nats';
+import { type EventStore, isTokenEvent, lastValidEvent } from '@cb/nats';
 import type { Token } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 
@@ -12,21 +12,10 @@ export class StrongTokenReader {
 
   /** The token, or null if it does not exist, was deleted, or belongs to another workflow. */
   async get(tenant: string, workflowId: string, tokenId: string): Promise<Token | null> {
-    const msg = await this.store.last(this.naming.tokenSubject(tenant, workflowId, tokenId));
-    if (msg === null) return null;
-    const decoded = decodeEvent(msg.data);
-    if (decoded.ok) {
-      const e = decoded.event;
-      if (e.type === 'workflow.defined.v1' || e.type === 'token.deleted.v1') return null;
-      return toToken(e.state, msg.seq);
-    }
+    const subject = this.naming.tokenSubject(tenant, workflowId, tokenId);
     // Garbage on the subject: the state is that of the last valid event before it.
-    let token: Token | null = null;
-    for await (const m of this.store.allOnSubject(msg.subject)) {
-      const d = decodeEvent(m.data);
-      if (!d.ok || d.event.type === 'workflow.defined.v1') continue;
-      token = d.event.type === 'token.deleted.v1' ? null : toToken(d.event.state, m.seq);
-    }
-    return token;
+    const { event, message } = await lastValidEvent(this.store, subject, isTokenEvent);
+    if (event === null || message === null || event.type === 'token.deleted.v1') return null;
+    return toToken(event.state, message.seq);
   }
 }

@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { createLogger } from '@cb/logging';
 import type { ApiKeyRecord, Scope } from '@cb/schemas';
-import { Naming } from '@cb/subjects';
+import { kvStreamName, Naming } from '@cb/subjects';
 import { startTestNats, waitFor, type TestNats } from '@cb/testing';
 import { Authenticator, type AuthenticatorOptions, type AuthSuccess } from './authenticator';
 import { ensureAuthBuckets, type AuthBuckets } from './buckets';
@@ -201,7 +201,7 @@ describe('Authenticator', () => {
     expect(await principalOf(auth, key)).toMatchObject({ keyId: record.id });
     // The server loses the watch's consumer (as when the node holding it dies).
     const jsm = await jetstreamManager(connections[0]!);
-    const stream = `KV_${d.naming.keysBucket}`;
+    const stream = kvStreamName(d.naming.keysBucket);
     for await (const c of jsm.consumers.list(stream)) await jsm.consumers.delete(stream, c.name);
     await new KeyStore(buckets.keys, d.naming).revoke(record.id, new Date().toISOString());
     const ms = await msUntil(async () => (await principalOf(auth, key)) === 'revoked', 2000);

@@ -2,7 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { provision } from '@cb/nats';
 import type { Logger } from '@cb/logging';
-import type { Naming } from '@cb/subjects';
+import { kvStreamName, type Naming } from '@cb/subjects';
 
 /** The largest rate-limit window; counters live twice that long (the bucket's age limit). */
 export const MAX_WINDOW_SECONDS = 3600;
@@ -48,7 +48,7 @@ export async function ensureAuthBuckets(
     }),
   );
   await retrying('sessions bucket age', () =>
-    raiseMaxAge(js, `KV_${naming.sessionsBucket}`, sessionTtlMs, logger),
+    raiseMaxAge(js, kvStreamName(naming.sessionsBucket), sessionTtlMs, logger),
   );
   const rateLimits = await retrying('rate-limit bucket', () =>
     kvm.create(naming.rateLimitBucket, {

@@ -10,6 +10,9 @@ export {
 } from './definitions';
 export {
   compileWorkflow,
+  CompiledWorkflowCache,
+  compiledWorkflowKey,
+  COMPILED_WORKFLOW_CACHE_SIZE,
   availabilityGuardRequests,
   availableTransitions,
   type CompiledWorkflow,

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { GuardRequest, GuardVerdict } from '@cb/domain';
+import { compiledWorkflowKey, type GuardRequest, type GuardVerdict } from '@cb/domain';
 import type { Logger } from '@cb/logging';
 import type { FieldError, TransitionDefinition, WorkflowDefinition } from '@cb/schemas';
 import type { FromWorker, GuardSet, ToWorker } from './protocol';
@@ -586,7 +586,7 @@ export function definitionKey(definition: WorkflowDefinition): string {
 
 /** A tenant's definition version's cache key in the pool. */
 export function definitionKeyOf(tenant: string, workflowId: string, version: number): string {
-  return `${tenant}/${workflowId}@${version}`;
+  return compiledWorkflowKey(tenant, workflowId, version);
 }
 
 function rememberKey(slot: Slot, key: string): void {

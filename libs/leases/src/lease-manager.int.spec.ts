@@ -1,3 +1,4 @@
+import { kvStreamName } from '@cb/subjects';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -63,7 +64,7 @@ function manager(
 
 async function consumersOnBucket(): Promise<number> {
   const jsm = await jetstreamManager(nc);
-  return (await jsm.streams.info(`KV_${bucket}`)).state.consumer_count;
+  return (await jsm.streams.info(kvStreamName(bucket))).state.consumer_count;
 }
 
 describe('LeaseManager', () => {

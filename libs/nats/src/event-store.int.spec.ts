@@ -1,7 +1,7 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@cb/logging';
+import type { CbEvent, TokenEvent } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
-import { startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
+import { uniqueNaming, useTestNats } from '@cb/testing';
 import { encodeJson } from './codec';
 import { decodeEvent } from './event-codec';
 import { EventStore, storedAt } from './event-store';
@@ -9,31 +9,24 @@ import { NatsPlatformError } from './errors';
 import { ensureInfrastructure, type Infrastructure } from './infrastructure';
 import { messageHeaders, readsRawHeaders } from './header-block';
 import { LeanKv } from './lean-kv';
+import { isDefinitionEvent, isTokenEvent, lastValidEvent, validEventsOn } from './last-valid-event';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-let server: TestNats;
-let nc: NatsConnection;
+const nats = useTestNats();
 let naming: Naming;
 let store: EventStore;
 let infra: Infrastructure;
 
 beforeAll(async () => {
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
   naming = uniqueNaming();
   infra = await ensureInfrastructure(
-    nc,
+    nats.nc,
     naming,
     { replicas: 1, duplicateWindowMs: 60_000 },
     logger,
   );
-  store = new EventStore(nc, infra.mux, naming.stream);
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.dispose();
+  store = new EventStore(nats.nc, infra.mux, naming.stream);
 });
 
 describe('EventStore', () => {
@@ -147,13 +140,119 @@ describe('EventStore', () => {
 
 describe('decodeEvent', () => {
   it('gives a reason for garbage instead of throwing', () => {
-    expect(decodeEvent(new Uint8Array())).toEqual({ ok: false, reason: 'empty payload' });
+    expect(decodeEvent(new Uint8Array())).toEqual({
+      ok: false,
+      failure: 'undecodable',
+      reason: 'empty payload',
+    });
     expect(decodeEvent(new TextEncoder().encode('{nope'))).toEqual({
       ok: false,
+      failure: 'undecodable',
       reason: 'payload is not JSON',
     });
     const invalid = decodeEvent(encodeJson({ type: 'token.created.v1' }));
     expect(invalid.ok).toBe(false);
+    expect(!invalid.ok && invalid.failure).toBe('invalid');
     expect(!invalid.ok && invalid.reason).toMatch(/not a valid event/);
+  });
+});
+
+const T = '2024-05-01T10:00:00.000Z';
+
+function updated(tokenId: string, n: number): TokenEvent {
+  const event = {
+    type: 'token.updated.v1',
+    eventId: `e-${tokenId}-${n}`,
+    occurredAt: T,
+    workflowId: 'wf',
+    tokenId,
+    state: {
+      id: tokenId,
+      workflowId: 'wf',
+      definitionVersion: 1,
+      place: 'open',
+      data: { n },
+      metadata: {},
+      createdAt: T,
+      updatedAt: T,
+      placeEnteredAt: T,
+    },
+  } satisfies TokenEvent;
+  expect(decodeEvent(new TextEncoder().encode(JSON.stringify(event))).ok).toBe(true);
+  return event;
+}
+
+async function publish(subject: string, payload: unknown): Promise<number> {
+  return (await store.append(subject, payload)).seq;
+}
+
+describe('lastValidEvent', () => {
+  it('a subject without messages has neither a last message nor an event', async () => {
+    const found = await lastValidEvent(
+      store,
+      naming.tokenSubject('default', 'wf', 'none'),
+      isTokenEvent,
+    );
+    expect(found).toEqual({ last: null, message: null, event: null });
+  });
+
+  it('the last message when it is a valid event of the kind (nothing skipped)', async () => {
+    const subject = naming.tokenSubject('default', 'wf', 'plain');
+    await publish(subject, updated('plain', 1));
+    const seq = await publish(subject, updated('plain', 2));
+    const found = await lastValidEvent(store, subject, isTokenEvent);
+    expect(found.skipped).toBeUndefined();
+    expect(found.last?.seq).toBe(seq);
+    expect(found.message?.seq).toBe(seq);
+    expect((found.event as TokenEvent).state.data).toEqual({ n: 2 });
+  });
+
+  it('passes over garbage and events of another kind at the end, keeping the real last message', async () => {
+    const subject = naming.tokenSubject('default', 'wf', 'dirty');
+    const valid = await publish(subject, updated('dirty', 1));
+    await publish(subject, { not: 'an event' });
+    const definition = { type: 'workflow.defined.v1' } as unknown as CbEvent;
+    const second = await publish(subject, updated('dirty', 2));
+    const garbage = await publish(subject, { garbage: true });
+    const found = await lastValidEvent(store, subject, isTokenEvent);
+    expect(found.last?.seq).toBe(garbage);
+    expect(found.skipped).toMatch(/not a valid event/);
+    expect(found.message?.seq).toBe(second);
+    expect((found.event as TokenEvent).state.data).toEqual({ n: 2 });
+    expect(valid).toBeLessThan(second);
+    expect(isDefinitionEvent(definition)).toBe(true);
+    expect(isTokenEvent(definition)).toBe(false);
+  });
+
+  it('nothing valid at all: the last message, and no event', async () => {
+    const subject = naming.workflowSubject('default', 'only-garbage');
+    const garbage = await publish(subject, 'nope');
+    const found = await lastValidEvent(store, subject, isDefinitionEvent);
+    expect(found.last?.seq).toBe(garbage);
+    expect(found.skipped).toBeDefined();
+    expect(found.message).toBeNull();
+    expect(found.event).toBeNull();
+  });
+
+  it('an event of another kind at the end is named as skipped', async () => {
+    const subject = naming.workflowSubject('default', 'foreign');
+    await publish(subject, updated('foreign', 1));
+    const found = await lastValidEvent(store, subject, isDefinitionEvent);
+    expect(found.skipped).toBe('a token.updated.v1 event');
+    expect(found.event).toBeNull();
+  });
+});
+
+describe('validEventsOn', () => {
+  it('yields the valid events of the kind in stream order', async () => {
+    const subject = naming.tokenSubject('default', 'wf', 'many');
+    const a = await publish(subject, updated('many', 1));
+    await publish(subject, new Uint8Array());
+    const b = await publish(subject, updated('many', 2));
+    const seen: number[] = [];
+    for await (const { message } of validEventsOn(store, subject, isTokenEvent)) {
+      seen.push(message.seq);
+    }
+    expect(seen).toEqual([a, b]);
   });
 });

@@ -25,6 +25,8 @@ export { isNatsOutage, jetStreamCodesOf } from './outage';
 export {
   eventStreamConfig,
   deadLetterStreamConfig,
+  keepAllStreamConfig,
+  type KeepAllStream,
   ensureStream,
   streamDrift,
   type StreamSettings,
@@ -59,7 +61,7 @@ export {
 } from './header-block';
 export { RequestMux } from './request-mux';
 export { BatchedPublisher } from './batched-publisher';
-export { decodeEvent, type DecodedEvent } from './event-codec';
+export { decodeEvent, type DecodedEvent, type EventDecodeFailure } from './event-codec';
 export {
   scanStream,
   StreamTail,
@@ -71,3 +73,10 @@ export {
   type TailOptions,
 } from './stream-consumers';
 export { retryOutages, type RetryOutagesOptions } from './retry-outages';
+export {
+  lastValidEvent,
+  validEventsOn,
+  isTokenEvent,
+  isDefinitionEvent,
+  type LastValidEvent,
+} from './last-valid-event';

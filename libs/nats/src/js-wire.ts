@@ -1,4 +1,5 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
+import { jsApiDirectGet } from '@cb/subjects';
 import { decodeJson, encodeJson } from './codec';
 import { JS_ERR, NatsPlatformError } from './errors';
 import { messageHeaders, type HeaderReader } from './header-block';
@@ -76,12 +77,8 @@ export async function directGet(
 ): Promise<StoredMessage | null> {
   const reply =
     'last_by_subj' in query && isLiteralSubject(query.last_by_subj)
-      ? await mux.request(
-          `$JS.API.DIRECT.GET.${stream}.${query.last_by_subj}`,
-          NO_PAYLOAD,
-          timeoutMs,
-        )
-      : await mux.request(`$JS.API.DIRECT.GET.${stream}`, encodeJson(query), timeoutMs);
+      ? await mux.request(jsApiDirectGet(stream, query.last_by_subj), NO_PAYLOAD, timeoutMs)
+      : await mux.request(jsApiDirectGet(stream), encodeJson(query), timeoutMs);
   const h = messageHeaders(reply);
   const status = h?.code ?? 0;
   if (status === 404) return null;

@@ -1,4 +1,5 @@
 import { Empty } from '@nats-io/transport-node';
+import { kvStreamName, kvSubjectPrefix } from '@cb/subjects';
 import { decodeJson, encodeJson } from './codec';
 import { directGet, jsPublish } from './js-wire';
 import type { RequestMux } from './request-mux';
@@ -25,8 +26,8 @@ export class LeanKv {
     private readonly mux: RequestMux,
     readonly bucket: string,
   ) {
-    this.stream = `KV_${bucket}`;
-    this.prefix = `$KV.${bucket}.`;
+    this.stream = kvStreamName(bucket);
+    this.prefix = kvSubjectPrefix(bucket);
   }
 
   /** The key's latest entry, or null; `timeoutMs` bounds the wait for the answer (default 5 s). */

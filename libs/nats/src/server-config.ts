@@ -1,4 +1,4 @@
-import type { Naming } from '@cb/subjects';
+import { JS_API, kvStreamName, kvSubject, type Naming } from '@cb/subjects';
 
 /**
  * NATS least privilege: one user per service (and `admin` for operator tools), each allowed only
@@ -37,7 +37,7 @@ export interface UserPermissions {
   allowResponses?: boolean;
 }
 
-const API = '$JS.API';
+const API = JS_API;
 
 /** Reads every service needs: JetStream info, stream info, direct and message gets, consumer info. */
 function jetStreamReads(): string[] {
@@ -76,8 +76,8 @@ function createStreams(streams: string[], update: string[] = []): string[] {
   ];
 }
 
-const kv = (bucket: string): string => `$KV.${bucket}.>`;
-const kvStream = (bucket: string): string => `KV_${bucket}`;
+const kv = (bucket: string): string => kvSubject(bucket, '>');
+const kvStream = kvStreamName;
 
 /** What each user may do, for one deployment's naming. */
 export function natsPermissions(naming: Naming): Record<NatsUser, UserPermissions | 'all'> {

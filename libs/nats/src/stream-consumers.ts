@@ -5,6 +5,7 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import { connectionInbox } from './permissions';
+import { jsApiConsumerCreate, jsApiConsumerDelete } from '@cb/subjects';
 import { decodeJson, encodeJson } from './codec';
 import { NatsPlatformError } from './errors';
 import type { RequestMux } from './request-mux';
@@ -72,7 +73,7 @@ async function createConsumer(
   config: Record<string, unknown>,
 ): Promise<ConsumerCreateReply & { name: string }> {
   const reply = await mux.request(
-    `$JS.API.CONSUMER.CREATE.${stream}`,
+    jsApiConsumerCreate(stream),
     encodeJson({ stream_name: stream, config }),
     API_TIMEOUT_MS,
   );
@@ -89,12 +90,10 @@ async function createConsumer(
 }
 
 function deleteConsumer(mux: RequestMux, stream: string, name: string): Promise<void> {
-  return mux
-    .request(`$JS.API.CONSUMER.DELETE.${stream}.${name}`, new Uint8Array(0), API_TIMEOUT_MS)
-    .then(
-      () => undefined,
-      () => undefined, // inactive_threshold removes it if this fails
-    );
+  return mux.request(jsApiConsumerDelete(stream, name), new Uint8Array(0), API_TIMEOUT_MS).then(
+    () => undefined,
+    () => undefined, // inactive_threshold removes it if this fails
+  );
 }
 
 export interface ScanOptions {

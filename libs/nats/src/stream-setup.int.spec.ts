@@ -1,9 +1,8 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { createLogger } from '@cb/logging';
 import { Naming } from '@cb/subjects';
-import { startTestNats, uniqueNaming, type TestNats } from '@cb/testing';
+import { uniqueNaming, useTestNats } from '@cb/testing';
 import { NatsPlatformError } from './errors';
 import { ensureInfrastructure } from './infrastructure';
 import { eventStreamConfig } from './stream-setup';
@@ -11,24 +10,13 @@ import { eventStreamConfig } from './stream-setup';
 const logger = createLogger({ service: 'test', level: 'silent' });
 const settings = { replicas: 1, duplicateWindowMs: 60_000 };
 
-let server: TestNats;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.dispose();
-});
+const nats = useTestNats();
 
 describe('ensureInfrastructure', () => {
   it('creates the streams and buckets once and is idempotent', async () => {
     const naming = uniqueNaming();
-    await ensureInfrastructure(nc, naming, settings, logger);
-    const again = await ensureInfrastructure(nc, naming, settings, logger);
+    await ensureInfrastructure(nats.nc, naming, settings, logger);
+    const again = await ensureInfrastructure(nats.nc, naming, settings, logger);
     const info = await again.jsm.streams.info(naming.stream);
     expect(info.config.subjects.sort()).toEqual([...naming.streamSubjects].sort());
     expect(info.config).toMatchObject({
@@ -41,17 +29,17 @@ describe('ensureInfrastructure', () => {
       max_msgs: -1,
     });
     await expect(again.jsm.streams.info(naming.deadLetterStream)).resolves.toBeTruthy();
-    const kvm = new Kvm(nc);
+    const kvm = new Kvm(nats.nc);
     await expect(kvm.open(naming.metaBucket)).resolves.toBeTruthy();
   });
 
   it('refuses to start on drift, reports every difference and changes nothing', async () => {
     const naming = uniqueNaming();
-    await ensureInfrastructure(nc, naming, settings, logger);
-    const jsm = await jetstreamManager(nc);
+    await ensureInfrastructure(nats.nc, naming, settings, logger);
+    const jsm = await jetstreamManager(nats.nc);
     const before = await jsm.streams.info(naming.stream);
     const error = await ensureInfrastructure(
-      nc,
+      nats.nc,
       naming,
       { replicas: 1, duplicateWindowMs: 5_000 },
       logger,
@@ -65,27 +53,31 @@ describe('ensureInfrastructure', () => {
 
   it('detects a stream whose subjects were changed by hand', async () => {
     const naming = uniqueNaming();
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     await jsm.streams.add({
       ...eventStreamConfig(naming, settings),
       name: naming.stream,
       subjects: [`${naming.prefix}.wf.*`],
     });
-    const error = await ensureInfrastructure(nc, naming, settings, logger).catch((e: unknown) => e);
+    const error = await ensureInfrastructure(nats.nc, naming, settings, logger).catch(
+      (e: unknown) => e,
+    );
     expect((error as NatsPlatformError).code).toBe('STREAM_DRIFT');
     expect((error as Error).message).toMatch(/subjects/);
   });
 
   it('refuses a stream in the layout from before tenants and says how to migrate it', async () => {
     const naming = uniqueNaming();
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     await jsm.streams.add({
       ...eventStreamConfig(naming, settings),
       name: naming.stream,
       subjects: naming.legacyStreamSubjects,
     });
     const before = await jsm.streams.info(naming.stream);
-    const error = await ensureInfrastructure(nc, naming, settings, logger).catch((e: unknown) => e);
+    const error = await ensureInfrastructure(nats.nc, naming, settings, logger).catch(
+      (e: unknown) => e,
+    );
     expect((error as NatsPlatformError).code).toBe('STREAM_LAYOUT_OUTDATED');
     expect((error as Error).message).toMatch(/npm run migrate:tenants/);
     expect((await jsm.streams.info(naming.stream)).config).toEqual(before.config);
@@ -93,9 +85,11 @@ describe('ensureInfrastructure', () => {
 
   it('refuses a partition count different from the one recorded at creation', async () => {
     const naming = uniqueNaming(8);
-    await ensureInfrastructure(nc, naming, settings, logger);
+    await ensureInfrastructure(nats.nc, naming, settings, logger);
     const other = new Naming({ prefix: naming.prefix, stream: naming.stream, partitions: 16 });
-    const error = await ensureInfrastructure(nc, other, settings, logger).catch((e: unknown) => e);
+    const error = await ensureInfrastructure(nats.nc, other, settings, logger).catch(
+      (e: unknown) => e,
+    );
     expect((error as NatsPlatformError).code).toBe('PARTITIONS_MISMATCH');
     expect((error as Error).message).toMatch(/CB_PARTITIONS=8/);
   });

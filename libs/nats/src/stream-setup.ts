@@ -33,25 +33,47 @@ const COMPARED: readonly (keyof StreamConfig)[] = [
   'deny_purge',
 ];
 
-/** The event stream: the system of record. Limits retention with no limits at all. */
-export function eventStreamConfig(naming: Naming, settings: StreamSettings): Partial<StreamConfig> {
+/** A file stream that keeps every message (limits retention with no limits at all), direct gets on. */
+export interface KeepAllStream {
+  name: string;
+  description: string;
+  subjects: string[];
+  replicas: number;
+  duplicateWindowMs: number;
+  /** Refuse deleting and purging messages (deny_delete, deny_purge). */
+  protect: boolean;
+}
+
+export function keepAllStreamConfig(s: KeepAllStream): Partial<StreamConfig> {
   return {
-    name: naming.stream,
-    description: 'Circuit Breaker events (system of record)',
-    subjects: naming.streamSubjects,
+    name: s.name,
+    description: s.description,
+    subjects: s.subjects,
     retention: 'limits',
     storage: 'file',
-    num_replicas: settings.replicas,
+    num_replicas: s.replicas,
     max_age: 0,
     max_msgs: -1,
     max_bytes: -1,
     max_msgs_per_subject: -1,
     discard: 'old',
-    duplicate_window: nanos(settings.duplicateWindowMs),
+    duplicate_window: nanos(s.duplicateWindowMs),
     allow_direct: true,
-    deny_delete: true,
-    deny_purge: true,
+    deny_delete: s.protect,
+    deny_purge: s.protect,
   };
+}
+
+/** The event stream: the system of record, every event kept, none deleted or purged. */
+export function eventStreamConfig(naming: Naming, settings: StreamSettings): Partial<StreamConfig> {
+  return keepAllStreamConfig({
+    name: naming.stream,
+    description: 'Circuit Breaker events (system of record)',
+    subjects: naming.streamSubjects,
+    replicas: settings.replicas,
+    duplicateWindowMs: settings.duplicateWindowMs,
+    protect: true,
+  });
 }
 
 /** Dead letters of the projections: kept until an operator deals with them. */
@@ -59,23 +81,14 @@ export function deadLetterStreamConfig(
   naming: Naming,
   settings: StreamSettings,
 ): Partial<StreamConfig> {
-  return {
+  return keepAllStreamConfig({
     name: naming.deadLetterStream,
     description: 'Circuit Breaker projection dead letters',
     subjects: naming.deadLetterSubjects,
-    retention: 'limits',
-    storage: 'file',
-    num_replicas: settings.replicas,
-    max_age: 0,
-    max_msgs: -1,
-    max_bytes: -1,
-    max_msgs_per_subject: -1,
-    discard: 'old',
-    duplicate_window: nanos(120_000),
-    allow_direct: true,
-    deny_delete: false,
-    deny_purge: false,
-  };
+    replicas: settings.replicas,
+    duplicateWindowMs: 120_000,
+    protect: false,
+  });
 }
 
 export interface DriftItem {

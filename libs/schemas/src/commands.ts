@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Actor, Id, IdempotencyKey, JsonObject, PrincipalRef, Seq } from './common';
 import { ApiKey, ApiKeyId, ApiKeyRecord } from './auth';
+import type { CommandKind } from '@cb/subjects';
 import { Tenant } from './common';
 import { WorkflowDefinitionInput, WorkflowResource } from './definition';
 import { ErrorBody } from './errors';
@@ -101,6 +102,32 @@ export const Command = Type.Union([
 ]);
 export type Command = Static<typeof Command>;
 export type CommandType = Command['type'];
+
+/**
+ * Where each command type goes: the kind is the last part of its command subject
+ * (`<prefix>.cmd.<route>.<kind>`). The one table between the two; the gateway derives the subject
+ * from the command, the command service checks a command against its subject with it.
+ */
+export const COMMAND_KIND_OF_TYPE = {
+  DefineWorkflow: 'workflow.define',
+  CreateApiKey: 'key.create',
+  RevokeApiKey: 'key.revoke',
+  CreateToken: 'token.create',
+  FireTransition: 'token.fire',
+  UpdateToken: 'token.update',
+  DeleteToken: 'token.delete',
+} as const satisfies Record<CommandType, CommandKind>;
+
+/** The kind (last subject part) of a command type. */
+export function commandKindOf<T extends CommandType>(type: T): (typeof COMMAND_KIND_OF_TYPE)[T] {
+  return COMMAND_KIND_OF_TYPE[type];
+}
+
+/** The command type a kind of subject takes (the table read backwards). */
+export function commandTypeOfKind(kind: CommandKind): CommandType {
+  const entry = Object.entries(COMMAND_KIND_OF_TYPE).find(([, k]) => k === kind);
+  return entry![0] as CommandType;
+}
 
 /** What the gateway (or any client) sends on `<prefix>.cmd.<kind>`. */
 export const CommandRequest = Type.Object(

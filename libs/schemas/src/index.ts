@@ -65,6 +65,9 @@ export {
   CommandFailure,
   CommandReply,
   type CommandType,
+  COMMAND_KIND_OF_TYPE,
+  commandKindOf,
+  commandTypeOfKind,
 } from './commands';
 export {
   CreateTokenBody,

@@ -26,3 +26,14 @@ export {
   type TokenAddress,
   type WorkflowAddress,
 } from './naming';
+export {
+  JS_API,
+  jsApiConsumerCreate,
+  jsApiConsumerDelete,
+  jsApiDirectGet,
+  jsApiStreamInfo,
+  kvKeyOf,
+  kvStreamName,
+  kvSubject,
+  kvSubjectPrefix,
+} from './wire';

@@ -9,6 +9,7 @@ import {
   isTenant,
 } from './ids';
 import { partitionOf } from './partition';
+import { kvStreamName } from './wire';
 
 export interface NamingOptions {
   /** Root subject token and bucket-name prefix of this deployment (default `cb`). */
@@ -316,6 +317,11 @@ export class Naming {
   readModelBucket(kind: ReadModelKind, generation: number): string {
     this.assertGeneration(generation);
     return `${this.prefix}_${kind}_${generation}`;
+  }
+
+  /** What the name of every KV stream of this deployment's buckets starts with (`KV_<prefix>_`). */
+  get kvStreamNamePrefix(): string {
+    return kvStreamName(`${this.prefix}_`);
   }
 
   get projectorBucket(): string {

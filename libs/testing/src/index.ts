@@ -1,5 +1,7 @@
 export {
   startTestNats,
+  useTestNats,
+  type SuiteNats,
   makeTestCertificates,
   startNatsFaultProxy,
   startTestCluster,
@@ -33,7 +35,7 @@ export {
   loadFixtureWorkflow,
   type FixtureWorkflowName,
 } from './fixtures';
-export { freePort } from './free-port';
+export { freePort } from '@cb/ops';
 export {
   EventGenerator,
   readBucket,

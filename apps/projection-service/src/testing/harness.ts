@@ -18,7 +18,7 @@ import type {
   ReadModelPointer,
   TokenDoc,
 } from '@cb/schemas';
-import type { Naming } from '@cb/subjects';
+import { kvStreamName, type Naming } from '@cb/subjects';
 import { readBucket, startTestNats, uniqueNaming, waitFor, type TestNats } from '@cb/testing';
 import { createProjectionMetrics } from '../metrics';
 import { projectorDeps } from '../connect';
@@ -224,7 +224,7 @@ export async function explainDiff(
   const tokens = new LeanKv(h.infra.mux, h.naming.readModelBucket('tokens', 1));
   const kvTime = async (bucket: string, seq: number | undefined): Promise<string> => {
     if (seq === undefined) return '';
-    const m = await h.jsm.streams.getMessage(`KV_${bucket}`, { seq }).catch(() => null);
+    const m = await h.jsm.streams.getMessage(kvStreamName(bucket), { seq }).catch(() => null);
     return m ? m.time.toISOString() : '';
   };
   for (const id of ids) {

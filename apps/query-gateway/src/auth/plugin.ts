@@ -7,7 +7,7 @@ import {
   type RateLimiter,
 } from '@cb/auth';
 import type { Principal } from '@cb/schemas';
-import type { App } from '../app';
+import type { App } from '../app-type';
 import { ApiError } from '../api-error';
 import { sendProblem } from '../http/problem';
 import type { RouteScope } from './principal';

@@ -116,7 +116,7 @@ async function consumers(): Promise<number> {
     const ours =
       name === stack.naming.stream ||
       name === stack.naming.deadLetterStream ||
-      name.startsWith(`KV_${stack.naming.prefix}_`);
+      name.startsWith(stack.naming.kvStreamNamePrefix);
     if (ours) total += info.state.consumer_count;
   }
   return total;

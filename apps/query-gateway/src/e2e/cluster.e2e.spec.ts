@@ -52,7 +52,7 @@ describe('the stack on a 3-node cluster (startE2eStack cluster: 3)', () => {
     const replicas = new Map<string, number>();
     for await (const info of stack.jsm.streams.list()) {
       const name = info.config.name;
-      if (ours.includes(name) || name.startsWith(`KV_${stack.naming.prefix}_`)) {
+      if (ours.includes(name) || name.startsWith(stack.naming.kvStreamNamePrefix)) {
         replicas.set(name, info.config.num_replicas);
       }
     }

@@ -1,3 +1,4 @@
+import { jsApiConsumerCreate, jsApiDirectGet, kvStreamName } from '@cb/subjects';
 import type { Subscription } from '@nats-io/transport-node';
 import {
   adminAuthorization,
@@ -277,12 +278,12 @@ describe('issue 10, measured 6: 5xx and waits on bad parameters', () => {
   it('a lagging list read waits for the watermarks without re-scanning, then answers 503 PROJECTION_LAGGING', async () => {
     const token = await create({ id: 'lag-1' }, lagging.gatewayUrl);
     const scans: Subscription = stack.nc.subscribe(
-      `$JS.API.CONSUMER.CREATE.KV_${laggingNaming.prefix}_places_1.>`,
+      jsApiConsumerCreate(kvStreamName(laggingNaming.readModelBucket('places', 1)), '>'),
     );
     const scansNoFilter = stack.nc.subscribe(
-      `$JS.API.CONSUMER.CREATE.KV_${laggingNaming.prefix}_places_1`,
+      jsApiConsumerCreate(kvStreamName(laggingNaming.readModelBucket('places', 1))),
     );
-    const gets = stack.nc.subscribe(`$JS.API.DIRECT.GET.${laggingNaming.stream}`);
+    const gets = stack.nc.subscribe(jsApiDirectGet(laggingNaming.stream));
     await stack.nc.flush();
     const started = Date.now();
     const res = await api(

@@ -1,5 +1,5 @@
 import FindMyWay from 'find-my-way';
-import type { App } from '../app';
+import type { App } from '../app-type';
 import { ApiError } from '../api-error';
 import { sendProblem } from './problem';
 import { MAX_PARAM_LENGTH } from './url-limits';

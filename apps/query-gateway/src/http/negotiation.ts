@@ -1,6 +1,6 @@
 import Negotiator from 'negotiator';
 import type { FastifyRequest } from 'fastify';
-import type { App } from '../app';
+import type { App } from '../app-type';
 import { ApiError } from '../api-error';
 import { sendProblem } from './problem';
 

@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '@cb/schemas';
 import { toProblem, type ApiError } from '../api-error';
 
 export const PROBLEM_TYPE = 'application/problem+json';
+
+/** The code of the problem each reply was answered with (the metrics count it, never re-parse it). */
+const problemCodes = new WeakMap<FastifyReply, ErrorCode>();
+
+/** The error code `sendProblem` answered this reply with, if it did. */
+export function problemCodeOf(reply: FastifyReply): ErrorCode | undefined {
+  return problemCodes.get(reply);
+}
 
 export interface SendProblemOptions {
   /** Put the request path in `instance` (default true); never for a URL that is itself the problem. */
@@ -20,6 +29,7 @@ export function sendProblem(
   const { details, retryAfter } = splitDetails(error);
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   const instance = options.instance === false ? undefined : (req.url.split('?')[0] ?? '/');
+  problemCodes.set(reply, error.code);
   return reply
     .code(error.status)
     .type(PROBLEM_TYPE)

@@ -1,5 +1,5 @@
 import type { RouteOptions } from 'fastify';
-import type { App } from '../app';
+import type { App } from '../app-type';
 import { TEST_ADMIN_HEADERS, appWithoutNats } from '../testing/app-without-nats';
 
 /** Every number schema under `schema`, with where it is. */

@@ -1,4 +1,4 @@
-import type { App } from '../app';
+import type { App } from '../app-type';
 import { ApiError } from '../api-error';
 import { sendProblem } from './problem';
 

@@ -2,7 +2,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { LeanKv, StreamTail, decodeJson, type RequestMux } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { PartitionWatermark, ReadModelPointer } from '@cb/schemas';
-import type { Naming, ReadModelKind } from '@cb/subjects';
+import {
+  jsApiStreamInfo,
+  kvStreamName,
+  kvSubjectPrefix,
+  type Naming,
+  type ReadModelKind,
+} from '@cb/subjects';
 
 const POINTER_POLL_MS = 1000;
 
@@ -77,7 +83,7 @@ export class ReadView {
       return known === true;
     }
     const reply = await this.mux.request(
-      `$JS.API.STREAM.INFO.KV_${bucket}`,
+      jsApiStreamInfo(kvStreamName(bucket)),
       new Uint8Array(0),
       5000,
     );
@@ -136,13 +142,13 @@ export class ReadView {
     if (this.tailing || this.stopped) return;
     const gen = this.gen;
     const bucket = this.naming.projectorBucket;
-    const prefix = `$KV.${bucket}.`;
+    const prefix = kvSubjectPrefix(bucket);
     this.tailing = (async () => {
       for (let attempt = 0; !this.stopped && gen === this.gen; attempt++) {
         const tail = new StreamTail(
           this.nc,
           this.mux,
-          `KV_${bucket}`,
+          kvStreamName(bucket),
           `${prefix}${this.naming.watermarkKeyFilter(gen)}`,
           {
             start: { deliver: 'last_per_subject' },

@@ -63,7 +63,6 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRouteDeps> = async (app,
       }
       const minted = mintApiKey();
       const { key } = await commands.apiKey(
-        'key.create',
         {
           command: {
             type: 'CreateApiKey',
@@ -152,7 +151,6 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRouteDeps> = async (app,
       refuseIdempotencyKey(req);
       if (record.revokedAt === undefined) {
         await commands.apiKey(
-          'key.revoke',
           {
             command: { type: 'RevokeApiKey', tenant: record.tenant, keyId: record.id },
             principal: principalRefOf(req),

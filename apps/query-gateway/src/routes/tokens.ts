@@ -60,7 +60,6 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
       const { workflowId } = req.params;
       const { id, place, data, metadata, triggeredBy } = req.body;
       const { token } = await commands.token(
-        'token.create',
         {
           command: {
             type: 'CreateToken',
@@ -103,7 +102,6 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
       const { workflowId, tokenId } = req.params;
       const { transition, data, metadata, triggeredBy } = req.body;
       const { token } = await commands.token(
-        'token.fire',
         {
           command: {
             type: 'FireTransition',
@@ -138,7 +136,6 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
       const { workflowId, tokenId } = req.params;
       const { data, metadata, triggeredBy } = req.body;
       const { token } = await commands.token(
-        'token.update',
         {
           command: {
             type: 'UpdateToken',
@@ -174,7 +171,6 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
     async (req, reply) => {
       const { workflowId, tokenId } = req.params;
       const { token } = await commands.token(
-        'token.delete',
         {
           command: { type: 'DeleteToken', workflowId, tokenId },
           ...requestOptions(req, req.headers, req.query.triggeredBy),

@@ -1,3 +1,4 @@
+import { kvStreamName, kvSubjectPrefix } from '@cb/subjects';
 import { type JetStreamClient, type JetStreamManager, DeliverPolicy } from '@nats-io/jetstream';
 
 /**
@@ -9,8 +10,8 @@ export async function readBucket(
   jsm: JetStreamManager,
   bucket: string,
 ): Promise<Map<string, unknown>> {
-  const stream = `KV_${bucket}`;
-  const prefix = `$KV.${bucket}.`;
+  const stream = kvStreamName(bucket);
+  const prefix = kvSubjectPrefix(bucket);
   const out = new Map<string, unknown>();
   const info = await jsm.streams.info(stream);
   if (info.state.messages === 0) return out;

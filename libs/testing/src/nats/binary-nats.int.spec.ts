@@ -5,7 +5,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { uniqueNaming } from '../unique-naming';
 import { waitFor } from '../wait-for';
 import { startBinaryNats } from './binary-nats';
-import { findNatsServerBinary } from './find-binary';
+import { findNatsServerBinary } from '@cb/ops';
 import { readServerInfo } from './server-info';
 import type { TestNats } from './test-nats';
 

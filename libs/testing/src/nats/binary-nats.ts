@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../free-port';
+import { freePort, type WatchedProcess } from '@cb/ops';
 import { onProcessExit } from './exit-cleanup';
 import { PortInUseError, launchNats, terminateNats } from './nats-process';
 import type { StartTestNatsOptions, StopTestNatsOptions, TestNats } from './test-nats';
-import type { WatchedProcess } from './watchdog';
 
 const HOST = '127.0.0.1';
 const PORT_ATTEMPTS = 5;

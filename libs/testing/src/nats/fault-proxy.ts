@@ -11,7 +11,7 @@ export interface NatsFaultProxy {
   readonly url: string;
   /**
    * From now on, drop every message a client publishes to a subject starting with one of
-   * `prefixes` (e.g. `$KV.<bucket>.`): the server never sees it, so a request to it times out.
+   * `prefixes` (e.g. `kvSubjectPrefix(bucket)`): the server never sees it, so a request to it times out.
    * Everything else passes unchanged.
    */
   dropPublishes(prefixes: readonly string[]): void;

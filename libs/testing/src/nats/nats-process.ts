@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readServerInfo } from './server-info';
-import { spawnWatched, type WatchedProcess } from './watchdog';
+import { spawnWatched, type WatchedProcess } from '@cb/ops';
 
 const READY_TIMEOUT_MS = 15_000;
 const GRACEFUL_STOP_MS = 10_000;

@@ -9,7 +9,7 @@ import { waitFor } from '../wait-for';
  */
 const CHILD = `
 const { startBinaryNats } = require(${JSON.stringify(join(__dirname, 'binary-nats.ts'))});
-const { findNatsServerBinary } = require(${JSON.stringify(join(__dirname, 'find-binary.ts'))});
+const { findNatsServerBinary } = require(${JSON.stringify(join(__dirname, '../../../ops/src/local/find-binary.ts'))});
 startBinaryNats(findNatsServerBinary(), true).then((nats) => {
   process.stdout.write(JSON.stringify({ pid: nats.pid, storeDir: nats.storeDir }) + '\\n');
   if (process.argv[1] === 'exit') process.exit(0);

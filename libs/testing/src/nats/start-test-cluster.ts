@@ -6,15 +6,23 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { freePort } from '../free-port';
-import { clusterNodeArgs, clusterNodes, clusterUrl, type ClusterNodeConfig } from './cluster-nodes';
+import {
+  clusterNodeArgs,
+  clusterNodes,
+  clusterUrl,
+  findNatsServerBinary,
+  freePort,
+  jetStreamSummary,
+  nodeHealth,
+  type ClusterNodeConfig,
+  type JetStreamSummary,
+  type NodeHealth,
+  type WatchedProcess,
+} from '@cb/ops';
 import { onProcessExit } from './exit-cleanup';
-import { findNatsServerBinary } from './find-binary';
-import { jetStreamSummary, nodeHealth, type JetStreamSummary, type NodeHealth } from './monitor';
 import { PortInUseError, launchNats, terminateNats } from './nats-process';
 import { noNatsServerError } from './start-test-nats';
 import type { StartTestClusterOptions, TestCluster, TestClusterNode } from './test-cluster';
-import type { WatchedProcess } from './watchdog';
 
 const HOST = '127.0.0.1';
 const DEFAULT_NODES = 3;

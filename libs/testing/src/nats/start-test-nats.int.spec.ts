@@ -3,7 +3,7 @@ import { connect } from '@nats-io/transport-node';
 import { uniqueNaming } from '../unique-naming';
 import { startBinaryNats } from './binary-nats';
 import { containerRuntimeAvailable } from './container-nats';
-import { findNatsServerBinary } from './find-binary';
+import { findNatsServerBinary } from '@cb/ops';
 import { noNatsServerError, startTestNats } from './start-test-nats';
 import type { TestNats } from './test-nats';
 

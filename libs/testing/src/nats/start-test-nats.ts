@@ -1,7 +1,7 @@
 import { startBinaryNats } from './binary-nats';
 import { containerRuntimeAvailable, startContainerNats } from './container-nats';
 import { NATS_TEST_URL, useEnvNats } from './env-nats';
-import { findNatsServerBinary } from './find-binary';
+import { findNatsServerBinary } from '@cb/ops';
 import type { StartTestNatsOptions, TestNats } from './test-nats';
 
 /**

@@ -1,4 +1,4 @@
-import type { JetStreamSummary, NodeHealth } from './monitor';
+import type { JetStreamSummary, NodeHealth } from '@cb/ops';
 
 /** A JetStream cluster of local nats-server processes for tests; see `startTestCluster`. */
 export interface TestCluster {
@@ -11,7 +11,7 @@ export interface TestCluster {
   /** The node with that server name; throws for an unknown one. */
   node(name: string): TestClusterNode;
   /**
-   * Server name of the stream's leader, from `$JS.API.STREAM.INFO.<stream>` (`cluster.leader`),
+   * Server name of the stream's leader, from the stream's info (`jsApiStreamInfo(stream)`) (`cluster.leader`),
    * or null while no leader answers (during an election). Throws when the stream does not exist.
    */
   leaderOf(stream: string): Promise<string | null>;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive, startScriptChild } from '../processes';
 import { waitFor } from '../wait-for';
-import { spawnWatched } from './watchdog';
+import { spawnWatched } from '@cb/ops';
 
 /**
  * Starts three watched `sleep 30`s, detached: `now`, `later` (1.5 s TERM delay) and `after` (up to
@@ -12,7 +12,7 @@ import { spawnWatched } from './watchdog';
  */
 const PARENT = `
 const { writeFileSync } = require('node:fs');
-const { spawnWatched } = require(${JSON.stringify(join(__dirname, 'watchdog.ts'))});
+const { spawnWatched } = require(${JSON.stringify(join(__dirname, '../../../ops/src/local/watchdog.ts'))});
 (async () => {
   const file = process.argv[1];
   const now = await spawnWatched('sleep', ['30'], { detached: true });

@@ -9,7 +9,7 @@ import { waitFor } from '../wait-for';
  */
 const CHILD = `
 const { startBinaryNats } = require(${JSON.stringify(join(__dirname, '../nats/binary-nats.ts'))});
-const { findNatsServerBinary } = require(${JSON.stringify(join(__dirname, '../nats/find-binary.ts'))});
+const { findNatsServerBinary } = require(${JSON.stringify(join(__dirname, '../../../ops/src/local/find-binary.ts'))});
 const { startService } = require(${JSON.stringify(join(__dirname, 'service-process.ts'))});
 (async () => {
   const nats = await startBinaryNats(findNatsServerBinary(), true);

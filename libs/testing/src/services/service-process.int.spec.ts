@@ -5,7 +5,7 @@ import { startTestNats } from '../nats';
 import type { TestNats } from '../nats/test-nats';
 import { uniqueNaming } from '../unique-naming';
 import { REPO_ROOT } from './repo-root';
-import { freePort } from '../free-port';
+import { freePort } from '@cb/ops';
 import { startService, stopAll, type ServiceName, type ServiceProcess } from './service-process';
 
 const READY = /command service ready/;

@@ -3,7 +3,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onProcessExit } from '../nats/exit-cleanup';
-import { spawnWatched, type WatchedProcess } from '../nats/watchdog';
+import { spawnWatched, type WatchedProcess } from '@cb/ops';
 import { REPO_ROOT } from './repo-root';
 
 export type ServiceName = 'command-service' | 'projection-service' | 'query-gateway';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Naming } from '@cb/subjects';
-import { freePort } from '../free-port';
+import { freePort } from '@cb/ops';
 import { startService, stopAll, type ServiceProcess } from './service-process';
 
 /**
