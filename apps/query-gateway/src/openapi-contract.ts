@@ -103,6 +103,10 @@ export function responseHeaders(
   return Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n}` }]));
 }
 
+/** The operations that define a workflow, and those that fire transitions. */
+const DEFINES = /^(POST \/v1\/workflows|PUT \/v1\/workflows\/\{workflowId\})$/;
+const FIRES = /\/(fire|bulk-fire)$/;
+
 /**
  * Codes only some operations answer with (`METHOD /path` patterns); every other code may come
  * from any operation declaring its status. ROUTE_NOT_FOUND and METHOD_NOT_ALLOWED never do: no
@@ -111,20 +115,20 @@ export function responseHeaders(
 const ONLY_ON: Partial<Record<ErrorCode, RegExp>> = {
   ROUTE_NOT_FOUND: /^$/,
   METHOD_NOT_ALLOWED: /^$/,
-  GUARD_TOO_LARGE: /^(POST|PUT) \/v1\/workflows/,
-  GUARD_TOO_DEEP: /^(POST|PUT) \/v1\/workflows/,
-  GUARD_REF_CYCLE: /^(POST|PUT) \/v1\/workflows/,
-  GUARD_REF_UNSUPPORTED: /^(POST|PUT) \/v1\/workflows/,
-  GUARD_TOO_MANY_PATHS: /^(POST|PUT) \/v1\/workflows/,
-  GUARD_PATTERN_UNSUPPORTED: /^(POST|PUT) \/v1\/workflows/,
+  GUARD_TOO_LARGE: DEFINES,
+  GUARD_TOO_DEEP: DEFINES,
+  GUARD_REF_CYCLE: DEFINES,
+  GUARD_REF_UNSUPPORTED: DEFINES,
+  GUARD_TOO_MANY_PATHS: DEFINES,
+  GUARD_PATTERN_UNSUPPORTED: DEFINES,
   WORKFLOW_NOT_FOUND: /\{workflowId\}/,
   TOKEN_NOT_FOUND: /\{tokenId\}/,
   KEY_NOT_FOUND: /\{keyId\}/,
   WORKFLOW_EXISTS: /^POST \/v1\/workflows$/,
   TOKEN_EXISTS: /^POST \/v1\/workflows\/\{workflowId\}\/tokens$/,
-  TRANSITION_NOT_ENABLED: /\/(fire|bulk-fire)$/,
-  GUARD_FAILED: /\/(fire|bulk-fire)$/,
-  GUARD_TOO_EXPENSIVE: /\/(fire|bulk-fire)$/,
+  TRANSITION_NOT_ENABLED: FIRES,
+  GUARD_FAILED: FIRES,
+  GUARD_TOO_EXPENSIVE: FIRES,
   TOO_MANY_REQUESTS: /\/events$/,
   UNSUPPORTED_MEDIA_TYPE: /^(POST|PUT|PATCH|DELETE) /,
 };

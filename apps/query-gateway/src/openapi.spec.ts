@@ -59,16 +59,36 @@ interface Document {
   components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
 }
 
+/** The document with each `$ref` to `components.responses` replaced by the response (a copy). */
+function withSharedResponses(raw: Document): Document {
+  const doc = structuredClone(raw);
+  const shared = (raw.components as unknown as { responses?: Record<string, unknown> }).responses;
+  for (const item of Object.values(doc.paths)) {
+    for (const op of Object.values(item)) {
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        const ref = (response as { $ref?: string }).$ref;
+        if (ref === undefined) continue;
+        const found = shared?.[ref.replace('#/components/responses/', '')];
+        if (!found) throw new Error(`${ref} is not in components.responses`);
+        op.responses[status] = structuredClone(found) as Operation['responses'][string];
+      }
+    }
+  }
+  return doc;
+}
+
 describe('OpenAPI document and Swagger UI', () => {
   let app: App;
   let doc: Document;
+  let raw: Document;
 
   beforeAll(async () => {
     app = appWithoutNats();
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    doc = res.json<Document>();
+    raw = res.json<Document>();
+    doc = withSharedResponses(raw);
   });
 
   afterAll(async () => {
@@ -85,7 +105,7 @@ describe('OpenAPI document and Swagger UI', () => {
   it('is a valid OpenAPI 3 document', async () => {
     expect(doc.openapi).toMatch(/^3\./);
     // validate() dereferences its argument in place: give it a copy.
-    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+    await expect(SwaggerParser.validate(structuredClone(raw) as never)).resolves.toBeDefined();
   });
 
   it('names the API and its version, and describes every error code', () => {
@@ -334,6 +354,37 @@ describe('OpenAPI document and Swagger UI', () => {
         });
       }
     }
+  });
+
+  it('writes each error response once (components.responses), and only with codes it can have', () => {
+    const shared = (raw.components as unknown as { responses: Record<string, unknown> }).responses;
+    const refs = new Set<string>();
+    for (const item of Object.values(raw.paths)) {
+      for (const op of Object.values(item)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (!(status === 'default' || /^[45]/.test(status)) || !('$ref' in response)) continue;
+          refs.add(String(response.$ref));
+        }
+      }
+    }
+    expect([...refs].sort()).toEqual(
+      Object.keys(shared)
+        .map((name) => `#/components/responses/${name}`)
+        .sort(),
+    );
+    expect(shared).toHaveProperty('Unauthenticated');
+    for (const [method, path, op] of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (!/^[45]/.test(status) || path === '/ready') continue;
+        expect({ route: `${method} ${path}`, status, codes: response.description }).toEqual({
+          route: `${method} ${path}`,
+          status,
+          codes: expect.stringMatching(/`code` is `[A-Z_]+`/),
+        });
+      }
+    }
+    // POST /v1/workflows lists 404 in its error map, yet no code of it can answer 404.
+    expect(Object.keys(raw.paths['/v1/workflows']?.post?.responses ?? {})).not.toContain('404');
   });
 
   it('documents 413 and 415 on every operation that may carry a body (every method but GET)', () => {

@@ -3,7 +3,9 @@ import { dirname, join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifySchema } from 'fastify';
+import * as cbSchemas from '@cb/schemas';
 import { ERROR_CODES, ERROR_STATUS, Problem, type ErrorCode } from '@cb/schemas';
+import { Kind } from '@sinclair/typebox';
 import type { App } from './app';
 import type { RouteScope } from './auth/principal';
 import {
@@ -27,6 +29,8 @@ const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 const PROBLEM_MARK = 'x-cb-problem';
 /** Carries `patternProperties` query parameters from the route transform to the document. */
 const PATTERN_QUERY = 'x-cb-pattern-query';
+/** Names, in a route's transformed schema, an object schema exported by @cb/schemas. */
+const SCHEMA_NAME = 'x-cb-schema-name';
 /** Carries the route's own response headers (`config.responseHeaders`) to the document. */
 const ROUTE_HEADERS = 'x-cb-response-headers';
 
@@ -216,7 +220,11 @@ type JsonObject = Record<string, unknown>;
 interface OpenApiDoc {
   tags?: { name: string; description?: string }[];
   paths?: Record<string, Record<string, JsonObject>>;
-  components?: { schemas?: Record<string, JsonObject>; examples?: JsonObject };
+  components?: {
+    schemas?: Record<string, JsonObject>;
+    examples?: JsonObject;
+    responses?: JsonObject;
+  };
 }
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null;
@@ -233,14 +241,11 @@ function isErrorStatus(status: string): boolean {
   return status === 'default' || /^[45]/.test(status);
 }
 
-function errorDescription(status: string, method: string, path: string): string {
-  const codes = codesOf(status, method, path);
+function errorDescription(status: string, codes: readonly ErrorCode[]): string {
   if (status === 'default') {
     return 'Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description)';
   }
-  return codes.length > 0
-    ? `Problem details; \`code\` is ${codes.map((c) => `\`${c}\``).join(' or ')}`
-    : 'Problem details';
+  return `Problem details; \`code\` is ${codes.map((c) => `\`${c}\``).join(' or ')}`;
 }
 
 /** The security scheme every authenticated operation names. */
@@ -299,8 +304,10 @@ function transformRouteSchema(
     response['413'] = problemMarker();
     response['415'] = problemMarker();
   }
-  for (const [status, value] of Object.entries((schema.response ?? {}) as JsonObject)) {
-    if (isErrorStatus(status) && isProblemSchema(value)) {
+  if (schema.body) out.body = markNamed(schema.body);
+  for (const [status, raw] of Object.entries((schema.response ?? {}) as JsonObject)) {
+    const value = markNamed(raw);
+    if (isErrorStatus(status) && isProblemSchema(raw)) {
       response[status] = problemMarker();
     } else if (isObject(value) && SUCCESS_DESCRIPTIONS[status] && !value.description) {
       response[status] = { ...value, 'x-response-description': SUCCESS_DESCRIPTIONS[status] };
@@ -326,6 +333,42 @@ function transformRouteSchema(
     );
   }
   return out as FastifySchema;
+}
+
+/** The object schemas @cb/schemas exports, by identity: they become `components.schemas`. */
+const NAMED_SCHEMAS = new Map<unknown, string>();
+for (const [name, value] of Object.entries(cbSchemas)) {
+  const kind = isObject(value) ? (value as { [Kind]?: unknown })[Kind] : undefined;
+  if (kind === 'Object' && !NAMED_SCHEMAS.has(value)) NAMED_SCHEMAS.set(value, name);
+}
+
+/** A copy of `schema` in which every schema @cb/schemas exports carries its name. */
+function markNamed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(markNamed);
+  if (!isObject(schema)) return schema;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(schema)) out[key] = markNamed(value);
+  const name = NAMED_SCHEMAS.get(schema);
+  if (name !== undefined) out[SCHEMA_NAME] = name;
+  return out;
+}
+
+/**
+ * Moves every named schema under `node` to `components.schemas` and points at it instead (its
+ * name is its export's: clients get `components['schemas']['Token']`).
+ */
+function hoistNamed(node: unknown, components: Record<string, JsonObject>): unknown {
+  if (Array.isArray(node)) return node.map((item) => hoistNamed(item, components));
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key !== SCHEMA_NAME) out[key] = hoistNamed(value, components);
+  }
+  const name = node[SCHEMA_NAME];
+  if (typeof name !== 'string') return out;
+  delete out['x-response-description'];
+  components[name] ??= out;
+  return { $ref: `#/components/schemas/${name}` };
 }
 
 type RouteHeaders = Readonly<Partial<Record<number, readonly RouteHeader[]>>>;
@@ -372,6 +415,37 @@ function contentSchemas(content: unknown): unknown[] {
     : [];
 }
 
+/**
+ * The error responses, each written once in `components.responses` and pointed at from every
+ * operation that answers it (most operations share their 401, 403, 406, 414, 429, 431, 503).
+ */
+class SharedResponses {
+  readonly components: Record<string, JsonObject> = {};
+  private readonly byJson = new Map<string, string>();
+
+  ref(response: JsonObject, codes: readonly ErrorCode[], status: string, authenticated: boolean) {
+    const json = JSON.stringify(response);
+    let name = this.byJson.get(json);
+    if (name === undefined) {
+      const base =
+        (codes.length > 0 && codes.length <= 2 ? codes.map(pascal).join('Or') : `Error${status}`) +
+        (authenticated || status === 'default' ? '' : 'Public');
+      name = base;
+      for (let n = 2; this.components[name] !== undefined; n++) name = `${base}${n}`;
+      this.components[name] = response;
+      this.byJson.set(json, name);
+    }
+    return { $ref: `#/components/responses/${name}` };
+  }
+}
+
+/** `TOKEN_NOT_FOUND` → `TokenNotFound`. */
+function pascal(code: string): string {
+  return code
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, _sep: string, letter: string) => letter.toUpperCase());
+}
+
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);
 
 /**
@@ -382,6 +456,7 @@ const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', '
 function finishDocument(doc: OpenApiDoc): OpenApiDoc {
   const usedTags = new Set<string>();
   const usedCodes = new Set<ErrorCode>();
+  const shared = new SharedResponses();
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const [method, operation] of Object.entries(item)) {
       if (!HTTP_METHODS.has(method) || !isObject(operation)) continue;
@@ -395,6 +470,14 @@ function finishDocument(doc: OpenApiDoc): OpenApiDoc {
         if (isObject(p) && p.example === undefined && typeof p.name === 'string') {
           const example = PARAMETER_EXAMPLES[p.name];
           if (example !== undefined) p.example = example;
+        }
+      }
+      const schemas = (doc.components ??= {}).schemas ?? (doc.components.schemas = {});
+      for (const holder of [operation.requestBody, ...Object.values(operation.responses ?? {})]) {
+        for (const media of isObject(holder) && isObject(holder.content)
+          ? Object.values(holder.content)
+          : []) {
+          if (isObject(media)) media.schema = hoistNamed(media.schema, schemas);
         }
       }
       const bodyExample = REQUEST_EXAMPLES[String(operation.operationId)];
@@ -418,20 +501,27 @@ function finishDocument(doc: OpenApiDoc): OpenApiDoc {
         const content = contentSchemas(response.content);
         if (content.some((schema) => isObject(schema) && schema[PROBLEM_MARK])) {
           const codes = codesOf(status, method, path);
+          if (codes.length === 0) {
+            // A status the route lists (a shared error map) for no code it can answer with.
+            delete responses[status];
+            continue;
+          }
           codes.forEach((code) => usedCodes.add(code));
-          response.description = errorDescription(status, method, path);
+          response.description = errorDescription(status, codes);
           response.content = {
             [PROBLEM_MEDIA_TYPE]: {
               schema: { $ref: PROBLEM_REF },
-              ...(codes.length > 0 ? { examples: errorExamples(codes) } : {}),
+              examples: errorExamples(codes),
             },
           };
+          responses[status] = shared.ref(response, codes, status, authenticated);
         }
       }
     }
   }
   // In the order of the catalogue.
   if (doc.components) {
+    doc.components.responses = shared.components;
     doc.components.examples = errorExampleComponents(ERROR_CODES.filter((c) => usedCodes.has(c)));
   }
   const problem = doc.components?.schemas?.Problem;

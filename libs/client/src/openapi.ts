@@ -559,8 +559,912 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    TransitionDefinition: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      id: string;
+      /** @description source places (any of them) */
+      from: string[];
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      to: string;
+      /** @description JSON Schema (draft 2020-12 subset supported by Ajv) over `{ data, metadata }` */
+      guard?:
+        | boolean
+        | {
+            [key: string]: unknown;
+          };
+      description?: string;
+    };
+    DefinitionAnalysis: {
+      /** @description places no transition path from the initial place reaches */
+      unreachablePlaces: string[];
+      /** @description places with no way out that are not final */
+      deadEndPlaces: string[];
+    };
+    WorkflowResource: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      id: string;
+      version: number;
+      name: string;
+      description?: string;
+      places: string[];
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      initialPlace: string;
+      finalPlaces?: string[];
+      transitions: components['schemas']['TransitionDefinition'][];
+      /** Format: date-time */
+      createdAt: string;
+      analysis: components['schemas']['DefinitionAnalysis'];
+      seq?: number;
+    };
+    WorkflowPage: {
+      items: components['schemas']['WorkflowResource'][];
+      /** @description pass as `cursor` for the next page; absent on the last page */
+      nextCursor?: string;
+    };
+    WorkflowDefinitionInput: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      id: string;
+      name: string;
+      description?: string;
+      places: string[];
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      initialPlace: string;
+      finalPlaces?: string[];
+      transitions: components['schemas']['TransitionDefinition'][];
+    };
+    WorkflowVersionInput: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      id?: string;
+      name: string;
+      description?: string;
+      places: string[];
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      initialPlace: string;
+      finalPlaces?: string[];
+      transitions: components['schemas']['TransitionDefinition'][];
+    };
+    HourlyCounts: {
+      created: number;
+      completed: number;
+    };
+    StatsWindow: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /** @description tokens created in the window */
+      created: number;
+      /** @description transitions into a final place in the window */
+      completed: number;
+    };
+    StatsResponse: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      workflowId: string;
+      /** @description live tokens */
+      totalTokens: number;
+      /** @description live tokens per place (in workflow stats every declared place is listed, 0 when empty) */
+      places: {
+        [key: string]: number;
+      };
+      transitionsFired: number;
+      /** @description times each transition fired */
+      transitions: {
+        [key: string]: number;
+      };
+      created: number;
+      deleted: number;
+      /** @description transitions into a final place */
+      completed: number;
+      /** @description mean completed stay per place, whole milliseconds; 0 when none completed */
+      averageTimeInPlaceMs: {
+        [key: string]: number;
+      };
+      hourly: {
+        [key: string]: components['schemas']['HourlyCounts'];
+      };
+      window: components['schemas']['StatsWindow'];
+    };
+    CreateTokenBody: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      id?: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      place?: string;
+      /** @description any JSON object */
+      data?: {
+        [key: string]: unknown;
+      };
+      /** @description any JSON object */
+      metadata?: {
+        [key: string]: unknown;
+      };
+      triggeredBy?: string;
+    };
+    Token: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      id: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      workflowId: string;
+      /** @description pinned at creation */
+      definitionVersion: number;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      place: string;
+      /** @description any JSON object */
+      data: {
+        [key: string]: unknown;
+      };
+      /** @description any JSON object */
+      metadata: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** Format: date-time */
+      placeEnteredAt: string;
+      lastTransition?: {
+        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+        id: string;
+        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+        from: string;
+        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+        to: string;
+        /** Format: date-time */
+        at: string;
+        triggeredBy?: string;
+      };
+      version: number;
+    };
+    TokenPage: {
+      items: components['schemas']['Token'][];
+      /** @description pass as `cursor` for the next page; absent on the last page */
+      nextCursor?: string;
+    };
+    FireBody: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      transition: string;
+      /** @description any JSON object */
+      data?: {
+        [key: string]: unknown;
+      };
+      /** @description any JSON object */
+      metadata?: {
+        [key: string]: unknown;
+      };
+      triggeredBy?: string;
+    };
+    PatchTokenBody: {
+      /** @description any JSON object */
+      data?: {
+        [key: string]: unknown;
+      };
+      /** @description any JSON object */
+      metadata?: {
+        [key: string]: unknown;
+      };
+      triggeredBy?: string;
+    };
+    GuardFailure: {
+      /** @description JSON Pointer into `{ data, metadata }`, e.g. `/data/word_count` */
+      path: string;
+      message: string;
+      /** @description the JSON Schema keyword that failed */
+      keyword: string;
+      schemaPath: string;
+    };
+    TransitionAvailability: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      id: string;
+      from: string[];
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      to: string;
+      description?: string;
+      enabled: boolean;
+      reasons: (
+        | {
+            /** @enum {string} */
+            code: 'WRONG_PLACE';
+            message: string;
+            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+            place: string;
+            from: string[];
+          }
+        | {
+            /** @enum {string} */
+            code: 'GUARD_FAILED';
+            message: string;
+            /** @description the first 20 failures */
+            failures: components['schemas']['GuardFailure'][];
+            /** @description how many failures there were */
+            failureCount: number;
+          }
+        | {
+            /** @enum {string} */
+            code: 'GUARD_TOO_EXPENSIVE';
+            message: string;
+            /**
+             * Format: date-time
+             * @description the transition is refused at once until then
+             */
+            quarantinedUntil?: string;
+          }
+      )[];
+    };
+    TokenState: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      id: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      workflowId: string;
+      /** @description pinned at creation */
+      definitionVersion: number;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      place: string;
+      /** @description any JSON object */
+      data: {
+        [key: string]: unknown;
+      };
+      /** @description any JSON object */
+      metadata: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** Format: date-time */
+      placeEnteredAt: string;
+      lastTransition?: {
+        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+        id: string;
+        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+        from: string;
+        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+        to: string;
+        /** Format: date-time */
+        at: string;
+        triggeredBy?: string;
+      };
+    };
+    TokenCreated: {
+      /** @enum {string} */
+      type: 'token.created.v1';
+      /** @description unique id of this event */
+      eventId: string;
+      /** Format: date-time */
+      occurredAt: string;
+      principal?: {
+        /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+        tenant: string;
+        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        keyId: string;
+      };
+      triggeredBy?: string;
+      /** @description correlation id of the request */
+      requestId?: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      workflowId: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      tokenId: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      place: string;
+      state: components['schemas']['TokenState'];
+    };
+    TokenTransitioned: {
+      /** @enum {string} */
+      type: 'token.transitioned.v1';
+      /** @description unique id of this event */
+      eventId: string;
+      /** Format: date-time */
+      occurredAt: string;
+      principal?: {
+        /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+        tenant: string;
+        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        keyId: string;
+      };
+      triggeredBy?: string;
+      /** @description correlation id of the request */
+      requestId?: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      workflowId: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      tokenId: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      transition: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      from: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      to: string;
+      /** @description any JSON object */
+      dataPatch?: {
+        [key: string]: unknown;
+      };
+      /** @description any JSON object */
+      metadataPatch?: {
+        [key: string]: unknown;
+      };
+      /** @description time the token spent in `from` */
+      timeInPlaceMs: number;
+      /** @description whether `to` is a final place of the definition */
+      toFinal: boolean;
+      state: components['schemas']['TokenState'];
+    };
+    TokenUpdated: {
+      /** @enum {string} */
+      type: 'token.updated.v1';
+      /** @description unique id of this event */
+      eventId: string;
+      /** Format: date-time */
+      occurredAt: string;
+      principal?: {
+        /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+        tenant: string;
+        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        keyId: string;
+      };
+      triggeredBy?: string;
+      /** @description correlation id of the request */
+      requestId?: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      workflowId: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      tokenId: string;
+      /** @description any JSON object */
+      dataPatch?: {
+        [key: string]: unknown;
+      };
+      /** @description any JSON object */
+      metadataPatch?: {
+        [key: string]: unknown;
+      };
+      state: components['schemas']['TokenState'];
+    };
+    TokenDeleted: {
+      /** @enum {string} */
+      type: 'token.deleted.v1';
+      /** @description unique id of this event */
+      eventId: string;
+      /** Format: date-time */
+      occurredAt: string;
+      principal?: {
+        /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+        tenant: string;
+        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        keyId: string;
+      };
+      triggeredBy?: string;
+      /** @description correlation id of the request */
+      requestId?: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      workflowId: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      tokenId: string;
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      place: string;
+      /** @description time the token spent in its last place */
+      timeInPlaceMs: number;
+      state: components['schemas']['TokenState'];
+    };
+    SequencedEvent: {
+      seq: number;
+      event:
+        | components['schemas']['TokenCreated']
+        | components['schemas']['TokenTransitioned']
+        | components['schemas']['TokenUpdated']
+        | components['schemas']['TokenDeleted'];
+    };
+    HistoryPage: {
+      /** @description in stream order */
+      items: components['schemas']['SequencedEvent'][];
+      /** @description pass as `cursor` for the next page; absent on the last page */
+      nextCursor?: string;
+    };
+    BulkFireBody: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      transition: string;
+      /** @description fire only tokens in this place (a declared place the transition fires from); default: every `from` place of the transition */
+      place?: string;
+      filter?: {
+        /** @description top-level keys of the token metadata and the value each must equal (at most 16 keys) */
+        metadata?: {
+          [key: string]: string | number | boolean;
+        };
+        /** @description top-level keys of the token data and the value each must equal (at most 16 keys) */
+        data?: {
+          [key: string]: string | number | boolean;
+        };
+      };
+      triggeredBy?: string;
+      /**
+       * @description most tokens to fire in this request (1 to 10000, default 10000); the rest is reported with `truncated` and `nextCursor`
+       * @default 10000
+       */
+      limit: number;
+      /** @description the `nextCursor` of a truncated answer: continue after the tokens it covered */
+      cursor?: string;
+    };
+    BulkFireError: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      tokenId: string;
+      /** @description stable machine-readable error code */
+      code:
+        | 'VALIDATION_ERROR'
+        | 'GUARD_TOO_LARGE'
+        | 'GUARD_TOO_DEEP'
+        | 'GUARD_REF_CYCLE'
+        | 'GUARD_REF_UNSUPPORTED'
+        | 'GUARD_TOO_MANY_PATHS'
+        | 'GUARD_PATTERN_UNSUPPORTED'
+        | 'NUMBER_OUT_OF_RANGE'
+        | 'MIN_SEQ_AHEAD'
+        | 'MALFORMED_REQUEST'
+        | 'UNAUTHENTICATED'
+        | 'FORBIDDEN'
+        | 'WORKFLOW_NOT_FOUND'
+        | 'TOKEN_NOT_FOUND'
+        | 'KEY_NOT_FOUND'
+        | 'ROUTE_NOT_FOUND'
+        | 'METHOD_NOT_ALLOWED'
+        | 'NOT_ACCEPTABLE'
+        | 'REQUEST_TIMEOUT'
+        | 'WORKFLOW_EXISTS'
+        | 'TOKEN_EXISTS'
+        | 'CONFLICT'
+        | 'VERSION_MISMATCH'
+        | 'PAYLOAD_TOO_LARGE'
+        | 'URI_TOO_LONG'
+        | 'UNSUPPORTED_MEDIA_TYPE'
+        | 'TRANSITION_NOT_ENABLED'
+        | 'GUARD_FAILED'
+        | 'GUARD_TOO_EXPENSIVE'
+        | 'IDEMPOTENCY_KEY_REUSED'
+        | 'TOO_MANY_REQUESTS'
+        | 'RATE_LIMITED'
+        | 'HEADERS_TOO_LARGE'
+        | 'INTERNAL_ERROR'
+        | 'PROJECTION_LAGGING'
+        | 'COMMAND_SERVICE_UNAVAILABLE'
+        | 'SERVICE_UNAVAILABLE'
+        | 'COMMAND_TIMEOUT';
+      message: string;
+    };
+    BulkFireResult: {
+      /** @description tokens this request tried to fire (= succeeded + failed) */
+      matched: number;
+      succeeded: number;
+      failed: number;
+      /** @description of `succeeded`, tokens an earlier request with the same Idempotency-Key already fired (no new event) */
+      replayed: number;
+      /** @description the tokens that fired, ordered by id */
+      succeededIds: string[];
+      /** @description one per failed token, ordered by token id */
+      errors: components['schemas']['BulkFireError'][];
+      /** @description highest event version among the fired tokens: pass it as `minSeq` to read them back */
+      version?: number;
+      /** @description true when matching tokens may remain beyond this request: repeat with `cursor` */
+      truncated: boolean;
+      /** @description pass as `cursor` to continue; present when `truncated` */
+      nextCursor?: string;
+    };
+    CreateKeyBody: {
+      /** @description 1-32 characters of a-z, 0-9, `_` or `-`, starting with a letter or digit */
+      tenant: string;
+      name?: string;
+      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
+      /** @description the only workflows the key sees (they need not exist yet); absent: all */
+      workflows?: string[];
+      /** Format: date-time */
+      expiresAt?: string;
+      rateLimit?: {
+        requests: number;
+        windowSeconds: number;
+      };
+    };
+    PrincipalRef: {
+      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+      tenant: string;
+      /** @description an API key id, or `root` for CB_ADMIN_KEY */
+      keyId: string;
+    };
+    CreatedApiKey: {
+      /** @description 16 base62 characters */
+      id: string;
+      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+      tenant: string;
+      name?: string;
+      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
+      /** @description the only workflows the key sees (they need not exist yet); absent: all */
+      workflows?: string[];
+      /** Format: date-time */
+      expiresAt?: string;
+      rateLimit?: {
+        requests: number;
+        windowSeconds: number;
+      };
+      /** Format: date-time */
+      createdAt: string;
+      createdBy: components['schemas']['PrincipalRef'];
+      /** Format: date-time */
+      revokedAt?: string;
+      /** @description the bearer credential `cb_<id>_<secret>`; shown once */
+      key: string;
+    };
+    ApiKey: {
+      /** @description 16 base62 characters */
+      id: string;
+      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+      tenant: string;
+      name?: string;
+      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
+      /** @description the only workflows the key sees (they need not exist yet); absent: all */
+      workflows?: string[];
+      /** Format: date-time */
+      expiresAt?: string;
+      rateLimit?: {
+        requests: number;
+        windowSeconds: number;
+      };
+      /** Format: date-time */
+      createdAt: string;
+      createdBy: components['schemas']['PrincipalRef'];
+      /** Format: date-time */
+      revokedAt?: string;
+    };
+    KeyPage: {
+      items: components['schemas']['ApiKey'][];
+      nextCursor?: string;
+    };
+    Session: {
+      /** @description the bearer credential `cbs_<secret>` */
+      session: string;
+      /** Format: date-time */
+      expiresAt: string;
+      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+      tenant: string;
+      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
+    };
   };
-  responses: never;
+  responses: {
+    /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
+    NotAcceptablePublic: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `URI_TOO_LONG` */
+    UriTooLongPublic: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
+    HeadersTooLargePublic: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
+    InternalError: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
+    Error400: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `UNAUTHENTICATED` */
+    Unauthenticated: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `FORBIDDEN` */
+    Forbidden: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
+    NotAcceptable: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `URI_TOO_LONG` */
+    UriTooLong: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `RATE_LIMITED` */
+    RateLimited: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'Retry-After': components['headers']['Retry-After'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
+    HeadersTooLarge: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
+    Error503: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'Retry-After': components['headers']['Retry-After'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `VALIDATION_ERROR` or `GUARD_TOO_LARGE` or `GUARD_TOO_DEEP` or `GUARD_REF_CYCLE` or `GUARD_REF_UNSUPPORTED` or `GUARD_TOO_MANY_PATHS` or `GUARD_PATTERN_UNSUPPORTED` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
+    Error4002: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `WORKFLOW_EXISTS` or `CONFLICT` */
+    WorkflowExistsOrConflict: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `VERSION_MISMATCH` */
+    VersionMismatch: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
+    PayloadTooLarge: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
+    UnsupportedMediaType: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` */
+    WorkflowNotFound: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `CONFLICT` */
+    Conflict: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `TOKEN_EXISTS` or `CONFLICT` */
+    TokenExistsOrConflict: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `IDEMPOTENCY_KEY_REUSED` */
+    IdempotencyKeyReused: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `COMMAND_TIMEOUT` */
+    CommandTimeout: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` or `TOKEN_NOT_FOUND` */
+    WorkflowNotFoundOrTokenNotFound: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `TRANSITION_NOT_ENABLED` or `GUARD_FAILED` or `GUARD_TOO_EXPENSIVE` or `IDEMPOTENCY_KEY_REUSED` */
+    Error422: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `TOKEN_NOT_FOUND` */
+    TokenNotFound: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `KEY_NOT_FOUND` */
+    KeyNotFound: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `TOO_MANY_REQUESTS` or `RATE_LIMITED` */
+    TooManyRequestsOrRateLimited: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'Retry-After': components['headers']['Retry-After'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+  };
   parameters: never;
   requestBodies: never;
   headers: {
@@ -638,45 +1542,10 @@ export interface operations {
           'text/plain': string;
         };
       };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      406: components['responses']['NotAcceptablePublic'];
+      414: components['responses']['UriTooLongPublic'];
+      431: components['responses']['HeadersTooLargePublic'];
+      default: components['responses']['InternalError'];
     };
   };
   getHealth: {
@@ -701,45 +1570,10 @@ export interface operations {
           };
         };
       };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      406: components['responses']['NotAcceptablePublic'];
+      414: components['responses']['UriTooLongPublic'];
+      431: components['responses']['HeadersTooLargePublic'];
+      default: components['responses']['InternalError'];
     };
   };
   getReadiness: {
@@ -768,36 +1602,9 @@ export interface operations {
           };
         };
       };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      406: components['responses']['NotAcceptablePublic'];
+      414: components['responses']['UriTooLongPublic'];
+      431: components['responses']['HeadersTooLargePublic'];
       /** @description Not ready: the failing checks are `false` */
       503: {
         headers: {
@@ -816,15 +1623,7 @@ export interface operations {
           };
         };
       };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      default: components['responses']['InternalError'];
     };
   };
   listWorkflows: {
@@ -853,160 +1652,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            items: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              version: number;
-              name: string;
-              description?: string;
-              places: string[];
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              initialPlace: string;
-              finalPlaces?: string[];
-              transitions: {
-                /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                id: string;
-                /** @description source places (any of them) */
-                from: string[];
-                /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                to: string;
-                /** @description JSON Schema (draft 2020-12 subset supported by Ajv) over `{ data, metadata }` */
-                guard?:
-                  | boolean
-                  | {
-                      [key: string]: unknown;
-                    };
-                description?: string;
-              }[];
-              /** Format: date-time */
-              createdAt: string;
-              analysis: {
-                /** @description places no transition path from the initial place reaches */
-                unreachablePlaces: string[];
-                /** @description places with no way out that are not final */
-                deadEndPlaces: string[];
-              };
-              seq?: number;
-            }[];
-            /** @description pass as `cursor` for the next page; absent on the last page */
-            nextCursor?: string;
-          };
+          'application/json': components['schemas']['WorkflowPage'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   defineWorkflow: {
@@ -1098,31 +1755,7 @@ export interface operations {
          *       ]
          *     }
          */
-        'application/json': {
-          /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-          id: string;
-          name: string;
-          description?: string;
-          places: string[];
-          /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-          initialPlace: string;
-          finalPlaces?: string[];
-          transitions: {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            /** @description source places (any of them) */
-            from: string[];
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            to: string;
-            /** @description JSON Schema (draft 2020-12 subset supported by Ajv) over `{ data, metadata }` */
-            guard?:
-              | boolean
-              | {
-                  [key: string]: unknown;
-                };
-            description?: string;
-          }[];
-        };
+        'application/json': components['schemas']['WorkflowDefinitionInput'];
       };
     };
     responses: {
@@ -1138,221 +1771,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            version: number;
-            name: string;
-            description?: string;
-            places: string[];
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            initialPlace: string;
-            finalPlaces?: string[];
-            transitions: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description source places (any of them) */
-              from: string[];
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              /** @description JSON Schema (draft 2020-12 subset supported by Ajv) over `{ data, metadata }` */
-              guard?:
-                | boolean
-                | {
-                    [key: string]: unknown;
-                  };
-              description?: string;
-            }[];
-            /** Format: date-time */
-            createdAt: string;
-            analysis: {
-              /** @description places no transition path from the initial place reaches */
-              unreachablePlaces: string[];
-              /** @description places with no way out that are not final */
-              deadEndPlaces: string[];
-            };
-            seq?: number;
-          };
+          'application/json': components['schemas']['WorkflowResource'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `GUARD_TOO_LARGE` or `GUARD_TOO_DEEP` or `GUARD_REF_CYCLE` or `GUARD_REF_UNSUPPORTED` or `GUARD_TOO_MANY_PATHS` or `GUARD_PATTERN_UNSUPPORTED` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_EXISTS` or `CONFLICT` */
-      409: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `VERSION_MISMATCH` */
-      412: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error4002'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      409: components['responses']['WorkflowExistsOrConflict'];
+      412: components['responses']['VersionMismatch'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   getWorkflow: {
@@ -1386,169 +1820,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            version: number;
-            name: string;
-            description?: string;
-            places: string[];
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            initialPlace: string;
-            finalPlaces?: string[];
-            transitions: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description source places (any of them) */
-              from: string[];
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              /** @description JSON Schema (draft 2020-12 subset supported by Ajv) over `{ data, metadata }` */
-              guard?:
-                | boolean
-                | {
-                    [key: string]: unknown;
-                  };
-              description?: string;
-            }[];
-            /** Format: date-time */
-            createdAt: string;
-            analysis: {
-              /** @description places no transition path from the initial place reaches */
-              unreachablePlaces: string[];
-              /** @description places with no way out that are not final */
-              deadEndPlaces: string[];
-            };
-            seq?: number;
-          };
+          'application/json': components['schemas']['WorkflowResource'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   defineWorkflowVersion: {
@@ -1646,31 +1930,7 @@ export interface operations {
          *       ]
          *     }
          */
-        'application/json': {
-          /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-          id?: string;
-          name: string;
-          description?: string;
-          places: string[];
-          /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-          initialPlace: string;
-          finalPlaces?: string[];
-          transitions: {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            /** @description source places (any of them) */
-            from: string[];
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            to: string;
-            /** @description JSON Schema (draft 2020-12 subset supported by Ajv) over `{ data, metadata }` */
-            guard?:
-              | boolean
-              | {
-                  [key: string]: unknown;
-                };
-            description?: string;
-          }[];
-        };
+        'application/json': components['schemas']['WorkflowVersionInput'];
       };
     };
     responses: {
@@ -1685,221 +1945,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            version: number;
-            name: string;
-            description?: string;
-            places: string[];
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            initialPlace: string;
-            finalPlaces?: string[];
-            transitions: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description source places (any of them) */
-              from: string[];
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              /** @description JSON Schema (draft 2020-12 subset supported by Ajv) over `{ data, metadata }` */
-              guard?:
-                | boolean
-                | {
-                    [key: string]: unknown;
-                  };
-              description?: string;
-            }[];
-            /** Format: date-time */
-            createdAt: string;
-            analysis: {
-              /** @description places no transition path from the initial place reaches */
-              unreachablePlaces: string[];
-              /** @description places with no way out that are not final */
-              deadEndPlaces: string[];
-            };
-            seq?: number;
-          };
+          'application/json': components['schemas']['WorkflowResource'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `GUARD_TOO_LARGE` or `GUARD_TOO_DEEP` or `GUARD_REF_CYCLE` or `GUARD_REF_UNSUPPORTED` or `GUARD_TOO_MANY_PATHS` or `GUARD_PATTERN_UNSUPPORTED` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `CONFLICT` */
-      409: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `VERSION_MISMATCH` */
-      412: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error4002'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFound'];
+      406: components['responses']['NotAcceptable'];
+      409: components['responses']['Conflict'];
+      412: components['responses']['VersionMismatch'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   getWorkflowStats: {
@@ -1935,173 +1997,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            workflowId: string;
-            /** @description live tokens */
-            totalTokens: number;
-            /** @description live tokens per place (in workflow stats every declared place is listed, 0 when empty) */
-            places: {
-              [key: string]: number;
-            };
-            transitionsFired: number;
-            /** @description times each transition fired */
-            transitions: {
-              [key: string]: number;
-            };
-            created: number;
-            deleted: number;
-            /** @description transitions into a final place */
-            completed: number;
-            /** @description mean completed stay per place, whole milliseconds; 0 when none completed */
-            averageTimeInPlaceMs: {
-              [key: string]: number;
-            };
-            hourly: {
-              [key: string]: {
-                created: number;
-                completed: number;
-              };
-            };
-            window: {
-              /** Format: date-time */
-              from: string;
-              /** Format: date-time */
-              to: string;
-              /** @description tokens created in the window */
-              created: number;
-              /** @description transitions into a final place in the window */
-              completed: number;
-            };
-          };
+          'application/json': components['schemas']['StatsResponse'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   listWorkflowTokens: {
@@ -2142,174 +2050,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            items: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              workflowId: string;
-              /** @description pinned at creation */
-              definitionVersion: number;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              place: string;
-              /** @description any JSON object */
-              data: {
-                [key: string]: unknown;
-              };
-              /** @description any JSON object */
-              metadata: {
-                [key: string]: unknown;
-              };
-              /** Format: date-time */
-              createdAt: string;
-              /** Format: date-time */
-              updatedAt: string;
-              /** Format: date-time */
-              placeEnteredAt: string;
-              lastTransition?: {
-                /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                id: string;
-                /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                from: string;
-                /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                to: string;
-                /** Format: date-time */
-                at: string;
-                triggeredBy?: string;
-              };
-              version: number;
-            }[];
-            /** @description pass as `cursor` for the next page; absent on the last page */
-            nextCursor?: string;
-          };
+          'application/json': components['schemas']['TokenPage'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   createToken: {
@@ -2354,21 +2107,7 @@ export interface operations {
          *       }
          *     }
          */
-        'application/json': {
-          /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-          id?: string;
-          /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-          place?: string;
-          /** @description any JSON object */
-          data?: {
-            [key: string]: unknown;
-          };
-          /** @description any JSON object */
-          metadata?: {
-            [key: string]: unknown;
-          };
-          triggeredBy?: string;
-        };
+        'application/json': components['schemas']['CreateTokenBody'];
       };
     };
     responses: {
@@ -2384,248 +2123,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            workflowId: string;
-            /** @description pinned at creation */
-            definitionVersion: number;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            place: string;
-            /** @description any JSON object */
-            data: {
-              [key: string]: unknown;
-            };
-            /** @description any JSON object */
-            metadata: {
-              [key: string]: unknown;
-            };
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            /** Format: date-time */
-            placeEnteredAt: string;
-            lastTransition?: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              from: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              /** Format: date-time */
-              at: string;
-              triggeredBy?: string;
-            };
-            version: number;
-          };
+          'application/json': components['schemas']['Token'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `GUARD_TOO_LARGE` or `GUARD_TOO_DEEP` or `GUARD_REF_CYCLE` or `GUARD_REF_UNSUPPORTED` or `GUARD_TOO_MANY_PATHS` or `GUARD_PATTERN_UNSUPPORTED` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `TOKEN_EXISTS` or `CONFLICT` */
-      409: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `VERSION_MISMATCH` */
-      412: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `IDEMPOTENCY_KEY_REUSED` */
-      422: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `COMMAND_TIMEOUT` */
-      504: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFound'];
+      406: components['responses']['NotAcceptable'];
+      409: components['responses']['TokenExistsOrConflict'];
+      412: components['responses']['VersionMismatch'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['IdempotencyKeyReused'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
     };
   };
   fireTransition: {
@@ -2664,19 +2180,7 @@ export interface operations {
          *       }
          *     }
          */
-        'application/json': {
-          /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-          transition: string;
-          /** @description any JSON object */
-          data?: {
-            [key: string]: unknown;
-          };
-          /** @description any JSON object */
-          metadata?: {
-            [key: string]: unknown;
-          };
-          triggeredBy?: string;
-        };
+        'application/json': components['schemas']['FireBody'];
       };
     };
     responses: {
@@ -2691,248 +2195,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            workflowId: string;
-            /** @description pinned at creation */
-            definitionVersion: number;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            place: string;
-            /** @description any JSON object */
-            data: {
-              [key: string]: unknown;
-            };
-            /** @description any JSON object */
-            metadata: {
-              [key: string]: unknown;
-            };
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            /** Format: date-time */
-            placeEnteredAt: string;
-            lastTransition?: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              from: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              /** Format: date-time */
-              at: string;
-              triggeredBy?: string;
-            };
-            version: number;
-          };
+          'application/json': components['schemas']['Token'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `GUARD_TOO_LARGE` or `GUARD_TOO_DEEP` or `GUARD_REF_CYCLE` or `GUARD_REF_UNSUPPORTED` or `GUARD_TOO_MANY_PATHS` or `GUARD_PATTERN_UNSUPPORTED` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` or `TOKEN_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `CONFLICT` */
-      409: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `VERSION_MISMATCH` */
-      412: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `TRANSITION_NOT_ENABLED` or `GUARD_FAILED` or `GUARD_TOO_EXPENSIVE` or `IDEMPOTENCY_KEY_REUSED` */
-      422: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `COMMAND_TIMEOUT` */
-      504: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFoundOrTokenNotFound'];
+      406: components['responses']['NotAcceptable'];
+      409: components['responses']['Conflict'];
+      412: components['responses']['VersionMismatch'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Error422'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
     };
   };
   getToken: {
@@ -2972,170 +2253,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            workflowId: string;
-            /** @description pinned at creation */
-            definitionVersion: number;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            place: string;
-            /** @description any JSON object */
-            data: {
-              [key: string]: unknown;
-            };
-            /** @description any JSON object */
-            metadata: {
-              [key: string]: unknown;
-            };
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            /** Format: date-time */
-            placeEnteredAt: string;
-            lastTransition?: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              from: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              /** Format: date-time */
-              at: string;
-              triggeredBy?: string;
-            };
-            version: number;
-          };
+          'application/json': components['schemas']['Token'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` or `TOKEN_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFoundOrTokenNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   deleteToken: {
@@ -3180,210 +2310,22 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` or `TOKEN_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `CONFLICT` */
-      409: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `VERSION_MISMATCH` */
-      412: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `IDEMPOTENCY_KEY_REUSED` */
-      422: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `COMMAND_TIMEOUT` */
-      504: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFoundOrTokenNotFound'];
+      406: components['responses']['NotAcceptable'];
+      409: components['responses']['Conflict'];
+      412: components['responses']['VersionMismatch'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['IdempotencyKeyReused'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
     };
   };
   patchToken: {
@@ -3421,17 +2363,7 @@ export interface operations {
          *       }
          *     }
          */
-        'application/merge-patch+json': {
-          /** @description any JSON object */
-          data?: {
-            [key: string]: unknown;
-          };
-          /** @description any JSON object */
-          metadata?: {
-            [key: string]: unknown;
-          };
-          triggeredBy?: string;
-        };
+        'application/merge-patch+json': components['schemas']['PatchTokenBody'];
         /**
          * @example {
          *       "metadata": {
@@ -3439,17 +2371,7 @@ export interface operations {
          *       }
          *     }
          */
-        'application/json': {
-          /** @description any JSON object */
-          data?: {
-            [key: string]: unknown;
-          };
-          /** @description any JSON object */
-          metadata?: {
-            [key: string]: unknown;
-          };
-          triggeredBy?: string;
-        };
+        'application/json': components['schemas']['PatchTokenBody'];
       };
     };
     responses: {
@@ -3464,248 +2386,25 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            workflowId: string;
-            /** @description pinned at creation */
-            definitionVersion: number;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            place: string;
-            /** @description any JSON object */
-            data: {
-              [key: string]: unknown;
-            };
-            /** @description any JSON object */
-            metadata: {
-              [key: string]: unknown;
-            };
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            /** Format: date-time */
-            placeEnteredAt: string;
-            lastTransition?: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              from: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              /** Format: date-time */
-              at: string;
-              triggeredBy?: string;
-            };
-            version: number;
-          };
+          'application/json': components['schemas']['Token'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` or `TOKEN_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `CONFLICT` */
-      409: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `VERSION_MISMATCH` */
-      412: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `IDEMPOTENCY_KEY_REUSED` */
-      422: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `COMMAND_TIMEOUT` */
-      504: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFoundOrTokenNotFound'];
+      406: components['responses']['NotAcceptable'];
+      409: components['responses']['Conflict'];
+      412: components['responses']['VersionMismatch'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['IdempotencyKeyReused'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
     };
   };
   listTransitions: {
@@ -3745,180 +2444,20 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              from: string[];
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              description?: string;
-              enabled: boolean;
-              reasons: (
-                | {
-                    /** @enum {string} */
-                    code: 'WRONG_PLACE';
-                    message: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    place: string;
-                    from: string[];
-                  }
-                | {
-                    /** @enum {string} */
-                    code: 'GUARD_FAILED';
-                    message: string;
-                    /** @description the first 20 failures */
-                    failures: {
-                      /** @description JSON Pointer into `{ data, metadata }`, e.g. `/data/word_count` */
-                      path: string;
-                      message: string;
-                      /** @description the JSON Schema keyword that failed */
-                      keyword: string;
-                      schemaPath: string;
-                    }[];
-                    /** @description how many failures there were */
-                    failureCount: number;
-                  }
-                | {
-                    /** @enum {string} */
-                    code: 'GUARD_TOO_EXPENSIVE';
-                    message: string;
-                    /**
-                     * Format: date-time
-                     * @description the transition is refused at once until then
-                     */
-                    quarantinedUntil?: string;
-                  }
-              )[];
-            }[];
+            items: components['schemas']['TransitionAvailability'][];
           };
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` or `TOKEN_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFoundOrTokenNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   getTokenHistory: {
@@ -3956,399 +2495,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description in stream order */
-            items: {
-              seq: number;
-              event:
-                | {
-                    /** @enum {string} */
-                    type: 'token.created.v1';
-                    /** @description unique id of this event */
-                    eventId: string;
-                    /** Format: date-time */
-                    occurredAt: string;
-                    principal?: {
-                      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-                      tenant: string;
-                      /** @description an API key id, or `root` for CB_ADMIN_KEY */
-                      keyId: string;
-                    };
-                    triggeredBy?: string;
-                    /** @description correlation id of the request */
-                    requestId?: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    workflowId: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    tokenId: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    place: string;
-                    state: {
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      id: string;
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      workflowId: string;
-                      /** @description pinned at creation */
-                      definitionVersion: number;
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      place: string;
-                      /** @description any JSON object */
-                      data: {
-                        [key: string]: unknown;
-                      };
-                      /** @description any JSON object */
-                      metadata: {
-                        [key: string]: unknown;
-                      };
-                      /** Format: date-time */
-                      createdAt: string;
-                      /** Format: date-time */
-                      updatedAt: string;
-                      /** Format: date-time */
-                      placeEnteredAt: string;
-                      lastTransition?: {
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        id: string;
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        from: string;
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        to: string;
-                        /** Format: date-time */
-                        at: string;
-                        triggeredBy?: string;
-                      };
-                    };
-                  }
-                | {
-                    /** @enum {string} */
-                    type: 'token.transitioned.v1';
-                    /** @description unique id of this event */
-                    eventId: string;
-                    /** Format: date-time */
-                    occurredAt: string;
-                    principal?: {
-                      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-                      tenant: string;
-                      /** @description an API key id, or `root` for CB_ADMIN_KEY */
-                      keyId: string;
-                    };
-                    triggeredBy?: string;
-                    /** @description correlation id of the request */
-                    requestId?: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    workflowId: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    tokenId: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    transition: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    from: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    to: string;
-                    /** @description any JSON object */
-                    dataPatch?: {
-                      [key: string]: unknown;
-                    };
-                    /** @description any JSON object */
-                    metadataPatch?: {
-                      [key: string]: unknown;
-                    };
-                    /** @description time the token spent in `from` */
-                    timeInPlaceMs: number;
-                    /** @description whether `to` is a final place of the definition */
-                    toFinal: boolean;
-                    state: {
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      id: string;
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      workflowId: string;
-                      /** @description pinned at creation */
-                      definitionVersion: number;
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      place: string;
-                      /** @description any JSON object */
-                      data: {
-                        [key: string]: unknown;
-                      };
-                      /** @description any JSON object */
-                      metadata: {
-                        [key: string]: unknown;
-                      };
-                      /** Format: date-time */
-                      createdAt: string;
-                      /** Format: date-time */
-                      updatedAt: string;
-                      /** Format: date-time */
-                      placeEnteredAt: string;
-                      lastTransition?: {
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        id: string;
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        from: string;
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        to: string;
-                        /** Format: date-time */
-                        at: string;
-                        triggeredBy?: string;
-                      };
-                    };
-                  }
-                | {
-                    /** @enum {string} */
-                    type: 'token.updated.v1';
-                    /** @description unique id of this event */
-                    eventId: string;
-                    /** Format: date-time */
-                    occurredAt: string;
-                    principal?: {
-                      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-                      tenant: string;
-                      /** @description an API key id, or `root` for CB_ADMIN_KEY */
-                      keyId: string;
-                    };
-                    triggeredBy?: string;
-                    /** @description correlation id of the request */
-                    requestId?: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    workflowId: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    tokenId: string;
-                    /** @description any JSON object */
-                    dataPatch?: {
-                      [key: string]: unknown;
-                    };
-                    /** @description any JSON object */
-                    metadataPatch?: {
-                      [key: string]: unknown;
-                    };
-                    state: {
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      id: string;
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      workflowId: string;
-                      /** @description pinned at creation */
-                      definitionVersion: number;
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      place: string;
-                      /** @description any JSON object */
-                      data: {
-                        [key: string]: unknown;
-                      };
-                      /** @description any JSON object */
-                      metadata: {
-                        [key: string]: unknown;
-                      };
-                      /** Format: date-time */
-                      createdAt: string;
-                      /** Format: date-time */
-                      updatedAt: string;
-                      /** Format: date-time */
-                      placeEnteredAt: string;
-                      lastTransition?: {
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        id: string;
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        from: string;
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        to: string;
-                        /** Format: date-time */
-                        at: string;
-                        triggeredBy?: string;
-                      };
-                    };
-                  }
-                | {
-                    /** @enum {string} */
-                    type: 'token.deleted.v1';
-                    /** @description unique id of this event */
-                    eventId: string;
-                    /** Format: date-time */
-                    occurredAt: string;
-                    principal?: {
-                      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-                      tenant: string;
-                      /** @description an API key id, or `root` for CB_ADMIN_KEY */
-                      keyId: string;
-                    };
-                    triggeredBy?: string;
-                    /** @description correlation id of the request */
-                    requestId?: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    workflowId: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    tokenId: string;
-                    /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                    place: string;
-                    /** @description time the token spent in its last place */
-                    timeInPlaceMs: number;
-                    state: {
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      id: string;
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      workflowId: string;
-                      /** @description pinned at creation */
-                      definitionVersion: number;
-                      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                      place: string;
-                      /** @description any JSON object */
-                      data: {
-                        [key: string]: unknown;
-                      };
-                      /** @description any JSON object */
-                      metadata: {
-                        [key: string]: unknown;
-                      };
-                      /** Format: date-time */
-                      createdAt: string;
-                      /** Format: date-time */
-                      updatedAt: string;
-                      /** Format: date-time */
-                      placeEnteredAt: string;
-                      lastTransition?: {
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        id: string;
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        from: string;
-                        /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                        to: string;
-                        /** Format: date-time */
-                        at: string;
-                        triggeredBy?: string;
-                      };
-                    };
-                  };
-            }[];
-            /** @description pass as `cursor` for the next page; absent on the last page */
-            nextCursor?: string;
-          };
+          'application/json': components['schemas']['HistoryPage'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` or `TOKEN_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFoundOrTokenNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   findToken: {
@@ -4381,170 +2540,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            id: string;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            workflowId: string;
-            /** @description pinned at creation */
-            definitionVersion: number;
-            /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-            place: string;
-            /** @description any JSON object */
-            data: {
-              [key: string]: unknown;
-            };
-            /** @description any JSON object */
-            metadata: {
-              [key: string]: unknown;
-            };
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-            /** Format: date-time */
-            placeEnteredAt: string;
-            lastTransition?: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              from: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              to: string;
-              /** Format: date-time */
-              at: string;
-              triggeredBy?: string;
-            };
-            version: number;
-          };
+          'application/json': components['schemas']['Token'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `TOKEN_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['TokenNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   searchTokens: {
@@ -4593,161 +2601,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            items: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              id: string;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              workflowId: string;
-              /** @description pinned at creation */
-              definitionVersion: number;
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              place: string;
-              /** @description any JSON object */
-              data: {
-                [key: string]: unknown;
-              };
-              /** @description any JSON object */
-              metadata: {
-                [key: string]: unknown;
-              };
-              /** Format: date-time */
-              createdAt: string;
-              /** Format: date-time */
-              updatedAt: string;
-              /** Format: date-time */
-              placeEnteredAt: string;
-              lastTransition?: {
-                /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                id: string;
-                /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                from: string;
-                /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-                to: string;
-                /** Format: date-time */
-                at: string;
-                triggeredBy?: string;
-              };
-              version: number;
-            }[];
-            /** @description pass as `cursor` for the next page; absent on the last page */
-            nextCursor?: string;
-          };
+          'application/json': components['schemas']['TokenPage'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   bulkFire: {
@@ -4781,30 +2646,7 @@ export interface operations {
          *       "triggeredBy": "nightly-cleanup"
          *     }
          */
-        'application/json': {
-          /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-          transition: string;
-          /** @description fire only tokens in this place (a declared place the transition fires from); default: every `from` place of the transition */
-          place?: string;
-          filter?: {
-            /** @description top-level keys of the token metadata and the value each must equal (at most 16 keys) */
-            metadata?: {
-              [key: string]: string | number | boolean;
-            };
-            /** @description top-level keys of the token data and the value each must equal (at most 16 keys) */
-            data?: {
-              [key: string]: string | number | boolean;
-            };
-          };
-          triggeredBy?: string;
-          /**
-           * @description most tokens to fire in this request (1 to 10000, default 10000); the rest is reported with `truncated` and `nextCursor`
-           * @default 10000
-           */
-          limit?: number;
-          /** @description the `nextCursor` of a truncated answer: continue after the tokens it covered */
-          cursor?: string;
-        };
+        'application/json': components['schemas']['BulkFireBody'];
       };
     };
     responses: {
@@ -4818,235 +2660,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description tokens this request tried to fire (= succeeded + failed) */
-            matched: number;
-            succeeded: number;
-            failed: number;
-            /** @description of `succeeded`, tokens an earlier request with the same Idempotency-Key already fired (no new event) */
-            replayed: number;
-            /** @description the tokens that fired, ordered by id */
-            succeededIds: string[];
-            /** @description one per failed token, ordered by token id */
-            errors: {
-              /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
-              tokenId: string;
-              /** @description stable machine-readable error code */
-              code:
-                | 'VALIDATION_ERROR'
-                | 'GUARD_TOO_LARGE'
-                | 'GUARD_TOO_DEEP'
-                | 'GUARD_REF_CYCLE'
-                | 'GUARD_REF_UNSUPPORTED'
-                | 'GUARD_TOO_MANY_PATHS'
-                | 'GUARD_PATTERN_UNSUPPORTED'
-                | 'NUMBER_OUT_OF_RANGE'
-                | 'MIN_SEQ_AHEAD'
-                | 'MALFORMED_REQUEST'
-                | 'UNAUTHENTICATED'
-                | 'FORBIDDEN'
-                | 'WORKFLOW_NOT_FOUND'
-                | 'TOKEN_NOT_FOUND'
-                | 'KEY_NOT_FOUND'
-                | 'ROUTE_NOT_FOUND'
-                | 'METHOD_NOT_ALLOWED'
-                | 'NOT_ACCEPTABLE'
-                | 'REQUEST_TIMEOUT'
-                | 'WORKFLOW_EXISTS'
-                | 'TOKEN_EXISTS'
-                | 'CONFLICT'
-                | 'VERSION_MISMATCH'
-                | 'PAYLOAD_TOO_LARGE'
-                | 'URI_TOO_LONG'
-                | 'UNSUPPORTED_MEDIA_TYPE'
-                | 'TRANSITION_NOT_ENABLED'
-                | 'GUARD_FAILED'
-                | 'GUARD_TOO_EXPENSIVE'
-                | 'IDEMPOTENCY_KEY_REUSED'
-                | 'TOO_MANY_REQUESTS'
-                | 'RATE_LIMITED'
-                | 'HEADERS_TOO_LARGE'
-                | 'INTERNAL_ERROR'
-                | 'PROJECTION_LAGGING'
-                | 'COMMAND_SERVICE_UNAVAILABLE'
-                | 'SERVICE_UNAVAILABLE'
-                | 'COMMAND_TIMEOUT';
-              message: string;
-            }[];
-            /** @description highest event version among the fired tokens: pass it as `minSeq` to read them back */
-            version?: number;
-            /** @description true when matching tokens may remain beyond this request: repeat with `cursor` */
-            truncated: boolean;
-            /** @description pass as `cursor` to continue; present when `truncated` */
-            nextCursor?: string;
-          };
+          'application/json': components['schemas']['BulkFireResult'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `GUARD_TOO_LARGE` or `GUARD_TOO_DEEP` or `GUARD_REF_CYCLE` or `GUARD_REF_UNSUPPORTED` or `GUARD_TOO_MANY_PATHS` or `GUARD_PATTERN_UNSUPPORTED` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `TRANSITION_NOT_ENABLED` or `GUARD_FAILED` or `GUARD_TOO_EXPENSIVE` or `IDEMPOTENCY_KEY_REUSED` */
-      422: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFound'];
+      406: components['responses']['NotAcceptable'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['Error422'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   listApiKeys: {
@@ -5075,163 +2704,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            items: {
-              /** @description 16 base62 characters */
-              id: string;
-              /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-              tenant: string;
-              name?: string;
-              scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
-              /** @description the only workflows the key sees (they need not exist yet); absent: all */
-              workflows?: string[];
-              /** Format: date-time */
-              expiresAt?: string;
-              rateLimit?: {
-                requests: number;
-                windowSeconds: number;
-              };
-              /** Format: date-time */
-              createdAt: string;
-              createdBy: {
-                /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-                tenant: string;
-                /** @description an API key id, or `root` for CB_ADMIN_KEY */
-                keyId: string;
-              };
-              /** Format: date-time */
-              revokedAt?: string;
-            }[];
-            nextCursor?: string;
-          };
+          'application/json': components['schemas']['KeyPage'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   createApiKey: {
@@ -5256,20 +2740,7 @@ export interface operations {
          *       ]
          *     }
          */
-        'application/json': {
-          /** @description 1-32 characters of a-z, 0-9, `_` or `-`, starting with a letter or digit */
-          tenant: string;
-          name?: string;
-          scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
-          /** @description the only workflows the key sees (they need not exist yet); absent: all */
-          workflows?: string[];
-          /** Format: date-time */
-          expiresAt?: string;
-          rateLimit?: {
-            requests: number;
-            windowSeconds: number;
-          };
-        };
+        'application/json': components['schemas']['CreateKeyBody'];
       };
     };
     responses: {
@@ -5285,214 +2756,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 16 base62 characters */
-            id: string;
-            /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-            tenant: string;
-            name?: string;
-            scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
-            /** @description the only workflows the key sees (they need not exist yet); absent: all */
-            workflows?: string[];
-            /** Format: date-time */
-            expiresAt?: string;
-            rateLimit?: {
-              requests: number;
-              windowSeconds: number;
-            };
-            /** Format: date-time */
-            createdAt: string;
-            createdBy: {
-              /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-              tenant: string;
-              /** @description an API key id, or `root` for CB_ADMIN_KEY */
-              keyId: string;
-            };
-            /** Format: date-time */
-            revokedAt?: string;
-            /** @description the bearer credential `cb_<id>_<secret>`; shown once */
-            key: string;
-          };
+          'application/json': components['schemas']['CreatedApiKey'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `CONFLICT` */
-      409: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `COMMAND_TIMEOUT` */
-      504: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
     };
   };
   getApiKey: {
@@ -5520,160 +2799,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description 16 base62 characters */
-            id: string;
-            /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-            tenant: string;
-            name?: string;
-            scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
-            /** @description the only workflows the key sees (they need not exist yet); absent: all */
-            workflows?: string[];
-            /** Format: date-time */
-            expiresAt?: string;
-            rateLimit?: {
-              requests: number;
-              windowSeconds: number;
-            };
-            /** Format: date-time */
-            createdAt: string;
-            createdBy: {
-              /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-              tenant: string;
-              /** @description an API key id, or `root` for CB_ADMIN_KEY */
-              keyId: string;
-            };
-            /** Format: date-time */
-            revokedAt?: string;
-          };
+          'application/json': components['schemas']['ApiKey'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `KEY_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['KeyNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   revokeApiKey: {
@@ -5702,171 +2840,19 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `KEY_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `COMMAND_TIMEOUT` */
-      504: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['KeyNotFound'];
+      406: components['responses']['NotAcceptable'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
     };
   };
   createSession: {
@@ -5889,156 +2875,20 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description the bearer credential `cbs_<secret>` */
-            session: string;
-            /** Format: date-time */
-            expiresAt: string;
-            /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-            tenant: string;
-            scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
-          };
+          'application/json': components['schemas']['Session'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   getCurrentSession: {
@@ -6061,130 +2911,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            /** @description the bearer credential `cbs_<secret>` */
-            session: string;
-            /** Format: date-time */
-            expiresAt: string;
-            /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
-            tenant: string;
-            scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
-          };
+          'application/json': components['schemas']['Session'];
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   endCurrentSession: {
@@ -6207,145 +2945,17 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PAYLOAD_TOO_LARGE` */
-      413: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNSUPPORTED_MEDIA_TYPE` */
-      415: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   streamWorkflowEvents: {
@@ -6383,132 +2993,16 @@ export interface operations {
           'text/event-stream': string;
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `TOO_MANY_REQUESTS` or `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['TooManyRequestsOrRateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
   streamTokenEvents: {
@@ -6551,132 +3045,16 @@ export interface operations {
           'text/event-stream': string;
         };
       };
-      /** @description Problem details; `code` is `VALIDATION_ERROR` or `NUMBER_OUT_OF_RANGE` or `MIN_SEQ_AHEAD` or `MALFORMED_REQUEST` */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `UNAUTHENTICATED` */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `FORBIDDEN` */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `WORKFLOW_NOT_FOUND` or `TOKEN_NOT_FOUND` */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `NOT_ACCEPTABLE` */
-      406: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `URI_TOO_LONG` */
-      414: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `TOO_MANY_REQUESTS` or `RATE_LIMITED` */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `HEADERS_TOO_LARGE` */
-      431: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Problem details; `code` is `PROJECTION_LAGGING` or `COMMAND_SERVICE_UNAVAILABLE` or `SERVICE_UNAVAILABLE` */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
-          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
-          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description) */
-      default: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFoundOrTokenNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['TooManyRequestsOrRateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
     };
   };
 }
