@@ -39,3 +39,5 @@ export function createCbClient(baseUrl: string, options: CbClientOptions = {}): 
   if (options.middleware) client.use(...options.middleware);
   return client;
 }
+
+export { ContractChecker, type Exchange } from './contract';

@@ -7,7 +7,14 @@ import {
 } from '@cb/testing';
 import { SseReader } from '../testing/sse-clients';
 import { rawExchange } from './raw-http';
-import { api, expectProblem, startE2eStack, type ApiResponse, type E2eStack } from './stack';
+import {
+  api,
+  contractChecker,
+  expectProblem,
+  startE2eStack,
+  type ApiResponse,
+  type E2eStack,
+} from './stack';
 
 jest.setTimeout(120_000);
 
@@ -50,17 +57,26 @@ function callAs<T = Json>(
 }
 
 /** Every /v1 operation of the OpenAPI document, with sample path parameters. */
-async function apiOperations(): Promise<Array<{ method: string; path: string }>> {
-  const doc = (await api<{ paths: Record<string, Json> }>(stack.baseUrl, 'GET', '/openapi.json'))
-    .body;
-  const out: Array<{ method: string; path: string }> = [];
+async function apiOperations(): Promise<
+  Array<{ method: string; path: string; operationId: string }>
+> {
+  const doc = (
+    await api<{ paths: Record<string, Record<string, { operationId: string }>> }>(
+      stack.baseUrl,
+      'GET',
+      '/openapi.json',
+    )
+  ).body;
+  const out: Array<{ method: string; path: string; operationId: string }> = [];
   for (const [template, item] of Object.entries(doc.paths)) {
     if (!template.startsWith('/v1')) continue;
     const path = template
       .replace('{workflowId}', 'order_processing')
       .replace('{tokenId}', 'tok-1')
       .replace('{keyId}', 'AAAAAAAAAAAAAAAA');
-    for (const method of Object.keys(item)) out.push({ method: method.toUpperCase(), path });
+    for (const [method, op] of Object.entries(item)) {
+      out.push({ method: method.toUpperCase(), path, operationId: op.operationId });
+    }
   }
   return out;
 }
@@ -126,6 +142,10 @@ describe('issue 12, acceptance: credentials', () => {
       ),
     );
     for (const { what, res } of answers) expectUnauthenticated(res, what);
+    // Issue 13: each operation's answers went through the contract check (stop() fails on any
+    // violation).
+    const checked = contractChecker()?.checked ?? new Set<string>();
+    expect(operations.map((o) => o.operationId).filter((id) => !checked.has(id))).toEqual([]);
     // The same answer whatever the reason: nothing tells a revoked key from an unknown one.
     const details = new Set(
       answers.map(({ res }) => JSON.stringify([res.body.title, res.body.detail])),
