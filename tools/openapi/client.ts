@@ -16,7 +16,12 @@ export async function generatedClientFiles(): Promise<{ path: string; content: s
   const document = await openApiDocument();
   const documentPath = join(CLIENT_DIR, 'openapi.json');
   const typesPath = join(CLIENT_DIR, 'src/openapi.ts');
-  const ast = await openapiTS(document as unknown as OpenAPI3, { silent: true });
+  // defaultNonNullable off: a property with a default is optional to send (e.g. bulk-fire's
+  // `limit`); openapi-typescript 7 would make it required.
+  const ast = await openapiTS(document as unknown as OpenAPI3, {
+    silent: true,
+    defaultNonNullable: false,
+  });
   return [
     { path: documentPath, content: await pretty(documentPath, formatDocument(document)) },
     { path: typesPath, content: await pretty(typesPath, HEADER + astToString(ast)) },

@@ -979,7 +979,7 @@ export interface components {
        * @description most tokens to fire in this request (1 to 10000, default 10000); the rest is reported with `truncated` and `nextCursor`
        * @default 10000
        */
-      limit: number;
+      limit?: number;
       /** @description the `nextCursor` of a truncated answer: continue after the tokens it covered */
       cursor?: string;
     };

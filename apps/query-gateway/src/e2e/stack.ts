@@ -77,6 +77,14 @@ function assertContract(): void {
   }
 }
 
+/** A typed client of the gateway at `baseUrl` as `authorization`; its answers are contract-checked. */
+export function clientOf(baseUrl: string, authorization?: string): CbClient {
+  return createCbClient(baseUrl, {
+    ...(authorization !== undefined ? { authorization } : {}),
+    middleware: [contractMiddleware],
+  });
+}
+
 /** Checks every answer the typed client gets. */
 const contractMiddleware: Middleware = {
   async onResponse({ request, response }) {
@@ -165,10 +173,7 @@ export async function startE2eStack(
     projections: services.projections,
     env,
     authorization: root.authorization,
-    client: createCbClient(services.gatewayUrl, {
-      authorization: root.authorization,
-      middleware: [contractMiddleware],
-    }),
+    client: clientOf(services.gatewayUrl, root.authorization),
     call: (method, path, body, headers) =>
       api(services.gatewayUrl, method, path, body, { ...root, ...headers }) as never,
     async countOn(subject) {
@@ -216,9 +221,20 @@ export async function api<T = Record<string, unknown>>(
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
 
+/** What the typed client answers (`{ data, error, response }` of openapi-fetch). */
+export interface ClientAnswer {
+  error?: unknown;
+  response: Response;
+}
+
 /** A problem+json error with this status and code, and never a stack trace. */
-export function expectProblem(res: ApiResponse, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+export function expectProblem(res: ApiResponse | ClientAnswer, status: number, code: string): void {
+  const answer =
+    'response' in res
+      ? { status: res.response.status, headers: res.response.headers, body: res.error as never }
+      : res;
+  const body = answer.body as { code?: unknown } | undefined;
+  expect({ status: answer.status, code: body?.code }).toEqual({ status, code });
+  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect('text' in answer ? answer.text : JSON.stringify(body)).not.toMatch(/\bat .+\.(ts|js):\d+/);
 }
