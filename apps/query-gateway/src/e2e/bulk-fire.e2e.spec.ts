@@ -1,4 +1,3 @@
-import type { components } from '@cb/client';
 import { startE2eStack, type ApiResponse, type E2eStack, expectProblem } from './stack';
 
 jest.setTimeout(120_000);
@@ -28,17 +27,7 @@ interface BulkResult {
 
 const AP = 'article_publishing';
 
-async function createToken(
-  workflowId: string,
-  body: components['schemas']['CreateTokenBody'],
-): Promise<TokenBody> {
-  const { data, response } = await stack.client.POST('/v1/workflows/{workflowId}/tokens', {
-    params: { path: { workflowId } },
-    body,
-  });
-  expect(response.status).toBe(201);
-  return data!;
-}
+const createToken: E2eStack['createToken'] = (...args) => stack.createToken(...args);
 
 /** Every message in the event stream: a request that writes nothing leaves it unchanged. */
 async function streamMessages(): Promise<number> {

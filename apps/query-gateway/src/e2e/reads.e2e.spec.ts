@@ -1,4 +1,4 @@
-import type { components, operations } from '@cb/client';
+import type { operations } from '@cb/client';
 import { loadFixtureWorkflow } from '@cb/testing';
 import { startE2eStack, type E2eStack, expectProblem } from './stack';
 
@@ -31,17 +31,7 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   );
 }
 
-async function create(
-  workflowId: string,
-  body: components['schemas']['CreateTokenBody'],
-): Promise<components['schemas']['Token']> {
-  const { data, response } = await stack.client.POST('/v1/workflows/{workflowId}/tokens', {
-    params: { path: { workflowId } },
-    body,
-  });
-  expect(response.status).toBe(201);
-  return data!;
-}
+const create: E2eStack['createToken'] = (...args) => stack.createToken(...args);
 
 beforeAll(async () => {
   stack = await startE2eStack(

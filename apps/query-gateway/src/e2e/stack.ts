@@ -1,6 +1,12 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { ContractChecker, createCbClient, type CbClient, type Middleware } from '@cb/client';
+import {
+  ContractChecker,
+  createCbClient,
+  type CbClient,
+  type Middleware,
+  type components,
+} from '@cb/client';
 import type { Naming } from '@cb/subjects';
 import {
   adminAuthorization,
@@ -34,6 +40,11 @@ export interface E2eStack<N extends TestNats | TestCluster = TestNats> {
   authorization: string;
   /** The typed client (@cb/client) of the gateway, as the root credential; answers are contract-checked. */
   client: CbClient;
+  /** Creates a token through `client` (expects 201). */
+  createToken(
+    workflowId: string,
+    body?: components['schemas']['CreateTokenBody'],
+  ): Promise<components['schemas']['Token']>;
   /** One HTTP call to the gateway (see `api`) as the root credential, unless `headers` has an `authorization`. */
   call<T = Record<string, unknown>>(
     method: string,
@@ -83,6 +94,20 @@ export function clientOf(baseUrl: string, authorization?: string): CbClient {
     ...(authorization !== undefined ? { authorization } : {}),
     middleware: [contractMiddleware],
   });
+}
+
+/** Creates a token through the typed client; anything but 201 fails the test. */
+async function createTokenWith(
+  client: CbClient,
+  workflowId: string,
+  body: components['schemas']['CreateTokenBody'] = {},
+): Promise<components['schemas']['Token']> {
+  const { data, response } = await client.POST('/v1/workflows/{workflowId}/tokens', {
+    params: { path: { workflowId } },
+    body,
+  });
+  expect(response.status).toBe(201);
+  return data!;
 }
 
 /** Checks every answer the typed client gets. */
@@ -160,6 +185,7 @@ export async function startE2eStack(
       throw new Error(`defining fixture ${name} answered ${res.status}: ${res.text}`);
     }
   }
+  const client = clientOf(services.gatewayUrl, root.authorization);
   const nc = await connect({ servers: nats.url });
   const jsm = await jetstreamManager(nc);
   return {
@@ -173,7 +199,8 @@ export async function startE2eStack(
     projections: services.projections,
     env,
     authorization: root.authorization,
-    client: clientOf(services.gatewayUrl, root.authorization),
+    client,
+    createToken: (workflowId, body) => createTokenWith(client, workflowId, body),
     call: (method, path, body, headers) =>
       api(services.gatewayUrl, method, path, body, { ...root, ...headers }) as never,
     async countOn(subject) {

@@ -16,17 +16,7 @@ interface TokenBody {
   definitionVersion: number;
 }
 
-async function createToken(
-  workflowId: string,
-  body: components['schemas']['CreateTokenBody'] = {},
-): Promise<components['schemas']['Token']> {
-  const { data, response } = await stack.client.POST('/v1/workflows/{workflowId}/tokens', {
-    params: { path: { workflowId } },
-    body,
-  });
-  expect(response.status).toBe(201);
-  return data!;
-}
+const createToken: E2eStack['createToken'] = (...args) => stack.createToken(...args);
 
 beforeAll(async () => {
   stack = await startE2eStack();
