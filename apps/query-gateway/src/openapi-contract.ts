@@ -213,6 +213,12 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'idempotency-key': 'order-1042-pay-1',
 };
 
+/** Descriptions of header parameters the schemas leave undescribed, by name. */
+export const PARAMETER_DESCRIPTIONS: Record<string, string> = {
+  'idempotency-key':
+    'Makes the write safe to repeat: sent again with the same key (within `CB_DUPLICATE_WINDOW_MS`, 10 minutes by default) to the same operation on the same token or workflow, in the same tenant, it answers what the first request did and writes nothing. A key is scoped to that one resource and operation; reused for a different request it is `IDEMPOTENCY_KEY_REUSED`.',
+};
+
 /** Request bodies, by operationId: the order-processing fixture and tokens of it. */
 export const REQUEST_EXAMPLES: Record<string, unknown> = {
   defineWorkflow: orderProcessing,

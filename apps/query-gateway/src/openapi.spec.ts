@@ -254,6 +254,11 @@ describe('OpenAPI document and Swagger UI', () => {
     const fire = op('post', '/v1/workflows/{workflowId}/tokens/{tokenId}/fire');
     expect(names(fire, 'path').sort()).toEqual(['tokenId', 'workflowId']);
     expect(names(fire, 'header').sort()).toEqual(['idempotency-key', 'if-match']);
+    // Issue 13: what an Idempotency-Key is scoped to is said where it is sent.
+    const key = (fire.parameters ?? []).find((p) => p.name === 'idempotency-key') as {
+      description?: string;
+    };
+    expect(key.description).toMatch(/one resource and operation.*IDEMPOTENCY_KEY_REUSED/);
     expect(Object.keys(fire.requestBody?.content ?? {})).toEqual(['application/json']);
     expect(Object.keys(fire.responses)).toEqual(expect.arrayContaining(['200', '412', '422']));
 

@@ -10,6 +10,7 @@ import type { App } from './app';
 import type { RouteScope } from './auth/principal';
 import {
   HEADER_COMPONENTS,
+  PARAMETER_DESCRIPTIONS,
   PARAMETER_EXAMPLES,
   REQUEST_EXAMPLES,
   codesOf,
@@ -467,10 +468,11 @@ function finishDocument(doc: OpenApiDoc): OpenApiDoc {
         delete operation[PATTERN_QUERY];
       }
       for (const p of Array.isArray(operation.parameters) ? operation.parameters : []) {
-        if (isObject(p) && p.example === undefined && typeof p.name === 'string') {
-          const example = PARAMETER_EXAMPLES[p.name];
-          if (example !== undefined) p.example = example;
-        }
+        if (!isObject(p) || typeof p.name !== 'string') continue;
+        const example = PARAMETER_EXAMPLES[p.name];
+        if (p.example === undefined && example !== undefined) p.example = example;
+        const description = PARAMETER_DESCRIPTIONS[p.name];
+        if (p.description === undefined && description !== undefined) p.description = description;
       }
       const schemas = (doc.components ??= {}).schemas ?? (doc.components.schemas = {});
       for (const holder of [operation.requestBody, ...Object.values(operation.responses ?? {})]) {

@@ -1675,7 +1675,10 @@ export interface operations {
          * @example "3"
          */
         'if-match'?: string;
-        /** @example order-1042-pay-1 */
+        /**
+         * @description Makes the write safe to repeat: sent again with the same key (within `CB_DUPLICATE_WINDOW_MS`, 10 minutes by default) to the same operation on the same token or workflow, in the same tenant, it answers what the first request did and writes nothing. A key is scoped to that one resource and operation; reused for a different request it is `IDEMPOTENCY_KEY_REUSED`.
+         * @example order-1042-pay-1
+         */
         'idempotency-key'?: string;
       };
       path?: never;
@@ -1844,7 +1847,10 @@ export interface operations {
          * @example "3"
          */
         'if-match'?: string;
-        /** @example order-1042-pay-1 */
+        /**
+         * @description Makes the write safe to repeat: sent again with the same key (within `CB_DUPLICATE_WINDOW_MS`, 10 minutes by default) to the same operation on the same token or workflow, in the same tenant, it answers what the first request did and writes nothing. A key is scoped to that one resource and operation; reused for a different request it is `IDEMPOTENCY_KEY_REUSED`.
+         * @example order-1042-pay-1
+         */
         'idempotency-key'?: string;
       };
       path: {
@@ -2074,7 +2080,10 @@ export interface operations {
          * @example "3"
          */
         'if-match'?: string;
-        /** @example order-1042-pay-1 */
+        /**
+         * @description Makes the write safe to repeat: sent again with the same key (within `CB_DUPLICATE_WINDOW_MS`, 10 minutes by default) to the same operation on the same token or workflow, in the same tenant, it answers what the first request did and writes nothing. A key is scoped to that one resource and operation; reused for a different request it is `IDEMPOTENCY_KEY_REUSED`.
+         * @example order-1042-pay-1
+         */
         'idempotency-key'?: string;
       };
       path: {
@@ -2153,7 +2162,10 @@ export interface operations {
          * @example "3"
          */
         'if-match'?: string;
-        /** @example order-1042-pay-1 */
+        /**
+         * @description Makes the write safe to repeat: sent again with the same key (within `CB_DUPLICATE_WINDOW_MS`, 10 minutes by default) to the same operation on the same token or workflow, in the same tenant, it answers what the first request did and writes nothing. A key is scoped to that one resource and operation; reused for a different request it is `IDEMPOTENCY_KEY_REUSED`.
+         * @example order-1042-pay-1
+         */
         'idempotency-key'?: string;
       };
       path: {
@@ -2279,7 +2291,10 @@ export interface operations {
          * @example "3"
          */
         'if-match'?: string;
-        /** @example order-1042-pay-1 */
+        /**
+         * @description Makes the write safe to repeat: sent again with the same key (within `CB_DUPLICATE_WINDOW_MS`, 10 minutes by default) to the same operation on the same token or workflow, in the same tenant, it answers what the first request did and writes nothing. A key is scoped to that one resource and operation; reused for a different request it is `IDEMPOTENCY_KEY_REUSED`.
+         * @example order-1042-pay-1
+         */
         'idempotency-key'?: string;
       };
       path: {
@@ -2337,7 +2352,10 @@ export interface operations {
          * @example "3"
          */
         'if-match'?: string;
-        /** @example order-1042-pay-1 */
+        /**
+         * @description Makes the write safe to repeat: sent again with the same key (within `CB_DUPLICATE_WINDOW_MS`, 10 minutes by default) to the same operation on the same token or workflow, in the same tenant, it answers what the first request did and writes nothing. A key is scoped to that one resource and operation; reused for a different request it is `IDEMPOTENCY_KEY_REUSED`.
+         * @example order-1042-pay-1
+         */
         'idempotency-key'?: string;
       };
       path: {
