@@ -136,8 +136,10 @@ export function registerHttpMetrics(
       METRICS_PATH,
       {
         schema: {
+          operationId: 'getMetrics',
           tags: ['operations'],
           summary: 'Prometheus metrics (text exposition format)',
+          description: 'Public. The Prometheus text exposition format, for a scraper.',
           produces: ['text/plain'],
           response: {
             200: Type.String({

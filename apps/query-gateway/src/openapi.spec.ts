@@ -48,7 +48,7 @@ interface Operation {
   requestBody?: { content: Record<string, unknown> };
   responses: Record<
     string,
-    { description: string; content?: Record<string, { schema?: unknown }> }
+    { description: string; content?: Record<string, { schema?: unknown; examples?: unknown }> }
   >;
 }
 interface Document {
@@ -59,16 +59,36 @@ interface Document {
   components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
 }
 
+/** The document with each `$ref` to `components.responses` replaced by the response (a copy). */
+function withSharedResponses(raw: Document): Document {
+  const doc = structuredClone(raw);
+  const shared = (raw.components as unknown as { responses?: Record<string, unknown> }).responses;
+  for (const item of Object.values(doc.paths)) {
+    for (const op of Object.values(item)) {
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        const ref = (response as { $ref?: string }).$ref;
+        if (ref === undefined) continue;
+        const found = shared?.[ref.replace('#/components/responses/', '')];
+        if (!found) throw new Error(`${ref} is not in components.responses`);
+        op.responses[status] = structuredClone(found) as Operation['responses'][string];
+      }
+    }
+  }
+  return doc;
+}
+
 describe('OpenAPI document and Swagger UI', () => {
   let app: App;
   let doc: Document;
+  let raw: Document;
 
   beforeAll(async () => {
     app = appWithoutNats();
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    doc = res.json<Document>();
+    raw = res.json<Document>();
+    doc = withSharedResponses(raw);
   });
 
   afterAll(async () => {
@@ -85,7 +105,7 @@ describe('OpenAPI document and Swagger UI', () => {
   it('is a valid OpenAPI 3 document', async () => {
     expect(doc.openapi).toMatch(/^3\./);
     // validate() dereferences its argument in place: give it a copy.
-    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
+    await expect(SwaggerParser.validate(structuredClone(raw) as never)).resolves.toBeDefined();
   });
 
   it('names the API and its version, and describes every error code', () => {
@@ -190,7 +210,12 @@ describe('OpenAPI document and Swagger UI', () => {
           route: `${method} ${path}`,
           status,
           content: {
-            'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+            'application/problem+json': {
+              schema: { $ref: '#/components/schemas/Problem' },
+              ...(response.content?.['application/problem+json']?.examples
+                ? { examples: expect.any(Object) }
+                : {}),
+            },
           },
         });
         checked++;
@@ -229,6 +254,11 @@ describe('OpenAPI document and Swagger UI', () => {
     const fire = op('post', '/v1/workflows/{workflowId}/tokens/{tokenId}/fire');
     expect(names(fire, 'path').sort()).toEqual(['tokenId', 'workflowId']);
     expect(names(fire, 'header').sort()).toEqual(['idempotency-key', 'if-match']);
+    // Issue 13: what an Idempotency-Key is scoped to is said where it is sent.
+    const key = (fire.parameters ?? []).find((p) => p.name === 'idempotency-key') as {
+      description?: string;
+    };
+    expect(key.description).toMatch(/one resource and operation.*IDEMPOTENCY_KEY_REUSED/);
     expect(Object.keys(fire.requestBody?.content ?? {})).toEqual(['application/json']);
     expect(Object.keys(fire.responses)).toEqual(expect.arrayContaining(['200', '412', '422']));
 
@@ -241,20 +271,188 @@ describe('OpenAPI document and Swagger UI', () => {
     ]);
   });
 
-  it('renders the metadata.<key> search parameters (patternProperties)', () => {
+  it('renders the metadata.<key> search parameters (patternProperties) as the wire spells them', () => {
     const search = doc.paths['/v1/tokens']?.get;
     const params = search?.parameters ?? [];
     expect(params.map((p) => p.name)).toEqual(
       expect.arrayContaining(['workflowId', 'place', 'limit', 'cursor', 'minSeq', 'metadata']),
     );
-    const metadata = params.find((p) => p.name === 'metadata');
+    const metadata = params.find((p) => p.name === 'metadata') as Record<string, unknown>;
+    // form + explode serializes an object as one parameter per property, named by the property:
+    // `{ "metadata.region": "eu" }` is `metadata.region=eu` (not `region=eu`, not deepObject).
     expect(metadata).toMatchObject({
       in: 'query',
       style: 'form',
       explode: true,
-      schema: { type: 'object', additionalProperties: { type: 'string' } },
+      schema: {
+        type: 'object',
+        propertyNames: { pattern: expect.stringMatching(/^\^metadata\\\./) },
+        additionalProperties: { type: 'string' },
+      },
+      example: { 'metadata.region': 'eu' },
     });
+    const names = (metadata.schema as { propertyNames: { pattern: string } }).propertyNames;
+    expect(new RegExp(names.pattern).test('metadata.region')).toBe(true);
+    expect(new RegExp(names.pattern).test('region')).toBe(false);
     expect(JSON.stringify(doc)).not.toContain('patternProperties');
+  });
+
+  it('names every operation (unique operationId), summarises and describes it, and names the server', () => {
+    const ids = operations().map(([method, path, op]) => {
+      const o = op as Operation & { operationId?: string; summary?: string };
+      const route = `${method} ${path}`;
+      expect({ route, operationId: o.operationId }).toEqual({
+        route,
+        operationId: expect.stringMatching(/^[a-z][A-Za-z]+$/),
+      });
+      expect({ route, summary: !!o.summary, description: !!o.description }).toEqual({
+        route,
+        summary: true,
+        description: true,
+      });
+      return o.operationId;
+    });
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(['createToken', 'fireTransition', 'searchTokens']));
+    expect((doc as unknown as { servers: unknown }).servers).toEqual([
+      { url: '/', description: expect.any(String) },
+    ]);
+  });
+
+  it('declares the headers each response carries', () => {
+    type Headers = Record<string, { $ref: string }>;
+    const headers = (method: string, path: string, status: string): string[] =>
+      Object.keys(
+        (doc.paths[path]?.[method]?.responses[status] as { headers?: Headers }).headers ?? {},
+      ).sort();
+    const rate = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+    const token = '/v1/workflows/{workflowId}/tokens/{tokenId}';
+    expect(headers('post', '/v1/workflows/{workflowId}/tokens', '201')).toEqual(
+      ['ETag', 'Location', 'X-Request-Id', ...rate].sort(),
+    );
+    expect(headers('post', `${token}/fire`, '200')).toEqual(
+      ['ETag', 'X-Request-Id', ...rate].sort(),
+    );
+    expect(headers('get', token, '200')).toEqual(
+      ['ETag', 'X-As-Of-Seq', 'X-Request-Id', ...rate].sort(),
+    );
+    expect(headers('get', '/v1/tokens', '200')).toEqual(
+      ['X-As-Of-Seq', 'X-Request-Id', ...rate].sort(),
+    );
+    expect(headers('post', '/v1/admin/keys', '201')).toEqual(
+      ['Cache-Control', 'Location', 'X-Request-Id', ...rate].sort(),
+    );
+    expect(headers('get', token, '401')).toEqual(['WWW-Authenticate', 'X-Request-Id']);
+    expect(headers('get', token, '429')).toEqual(['Retry-After', 'X-Request-Id', ...rate].sort());
+    expect(headers('get', '/health', '200')).toEqual(['X-Request-Id']);
+    const components = (doc.components as unknown as { headers: Record<string, unknown> }).headers;
+    for (const [method, path, op] of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (status === 'default') continue;
+        for (const ref of Object.values((response as { headers?: Headers }).headers ?? {})) {
+          expect(components).toHaveProperty([ref.$ref.replace('#/components/headers/', '')]);
+        }
+        expect({ route: `${method} ${path}`, status, id: headers(method, path, status) }).toEqual({
+          route: `${method} ${path}`,
+          status,
+          id: expect.arrayContaining(['X-Request-Id']),
+        });
+      }
+    }
+  });
+
+  it('writes each error response once (components.responses), and only with codes it can have', () => {
+    const shared = (raw.components as unknown as { responses: Record<string, unknown> }).responses;
+    const refs = new Set<string>();
+    for (const item of Object.values(raw.paths)) {
+      for (const op of Object.values(item)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (!(status === 'default' || /^[45]/.test(status)) || !('$ref' in response)) continue;
+          refs.add(String(response.$ref));
+        }
+      }
+    }
+    expect([...refs].sort()).toEqual(
+      Object.keys(shared)
+        .map((name) => `#/components/responses/${name}`)
+        .sort(),
+    );
+    expect(shared).toHaveProperty('Unauthenticated');
+    for (const [method, path, op] of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (!/^[45]/.test(status) || path === '/ready') continue;
+        expect({ route: `${method} ${path}`, status, codes: response.description }).toEqual({
+          route: `${method} ${path}`,
+          status,
+          codes: expect.stringMatching(/`code` is `[A-Z_]+`/),
+        });
+      }
+    }
+    // POST /v1/workflows lists 404 in its error map, yet no code of it can answer 404.
+    expect(Object.keys(raw.paths['/v1/workflows']?.post?.responses ?? {})).not.toContain('404');
+  });
+
+  it('documents 413 and 415 on every operation that may carry a body (every method but GET)', () => {
+    let bodies = 0;
+    for (const [method, path, op] of operations()) {
+      if (method === 'get') continue;
+      bodies++;
+      expect({ route: `${method} ${path}`, statuses: Object.keys(op.responses) }).toEqual({
+        route: `${method} ${path}`,
+        statuses: expect.arrayContaining(['413', '415']),
+      });
+    }
+    expect(bodies).toBeGreaterThanOrEqual(11);
+  });
+
+  it('gives each error status examples of its own codes, and requests examples from the fixtures', () => {
+    const examples = (doc.components as unknown as { examples: Record<string, { value: Problem }> })
+      .examples;
+    type Problem = { code: string; status: number; type: string };
+    for (const [method, path, op] of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        const media = response.content?.['application/problem+json'] as
+          { examples?: Record<string, { $ref: string }> } | undefined;
+        for (const [code, ref] of Object.entries(media?.examples ?? {})) {
+          const example = examples[ref.$ref.replace('#/components/examples/', '')]?.value;
+          expect({ route: `${method} ${path}`, status, code: example?.code }).toEqual({
+            route: `${method} ${path}`,
+            status,
+            code,
+          });
+          expect(String(example?.status)).toBe(status === 'default' ? '500' : status);
+        }
+      }
+    }
+    const codesOf = (method: string, path: string, status: string): string[] =>
+      Object.keys(
+        (
+          doc.paths[path]?.[method]?.responses[status]?.content?.['application/problem+json'] as {
+            examples: Record<string, unknown>;
+          }
+        ).examples,
+      );
+    const token = '/v1/workflows/{workflowId}/tokens/{tokenId}';
+    expect(codesOf('get', token, '404').sort()).toEqual(['TOKEN_NOT_FOUND', 'WORKFLOW_NOT_FOUND']);
+    expect(codesOf('get', '/v1/admin/keys/{keyId}', '404')).toEqual(['KEY_NOT_FOUND']);
+    expect(codesOf('post', `${token}/fire`, '422')).toEqual(
+      expect.arrayContaining(['TRANSITION_NOT_ENABLED', 'GUARD_FAILED']),
+    );
+    expect(codesOf('post', `${token}/fire`, '401')).toEqual(['UNAUTHENTICATED']);
+    expect(codesOf('get', token, 'default')).toEqual(['INTERNAL_ERROR']);
+
+    const fixture = JSON.parse(
+      readFileSync(join(__dirname, '../../../fixtures/workflows/order-processing.json'), 'utf8'),
+    ) as { id: string };
+    const define = doc.paths['/v1/workflows']?.post?.requestBody?.content['application/json'] as {
+      example: unknown;
+    };
+    expect(define.example).toEqual(fixture);
+    const fire = doc.paths[`${token}/fire`]?.post;
+    const workflowId = (fire?.parameters ?? []).find((p) => p.name === 'workflowId') as {
+      example?: string;
+    };
+    expect(workflowId.example).toBe(fixture.id);
   });
 
   it('documents live events as text/event-stream', () => {
@@ -286,8 +484,8 @@ describe('OpenAPI document and Swagger UI', () => {
   });
 });
 
-describe('OpenAPI 3.0 rendering of JSON Schema keywords it lacks', () => {
-  it('turns numeric exclusive bounds into the boolean form and keeps other keywords as x-…', async () => {
+describe('OpenAPI 3.1: route schemas are JSON Schema as they are', () => {
+  it('keeps numeric exclusive bounds and keywords OpenAPI 3.0 lacked (propertyNames)', async () => {
     const app = appWithoutNats();
     // In a plugin, like the real routes: registered after @fastify/swagger started collecting.
     app.register(async (instance) => {
@@ -296,12 +494,13 @@ describe('OpenAPI 3.0 rendering of JSON Schema keywords it lacks', () => {
         {
           config: { scope: 'read' },
           schema: {
+            operationId: 'testOnly',
             tags: ['operations'],
             body: Type.Object({
               keys: Type.Record(Type.String(), Type.Integer({ exclusiveMinimum: 0 }), {
                 propertyNames: { minLength: 1, maxLength: 8 },
               }),
-              pair: Type.Tuple([Type.String(), Type.Number({ exclusiveMaximum: 1 })]),
+              ratio: Type.Number({ exclusiveMaximum: 1 }),
             }),
           },
         },
@@ -310,6 +509,7 @@ describe('OpenAPI 3.0 rendering of JSON Schema keywords it lacks', () => {
     });
     try {
       const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<Document>();
+      expect(doc.openapi).toBe('3.1.0');
       await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
       const body = (
         doc.paths['/v1/test-only']?.post?.requestBody?.content['application/json'] as {
@@ -317,12 +517,11 @@ describe('OpenAPI 3.0 rendering of JSON Schema keywords it lacks', () => {
         }
       ).schema;
       expect(body.properties.keys).toMatchObject({
-        'x-propertyNames': { minLength: 1, maxLength: 8 },
-        additionalProperties: { type: 'integer', minimum: 0, exclusiveMinimum: true },
+        propertyNames: { minLength: 1, maxLength: 8 },
+        additionalProperties: { type: 'integer', exclusiveMinimum: 0 },
       });
-      expect(body.properties.keys).not.toHaveProperty('propertyNames');
-      expect(body.properties.pair).toMatchObject({ type: 'array', items: {} });
-      expect(body.properties.pair?.['x-items']).toHaveLength(2);
+      expect(body.properties.ratio).toEqual({ type: 'number', exclusiveMaximum: 1 });
+      expect(JSON.stringify(body)).not.toContain('"x-');
     } finally {
       await app.close();
     }

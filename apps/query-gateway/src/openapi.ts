@@ -3,9 +3,22 @@ import { dirname, join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifySchema } from 'fastify';
+import * as cbSchemas from '@cb/schemas';
 import { ERRORS, ERROR_CODES, ERROR_STATUS, Problem, type ErrorCode } from '@cb/schemas';
-import type { App } from './app';
+import { Kind } from '@sinclair/typebox';
+import type { App } from './app-type';
 import type { RouteScope } from './auth/principal';
+import {
+  HEADER_COMPONENTS,
+  PARAMETER_DESCRIPTIONS,
+  PARAMETER_EXAMPLES,
+  REQUEST_EXAMPLES,
+  codesOf,
+  errorExampleComponents,
+  errorExamples,
+  responseHeaders,
+  type RouteHeader,
+} from './openapi-contract';
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PATH = '/docs';
@@ -17,6 +30,10 @@ const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 const PROBLEM_MARK = 'x-cb-problem';
 /** Carries `patternProperties` query parameters from the route transform to the document. */
 const PATTERN_QUERY = 'x-cb-pattern-query';
+/** Names, in a route's transformed schema, an object schema exported by @cb/schemas. */
+const SCHEMA_NAME = 'x-cb-schema-name';
+/** Carries the route's own response headers (`config.responseHeaders`) to the document. */
+const ROUTE_HEADERS = 'x-cb-response-headers';
 
 const TAGS = [
   {
@@ -67,17 +84,25 @@ const DESCRIPTION = [
 ].join('\n');
 
 /**
- * OpenAPI 3.0 document at /openapi.json and Swagger UI at /docs, generated from the route
- * schemas. Registered before the routes: @fastify/swagger collects them as they are added.
+ * OpenAPI 3.1 document at /openapi.json and Swagger UI at /docs, generated from the route
+ * schemas (JSON Schema, as OpenAPI 3.1 takes it). Registered before the routes: @fastify/swagger collects them as they are added.
  */
 export function registerOpenApi(app: App): void {
   app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Circuit Breaker', version: packageVersion(), description: DESCRIPTION },
+      openapi: '3.1.0',
+      info: {
+        title: 'Circuit Breaker',
+        version: packageVersion(),
+        description: DESCRIPTION,
+        license: { name: 'MIT', identifier: 'MIT' },
+        contact: { name: 'Circuit Breaker maintainers', url: 'https://circuit-breaker.dev' },
+      },
+      servers: [{ url: '/', description: 'The gateway serving this document' }],
       tags: TAGS,
       components: {
         schemas: { Problem: Problem as object },
+        headers: HEADER_COMPONENTS,
         securitySchemes: {
           [SECURITY_SCHEME]: {
             type: 'http',
@@ -91,7 +116,7 @@ export function registerOpenApi(app: App): void {
       security: [{ [SECURITY_SCHEME]: [] }],
     },
     transform: ({ schema, url, route }) => ({
-      schema: transformRouteSchema(schema, route.method, route.config?.scope),
+      schema: transformRouteSchema(schema, route.method, route.config),
       url,
     }),
     transformObject: (doc) => finishDocument((doc as { openapiObject: OpenApiDoc }).openapiObject),
@@ -135,7 +160,11 @@ type JsonObject = Record<string, unknown>;
 interface OpenApiDoc {
   tags?: { name: string; description?: string }[];
   paths?: Record<string, Record<string, JsonObject>>;
-  components?: { schemas?: Record<string, JsonObject> };
+  components?: {
+    schemas?: Record<string, JsonObject>;
+    examples?: JsonObject;
+    responses?: JsonObject;
+  };
 }
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null;
@@ -152,21 +181,15 @@ function isErrorStatus(status: string): boolean {
   return status === 'default' || /^[45]/.test(status);
 }
 
-/** The codes a matched route may answer with this status (ROUTE_NOT_FOUND never is). */
-function codesOf(status: number): ErrorCode[] {
-  return ERROR_CODES.filter((c) => ERROR_STATUS[c] === status && c !== 'ROUTE_NOT_FOUND');
-}
-
 /** When the catalogue says a code is returned, with its extension members in parentheses. */
 function errorWhen(code: ErrorCode): string {
   const { when, members } = ERRORS[code];
   return members ? `${when} (${members})` : when;
 }
 
-function errorDescription(status: string): string {
-  const codes = /^\d+$/.test(status) ? codesOf(Number(status)) : [];
+function errorDescription(status: string, codes: readonly ErrorCode[]): string {
   if (status === 'default') {
-    return 'Any other error, e.g. 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description)';
+    return 'Any other error: 500 `INTERNAL_ERROR` (problem details; see the error codes in the API description)';
   }
   return codes.length > 0
     ? `Problem details; \`code\` is ${codes.map((c) => `\`${c}\` (${ERRORS[c].title})`).join(' or ')}`
@@ -201,12 +224,14 @@ const SUCCESS_DESCRIPTIONS: Record<string, string> = {
 function transformRouteSchema(
   schema: FastifySchema | undefined,
   method: string | string[],
-  scope: RouteScope | undefined,
+  config: { scope?: RouteScope; responseHeaders?: RouteHeaders } | undefined,
 ): FastifySchema {
-  if (!schema) return { response: { default: problemMarker('default') }, security: [] };
+  if (!schema) return { response: { default: problemMarker() }, security: [] };
+  const scope = config?.scope;
   const out: JsonObject = { ...schema };
   const authenticated = scope !== undefined && scope !== 'public';
   out.security = authenticated ? [{ [SECURITY_SCHEME]: [] }] : [];
+  out[ROUTE_HEADERS] = config?.responseHeaders ?? {};
   if (authenticated) {
     out['x-required-scope'] = scope;
     const needs =
@@ -221,9 +246,17 @@ function transformRouteSchema(
     out.consumes = ['application/merge-patch+json', 'application/json'];
   }
   const response: JsonObject = {};
-  for (const [status, value] of Object.entries((schema.response ?? {}) as JsonObject)) {
-    if (isErrorStatus(status) && isProblemSchema(value)) {
-      response[status] = problemMarker(status);
+  // A body in another media type, or too large (installJsonParsers, the body limit): every
+  // method but GET and HEAD may carry one, whether or not the route takes it.
+  if (![method].flat().every((m) => m === 'GET' || m === 'HEAD')) {
+    response['413'] = problemMarker();
+    response['415'] = problemMarker();
+  }
+  if (schema.body) out.body = markNamed(schema.body);
+  for (const [status, raw] of Object.entries((schema.response ?? {}) as JsonObject)) {
+    const value = markNamed(raw);
+    if (isErrorStatus(status) && isProblemSchema(raw)) {
+      response[status] = problemMarker();
     } else if (isObject(value) && SUCCESS_DESCRIPTIONS[status] && !value.description) {
       response[status] = { ...value, 'x-response-description': SUCCESS_DESCRIPTIONS[status] };
     } else {
@@ -231,12 +264,12 @@ function transformRouteSchema(
     }
   }
   // What the gateway answers on any route before it runs (see installNegotiation, installUrlLimit).
-  for (const status of EVERY_ROUTE_ERRORS) response[status] ??= problemMarker(status);
+  for (const status of EVERY_ROUTE_ERRORS) response[status] ??= problemMarker();
   // And on any authenticated route (see installAuth): the credential, the rate limit, the scope.
   if (authenticated) {
-    for (const status of AUTH_ERRORS) response[status] ??= problemMarker(status);
+    for (const status of AUTH_ERRORS) response[status] ??= problemMarker();
   }
-  response.default ??= problemMarker('default');
+  response.default ??= problemMarker();
   out.response = response;
 
   const query = schema.querystring;
@@ -250,75 +283,77 @@ function transformRouteSchema(
   return out as FastifySchema;
 }
 
-function problemMarker(status: string): JsonObject {
-  return { type: 'object', [PROBLEM_MARK]: true, description: errorDescription(status) };
+/** The object schemas @cb/schemas exports, by identity: they become `components.schemas`. */
+const NAMED_SCHEMAS = new Map<unknown, string>();
+for (const [name, value] of Object.entries(cbSchemas)) {
+  const kind = isObject(value) ? (value as { [Kind]?: unknown })[Kind] : undefined;
+  if (kind === 'Object' && !NAMED_SCHEMAS.has(value)) NAMED_SCHEMAS.set(value, name);
 }
 
-/** `^metadata\.[…]$` → the exploded `form` object parameter `metadata`. */
+/** A copy of `schema` in which every schema @cb/schemas exports carries its name. */
+function markNamed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(markNamed);
+  if (!isObject(schema)) return schema;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(schema)) out[key] = markNamed(value);
+  const name = NAMED_SCHEMAS.get(schema);
+  if (name !== undefined) out[SCHEMA_NAME] = name;
+  return out;
+}
+
+/**
+ * Moves every named schema under `node` to `components.schemas` and points at it instead (its
+ * name is its export's: clients get `components['schemas']['Token']`).
+ */
+function hoistNamed(node: unknown, components: Record<string, JsonObject>): unknown {
+  if (Array.isArray(node)) return node.map((item) => hoistNamed(item, components));
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key !== SCHEMA_NAME) out[key] = hoistNamed(value, components);
+  }
+  const name = node[SCHEMA_NAME];
+  if (typeof name !== 'string') return out;
+  delete out['x-response-description'];
+  components[name] ??= out;
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+type RouteHeaders = Readonly<Partial<Record<number, readonly RouteHeader[]>>>;
+
+function problemMarker(): JsonObject {
+  return { type: 'object', [PROBLEM_MARK]: true };
+}
+
+/**
+ * `^metadata\.[…]$` → the exploded `form` object parameter `metadata` whose property names are
+ * the parameter names, prefix included: `{ "metadata.region": "eu" }` is sent as
+ * `metadata.region=eu` (what Swagger UI and openapi-fetch's form serializer send for it).
+ */
 function patternParameter(pattern: string, value: unknown): JsonObject {
   const prefix = /^\^([A-Za-z0-9_-]+)\\\./.exec(pattern)?.[1];
   const valueSchema: JsonObject = isObject(value) ? { ...value } : {};
   const description = typeof valueSchema.description === 'string' ? valueSchema.description : '';
   delete valueSchema.description;
+  const name = prefix ?? 'filters';
   return {
-    name: prefix ?? 'filters',
+    name,
     in: 'query',
     required: false,
     style: 'form',
     explode: true,
     description:
       `Any number of parameters named like \`${pattern}\`` +
-      (prefix ? ` (e.g. \`${prefix}.status=open\`)` : '') +
-      (description ? `: ${description}` : ''),
-    schema: { type: 'object', additionalProperties: valueSchema },
+      (prefix ? ` (e.g. \`${prefix}.region=eu\`)` : '') +
+      (description ? `: ${description}` : '') +
+      `. As an object, its property names are the parameter names, \`${name}.\` included.`,
+    schema: {
+      type: 'object',
+      propertyNames: { pattern },
+      additionalProperties: valueSchema,
+    },
+    ...(prefix ? { example: { [`${prefix}.region`]: 'eu' } } : {}),
   };
-}
-
-/** The keywords of an OpenAPI 3.0 Schema Object (besides `x-…` extensions). */
-const OAS30_SCHEMA_KEYWORDS = new Set([
-  ...['title', 'description', 'default', 'example', 'deprecated', 'readOnly', 'writeOnly'],
-  ...['type', 'format', 'enum', 'nullable', 'multipleOf', 'maximum', 'exclusiveMaximum'],
-  ...['minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'maxItems'],
-  ...['minItems', 'uniqueItems', 'maxProperties', 'minProperties', 'required', 'properties'],
-  ...['additionalProperties', 'items', 'allOf', 'oneOf', 'anyOf', 'not', 'discriminator'],
-  ...['xml', 'externalDocs', '$ref'],
-]);
-
-/**
- * Makes a (converted) JSON Schema a valid OpenAPI 3.0 Schema Object, in place: numeric
- * `exclusiveMinimum`/`exclusiveMaximum` become the boolean form, and keywords 3.0 lacks (e.g.
- * `propertyNames`) are kept as `x-<keyword>` extensions rather than dropped.
- */
-function toOas30Schema(schema: unknown): void {
-  if (!isObject(schema) || Array.isArray(schema)) return;
-  for (const [bound, exclusive] of [
-    ['minimum', 'exclusiveMinimum'],
-    ['maximum', 'exclusiveMaximum'],
-  ] as const) {
-    const limit = schema[exclusive];
-    if (typeof limit === 'number') {
-      schema[bound] = limit;
-      schema[exclusive] = true;
-    }
-  }
-  for (const key of Object.keys(schema)) {
-    if (key.startsWith('x-') || OAS30_SCHEMA_KEYWORDS.has(key)) continue;
-    schema[`x-${key}`] = schema[key];
-    delete schema[key];
-  }
-  if (schema.$ref !== undefined) return;
-  if (Array.isArray(schema.items)) {
-    // A tuple: 3.0 has one `items` schema only.
-    schema['x-items'] = schema.items;
-    schema.items = {};
-  }
-  for (const key of ['properties'] as const) {
-    if (isObject(schema[key])) Object.values(schema[key]).forEach(toOas30Schema);
-  }
-  for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
-    if (Array.isArray(schema[key])) schema[key].forEach(toOas30Schema);
-  }
-  for (const key of ['items', 'additionalProperties', 'not'] as const) toOas30Schema(schema[key]);
 }
 
 /** Every schema of the media types in `content`. */
@@ -329,42 +364,115 @@ function contentSchemas(content: unknown): unknown[] {
 }
 
 /**
- * Error responses point at the Problem component as `application/problem+json`; every schema is
- * made valid OpenAPI 3.0.
+ * The error responses, each written once in `components.responses` and pointed at from every
+ * operation that answers it (most operations share their 401, 403, 406, 414, 429, 431, 503).
+ */
+class SharedResponses {
+  readonly components: Record<string, JsonObject> = {};
+  private readonly byJson = new Map<string, string>();
+
+  ref(response: JsonObject, codes: readonly ErrorCode[], status: string, authenticated: boolean) {
+    const json = JSON.stringify(response);
+    let name = this.byJson.get(json);
+    if (name === undefined) {
+      const base =
+        (codes.length > 0 && codes.length <= 2 ? codes.map(pascal).join('Or') : `Error${status}`) +
+        (authenticated || status === 'default' ? '' : 'Public');
+      name = base;
+      for (let n = 2; this.components[name] !== undefined; n++) name = `${base}${n}`;
+      this.components[name] = response;
+      this.byJson.set(json, name);
+    }
+    return { $ref: `#/components/responses/${name}` };
+  }
+}
+
+/** `TOKEN_NOT_FOUND` → `TokenNotFound`. */
+function pascal(code: string): string {
+  return code
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, _sep: string, letter: string) => letter.toUpperCase());
+}
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);
+
+/**
+ * Error responses point at the Problem component as `application/problem+json`, with an example
+ * of each code the operation may answer with; every response declares the headers sent with it;
+ * parameters and bodies get examples.
  */
 function finishDocument(doc: OpenApiDoc): OpenApiDoc {
   const usedTags = new Set<string>();
-  const schemas: unknown[] = Object.values(doc.components?.schemas ?? {});
-  for (const item of Object.values(doc.paths ?? {})) {
-    for (const operation of Object.values(item)) {
-      if (!isObject(operation)) continue;
+  const usedCodes = new Set<ErrorCode>();
+  const shared = new SharedResponses();
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!HTTP_METHODS.has(method) || !isObject(operation)) continue;
       for (const tag of (operation.tags as string[] | undefined) ?? []) usedTags.add(tag);
       const extra = operation[PATTERN_QUERY];
       if (Array.isArray(extra)) {
         operation.parameters = [...((operation.parameters as unknown[]) ?? []), ...extra];
         delete operation[PATTERN_QUERY];
       }
-      const parameters = Array.isArray(operation.parameters) ? operation.parameters : [];
-      for (const p of parameters) if (isObject(p)) schemas.push(p.schema);
-      if (isObject(operation.requestBody)) {
-        schemas.push(...contentSchemas(operation.requestBody.content));
+      for (const p of Array.isArray(operation.parameters) ? operation.parameters : []) {
+        if (!isObject(p) || typeof p.name !== 'string') continue;
+        const example = PARAMETER_EXAMPLES[p.name];
+        if (p.example === undefined && example !== undefined) p.example = example;
+        const description = PARAMETER_DESCRIPTIONS[p.name];
+        if (p.description === undefined && description !== undefined) p.description = description;
       }
+      const schemas = (doc.components ??= {}).schemas ?? (doc.components.schemas = {});
+      for (const holder of [operation.requestBody, ...Object.values(operation.responses ?? {})]) {
+        for (const media of isObject(holder) && isObject(holder.content)
+          ? Object.values(holder.content)
+          : []) {
+          if (isObject(media)) media.schema = hoistNamed(media.schema, schemas);
+        }
+      }
+      const bodyExample = REQUEST_EXAMPLES[String(operation.operationId)];
+      if (bodyExample !== undefined && isObject(operation.requestBody)) {
+        for (const media of Object.values(operation.requestBody.content as JsonObject)) {
+          if (isObject(media)) media.example = bodyExample;
+        }
+      }
+      const routeHeaders = (operation[ROUTE_HEADERS] ?? {}) as Record<string, RouteHeader[]>;
+      delete operation[ROUTE_HEADERS];
+      const authenticated = Array.isArray(operation.security) && operation.security.length > 0;
       const responses = isObject(operation.responses) ? operation.responses : {};
-      for (const response of Object.values(responses)) {
+      for (const [status, response] of Object.entries(responses)) {
         if (!isObject(response)) continue;
+        if (status !== 'default') {
+          response.headers = {
+            ...responseHeaders(status, authenticated, routeHeaders[status]),
+            ...(isObject(response.headers) ? response.headers : {}),
+          };
+        }
         const content = contentSchemas(response.content);
         if (content.some((schema) => isObject(schema) && schema[PROBLEM_MARK])) {
-          response.content = { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: PROBLEM_REF } } };
-          continue;
-        }
-        schemas.push(...content);
-        for (const header of Object.values(isObject(response.headers) ? response.headers : {})) {
-          if (isObject(header)) schemas.push(header.schema);
+          const codes = codesOf(status, method, path);
+          if (codes.length === 0) {
+            // A status the route lists (a shared error map) for no code it can answer with.
+            delete responses[status];
+            continue;
+          }
+          codes.forEach((code) => usedCodes.add(code));
+          response.description = errorDescription(status, codes);
+          response.content = {
+            [PROBLEM_MEDIA_TYPE]: {
+              schema: { $ref: PROBLEM_REF },
+              examples: errorExamples(codes),
+            },
+          };
+          responses[status] = shared.ref(response, codes, status, authenticated);
         }
       }
     }
   }
-  schemas.forEach(toOas30Schema);
+  // In the order of the catalogue.
+  if (doc.components) {
+    doc.components.responses = shared.components;
+    doc.components.examples = errorExampleComponents(ERROR_CODES.filter((c) => usedCodes.has(c)));
+  }
   const problem = doc.components?.schemas?.Problem;
   if (problem && isObject(problem.properties)) {
     problem.description =

@@ -7,7 +7,16 @@ import {
 } from '@cb/testing';
 import { SseReader } from '../testing/sse-clients';
 import { rawExchange } from './raw-http';
-import { api, expectProblem, startE2eStack, type ApiResponse, type E2eStack } from './stack';
+import type { components } from '@cb/client';
+import {
+  api,
+  clientOf,
+  contractChecker,
+  expectProblem,
+  startE2eStack,
+  type ApiResponse,
+  type E2eStack,
+} from './stack';
 
 jest.setTimeout(120_000);
 
@@ -29,12 +38,26 @@ const REVIEW = loadFixtureWorkflow('document-review');
 
 let stack: E2eStack;
 
-async function createKey(body: Json, as = stack.authorization): Promise<CreatedKey> {
-  const res = await stack.call<CreatedKey & Json>('POST', '/v1/admin/keys', body, {
-    authorization: as,
+async function createKey(
+  body: components['schemas']['CreateKeyBody'],
+  as = stack.authorization,
+): Promise<CreatedKey> {
+  const { data, error, response } = await stack.client.POST('/v1/admin/keys', {
+    body,
+    headers: { authorization: as },
   });
-  if (res.status !== 201) throw new Error(`creating a key answered ${res.status}: ${res.text}`);
-  return res.body;
+  if (response.status !== 201) {
+    throw new Error(`creating a key answered ${response.status}: ${JSON.stringify(error)}`);
+  }
+  return data!;
+}
+
+/** Revokes a key as the root credential. */
+async function revoke(keyId: string): Promise<number> {
+  const { response } = await stack.client.DELETE('/v1/admin/keys/{keyId}', {
+    params: { path: { keyId } },
+  });
+  return response.status;
 }
 
 /** A call as `credential` (undefined: no Authorization header at all). */
@@ -50,17 +73,26 @@ function callAs<T = Json>(
 }
 
 /** Every /v1 operation of the OpenAPI document, with sample path parameters. */
-async function apiOperations(): Promise<Array<{ method: string; path: string }>> {
-  const doc = (await api<{ paths: Record<string, Json> }>(stack.baseUrl, 'GET', '/openapi.json'))
-    .body;
-  const out: Array<{ method: string; path: string }> = [];
+async function apiOperations(): Promise<
+  Array<{ method: string; path: string; operationId: string }>
+> {
+  const doc = (
+    await api<{ paths: Record<string, Record<string, { operationId: string }>> }>(
+      stack.baseUrl,
+      'GET',
+      '/openapi.json',
+    )
+  ).body;
+  const out: Array<{ method: string; path: string; operationId: string }> = [];
   for (const [template, item] of Object.entries(doc.paths)) {
     if (!template.startsWith('/v1')) continue;
     const path = template
       .replace('{workflowId}', 'order_processing')
       .replace('{tokenId}', 'tok-1')
       .replace('{keyId}', 'AAAAAAAAAAAAAAAA');
-    for (const method of Object.keys(item)) out.push({ method: method.toUpperCase(), path });
+    for (const [method, op] of Object.entries(item)) {
+      out.push({ method: method.toUpperCase(), path, operationId: op.operationId });
+    }
   }
   return out;
 }
@@ -126,6 +158,10 @@ describe('issue 12, acceptance: credentials', () => {
       ),
     );
     for (const { what, res } of answers) expectUnauthenticated(res, what);
+    // Issue 13: each operation's answers went through the contract check (stop() fails on any
+    // violation).
+    const checked = contractChecker()?.checked ?? new Set<string>();
+    expect(operations.map((o) => o.operationId).filter((id) => !checked.has(id))).toEqual([]);
     // The same answer whatever the reason: nothing tells a revoked key from an unknown one.
     const details = new Set(
       answers.map(({ res }) => JSON.stringify([res.body.title, res.body.detail])),
@@ -672,7 +708,7 @@ describe('issue 12, acceptance: revocation and sessions on two gateways', () => 
     for (const url of [stack.baseUrl, second.url]) {
       expect((await api(url, 'GET', '/v1/workflows', undefined, bearer(key.key))).status).toBe(200);
     }
-    expect((await stack.call('DELETE', `/v1/admin/keys/${key.id}`)).status).toBe(204);
+    expect(await revoke(key.id)).toBe(204);
     const [here, there] = await Promise.all([
       refusedWithin(stack.baseUrl, key.key),
       refusedWithin(second.url, key.key),
@@ -683,29 +719,18 @@ describe('issue 12, acceptance: revocation and sessions on two gateways', () => 
 
   it('a session has its key’s tenant and scopes, works on both gateways, and ends on both within 2 s of DELETE', async () => {
     const key = await createKey({ tenant: 'acme', scopes: ['read'] });
-    const made = await callAs<Json>(key.key, 'POST', '/v1/sessions');
-    expect(made.status).toBe(201);
-    expect(made.headers.get('cache-control')).toBe('no-store');
-    expect(made.body).toMatchObject({ tenant: 'acme', scopes: ['read'] });
-    const session = String(made.body.session);
+    const made = await clientOf(stack.baseUrl, `Bearer ${key.key}`).POST('/v1/sessions');
+    expect(made.response.status).toBe(201);
+    expect(made.response.headers.get('cache-control')).toBe('no-store');
+    expect(made.data).toMatchObject({ tenant: 'acme', scopes: ['read'] });
+    const session = String(made.data?.session);
     expect(session).toMatch(/^cbs_[0-9A-Za-z]{32}$/);
-    expect(Date.parse(String(made.body.expiresAt)) - Date.now()).toBeGreaterThan(3500_000);
-    const current = await api<Json>(
-      second.url,
-      'GET',
-      '/v1/sessions/current',
-      undefined,
-      bearer(session),
-    );
-    expect(current.body).toEqual(made.body);
-    const list = await api<{ items: Json[] }>(
-      second.url,
-      'GET',
-      '/v1/workflows',
-      undefined,
-      bearer(session),
-    );
-    const names = list.body.items.map((w) => w.name);
+    expect(Date.parse(String(made.data?.expiresAt)) - Date.now()).toBeGreaterThan(3500_000);
+    const there = clientOf(second.url, `Bearer ${session}`);
+    const current = await there.GET('/v1/sessions/current');
+    expect(current.data).toEqual(made.data);
+    const list = await there.GET('/v1/workflows');
+    const names = list.data?.items.map((w) => w.name);
     expect(names).toContain('Acme orders');
     expect(names).not.toContain('Bolt orders');
     // Scopes as its key: no write.
@@ -717,8 +742,8 @@ describe('issue 12, acceptance: revocation and sessions on two gateways', () => 
     // A session cannot make a session.
     expectProblem(await callAs(session, 'POST', '/v1/sessions'), 403, 'FORBIDDEN');
 
-    const ended = await callAs(session, 'DELETE', '/v1/sessions/current');
-    expect(ended.status).toBe(204);
+    const ended = await clientOf(stack.baseUrl, `Bearer ${session}`).DELETE('/v1/sessions/current');
+    expect(ended.response.status).toBe(204);
     // Refused at once by the gateway that ended it, within 2 s by the other.
     expect((await callAs(session, 'GET', '/v1/workflows')).status).toBe(401);
     expect(await refusedWithin(second.url, session)).toBeLessThan(2000);
@@ -732,7 +757,7 @@ describe('issue 12, acceptance: revocation and sessions on two gateways', () => 
     expect((await api(second.url, 'GET', '/v1/workflows', undefined, bearer(session))).status).toBe(
       200,
     );
-    expect((await stack.call('DELETE', `/v1/admin/keys/${key.id}`)).status).toBe(204);
+    expect(await revoke(key.id)).toBe(204);
     expect(await refusedWithin(second.url, session)).toBeLessThan(2000);
   });
 });

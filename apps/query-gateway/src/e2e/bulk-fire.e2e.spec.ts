@@ -25,18 +25,9 @@ interface BulkResult {
   nextCursor?: string;
 }
 
-interface Page {
-  items: TokenBody[];
-  nextCursor?: string;
-}
-
 const AP = 'article_publishing';
 
-async function createToken(workflowId: string, body: Record<string, unknown>): Promise<TokenBody> {
-  const res = await call<TokenBody>('POST', `/v1/workflows/${workflowId}/tokens`, body);
-  expect(res.status).toBe(201);
-  return res.body;
-}
+const createToken: E2eStack['createToken'] = (...args) => stack.createToken(...args);
 
 /** Every message in the event stream: a request that writes nothing leaves it unchanged. */
 async function streamMessages(): Promise<number> {
@@ -53,13 +44,12 @@ async function bulk(
 }
 
 async function listIds(workflowId: string, place: string, minSeq: number): Promise<string[]> {
-  const res = await call<Page>(
-    'GET',
-    `/v1/workflows/${workflowId}/tokens?place=${place}&limit=1000&minSeq=${minSeq}`,
-  );
-  expect(res.status).toBe(200);
-  expect(res.body.nextCursor).toBeUndefined();
-  return res.body.items.map((t) => t.id);
+  const { data, response } = await stack.client.GET('/v1/workflows/{workflowId}/tokens', {
+    params: { path: { workflowId }, query: { place, limit: 1000, minSeq } },
+  });
+  expect(response.status).toBe(200);
+  expect(data?.nextCursor).toBeUndefined();
+  return data!.items.map((t) => t.id);
 }
 
 const range = (n: number, prefix: string) =>
@@ -96,7 +86,11 @@ describe('POST /v1/workflows/:workflowId/bulk-fire', () => {
 
   it('fires every matching token, lists per-token failures with their code', async () => {
     let last = 0;
-    const make = async (ids: string[], data: object, metadata: object) => {
+    const make = async (
+      ids: string[],
+      data: Record<string, unknown>,
+      metadata: Record<string, unknown>,
+    ) => {
       for (const id of ids)
         last = Math.max(last, (await createToken(AP, { id, data, metadata })).version);
     };
@@ -108,13 +102,12 @@ describe('POST /v1/workflows/:workflowId/bulk-fire', () => {
     expect((await listIds(AP, 'draft', last)).length).toBe(60);
 
     const before = await streamMessages();
-    const res = await bulk(
-      AP,
-      { transition: 'submit', filter, triggeredBy: 'bulk-test' },
-      { 'idempotency-key': key },
-    );
-    expect(res.status).toBe(200);
-    first = res.body;
+    const res = await stack.client.POST('/v1/workflows/{workflowId}/bulk-fire', {
+      params: { path: { workflowId: AP }, header: { 'idempotency-key': key } },
+      body: { transition: 'submit', filter, triggeredBy: 'bulk-test' },
+    });
+    expect(res.response.status).toBe(200);
+    first = res.data!;
     expect(first).toMatchObject({
       matched: 30,
       succeeded: 20,

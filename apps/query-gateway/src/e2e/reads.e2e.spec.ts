@@ -1,3 +1,4 @@
+import type { operations } from '@cb/client';
 import { loadFixtureWorkflow } from '@cb/testing';
 import { startE2eStack, type E2eStack, expectProblem } from './stack';
 
@@ -14,6 +15,7 @@ interface TokenBody {
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
 }
+type SearchQuery = NonNullable<operations['searchTokens']['parameters']['query']>;
 interface Page {
   items: TokenBody[];
   nextCursor?: string;
@@ -29,11 +31,7 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   );
 }
 
-async function create(workflowId: string, body: Record<string, unknown>): Promise<TokenBody> {
-  const res = await call<TokenBody>('POST', `/v1/workflows/${workflowId}/tokens`, body);
-  expect(res.status).toBe(201);
-  return res.body;
-}
+const create: E2eStack['createToken'] = (...args) => stack.createToken(...args);
 
 beforeAll(async () => {
   stack = await startE2eStack(
@@ -87,21 +85,23 @@ describe('read-your-writes', () => {
 
   it('lists and stats wait for minSeq too', async () => {
     const token = await create('order_processing', { id: 'ryw-list' });
-    const list = await call<Page>(
-      'GET',
-      `/v1/workflows/order_processing/tokens?place=${token.place}&minSeq=${token.version}&limit=1000`,
-    );
-    expect(list.status).toBe(200);
-    expect(list.body.items.map((t) => t.id)).toContain('ryw-list');
-    const stats = await call<{ places: Record<string, number>; created: number }>(
-      'GET',
-      `/v1/workflows/order_processing/stats?minSeq=${token.version}`,
-    );
-    expect(stats.status).toBe(200);
-    expect(stats.body.places[token.place]).toBeGreaterThanOrEqual(1);
-    const byId = await call<TokenBody>('GET', `/v1/tokens/ryw-list?minSeq=${token.version}`);
-    expect(byId.body).toMatchObject({ id: 'ryw-list', workflowId: 'order_processing' });
-    expect(byId.headers.get('etag')).toBe(`"${token.version}"`);
+    const workflowId = 'order_processing';
+    const minSeq = token.version;
+    const list = await stack.client.GET('/v1/workflows/{workflowId}/tokens', {
+      params: { path: { workflowId }, query: { place: token.place, minSeq, limit: 1000 } },
+    });
+    expect(list.response.status).toBe(200);
+    expect(list.data?.items.map((t) => t.id)).toContain('ryw-list');
+    const stats = await stack.client.GET('/v1/workflows/{workflowId}/stats', {
+      params: { path: { workflowId }, query: { minSeq } },
+    });
+    expect(stats.response.status).toBe(200);
+    expect(stats.data?.places[token.place]).toBeGreaterThanOrEqual(1);
+    const byId = await stack.client.GET('/v1/tokens/{tokenId}', {
+      params: { path: { tokenId: 'ryw-list' }, query: { minSeq } },
+    });
+    expect(byId.data).toMatchObject({ id: 'ryw-list', workflowId: 'order_processing' });
+    expect(byId.response.headers.get('etag')).toBe(`"${token.version}"`);
   });
 
   it('a token read is the API token exactly: as the write returned it and as the stream has it', async () => {
@@ -274,32 +274,30 @@ describe('cursor pagination', () => {
 
 describe('definitions, stats, history, transitions, search', () => {
   it('lists workflows with pages and reads a version', async () => {
-    const put = await call('PUT', '/v1/workflows/order_processing', {
-      ...loadFixtureWorkflow('order-processing'),
-      description: 'v2',
+    const path = { workflowId: 'order_processing' };
+    const put = await stack.client.PUT('/v1/workflows/{workflowId}', {
+      params: { path },
+      body: { ...loadFixtureWorkflow('order-processing'), description: 'v2' },
     });
-    expect(put.status).toBe(200);
-    const version = put.body.version as number;
-    const first = await call<{ items: Array<{ id: string }>; nextCursor?: string }>(
-      'GET',
-      `/v1/workflows?limit=2&minSeq=${put.body.seq as number}`,
-    );
-    expect(first.body.items.map((w) => w.id)).toEqual(['article_publishing', 'document_review']);
-    const second = await call<{
-      items: Array<{ id: string; version: number }>;
-      nextCursor?: string;
-    }>('GET', `/v1/workflows?limit=2&cursor=${first.body.nextCursor}`);
-    expect(second.body.items.map((w) => [w.id, w.version])).toEqual([
+    expect(put.response.status).toBe(200);
+    const version = put.data!.version;
+    const first = await stack.client.GET('/v1/workflows', {
+      params: { query: { limit: 2, minSeq: put.data!.seq } },
+    });
+    expect(first.data?.items.map((w) => w.id)).toEqual(['article_publishing', 'document_review']);
+    const second = await stack.client.GET('/v1/workflows', {
+      params: { query: { limit: 2, cursor: first.data?.nextCursor } },
+    });
+    expect(second.data?.items.map((w) => [w.id, w.version])).toEqual([
       ['order_processing', version],
     ]);
-    expect(second.body.nextCursor).toBeUndefined();
-    const v1 = await call('GET', '/v1/workflows/order_processing?version=1');
-    expect(v1.body).toMatchObject({ id: 'order_processing', version: 1 });
-    expectProblem(
-      await call('GET', '/v1/workflows/order_processing?version=99'),
-      404,
-      'WORKFLOW_NOT_FOUND',
-    );
+    expect(second.data?.nextCursor).toBeUndefined();
+    const read = (v: number) =>
+      stack.client.GET('/v1/workflows/{workflowId}', {
+        params: { path, query: { version: v } },
+      });
+    expect((await read(1)).data).toMatchObject({ id: 'order_processing', version: 1 });
+    expectProblem(await read(99), 404, 'WORKFLOW_NOT_FOUND');
   });
 
   it('stats count tokens per place, transitions and the created window', async () => {
@@ -404,15 +402,21 @@ describe('definitions, stats, history, transitions, search', () => {
     await create('document_review', { id: 'srch-1', metadata: { team: 'blue', tier: 1 } });
     await create('order_processing', { id: 'srch-2', metadata: { team: 'blue' } });
     const last = await create('order_processing', { id: 'srch-3', metadata: { team: 'red' } });
-    const blue = await call<Page>('GET', `/v1/tokens?metadata.team=blue&minSeq=${last.version}`);
-    expect(blue.status).toBe(200);
-    expect(blue.body.items.map((t) => t.id)).toEqual(['srch-1', 'srch-2']);
-    const tier = await call<Page>('GET', '/v1/tokens?metadata.team=blue&metadata.tier=1');
-    expect(tier.body.items.map((t) => t.id)).toEqual(['srch-1']);
-    const scoped = await call<Page>(
-      'GET',
-      '/v1/tokens?workflowId=order_processing&metadata.team=blue',
-    );
-    expect(scoped.body.items.map((t) => t.id)).toEqual(['srch-2']);
+    // Through the generated client: the metadata filter as the document declares it is the
+    // wire's `metadata.<key>=<value>`.
+    const search = (query: SearchQuery) => stack.client.GET('/v1/tokens', { params: { query } });
+    const blue = await search({ metadata: { 'metadata.team': 'blue' }, minSeq: last.version });
+    expect(blue.response.status).toBe(200);
+    expect(blue.data?.items.map((t) => t.id)).toEqual(['srch-1', 'srch-2']);
+    const tier = await search({ metadata: { 'metadata.team': 'blue', 'metadata.tier': '1' } });
+    expect(tier.data?.items.map((t) => t.id)).toEqual(['srch-1']);
+    const scoped = await search({
+      workflowId: 'order_processing',
+      metadata: { 'metadata.team': 'blue' },
+    });
+    expect(scoped.data?.items.map((t) => t.id)).toEqual(['srch-2']);
+    // The same as the raw query string.
+    const raw = await call<Page>('GET', '/v1/tokens?metadata.team=blue&metadata.tier=1');
+    expect(raw.body.items.map((t) => t.id)).toEqual(['srch-1']);
   });
 });

@@ -1,3 +1,4 @@
+import type { components } from '@cb/client';
 import { loadFixtureWorkflow } from '@cb/testing';
 import { startE2eStack, type ApiResponse, type E2eStack, expectProblem } from './stack';
 
@@ -15,14 +16,7 @@ interface TokenBody {
   definitionVersion: number;
 }
 
-async function createToken(
-  workflowId: string,
-  body: Record<string, unknown> = {},
-): Promise<TokenBody> {
-  const res = await call<TokenBody>('POST', `/v1/workflows/${workflowId}/tokens`, body);
-  expect(res.status).toBe(201);
-  return res.body;
-}
+const createToken: E2eStack['createToken'] = (...args) => stack.createToken(...args);
 
 beforeAll(async () => {
   stack = await startE2eStack();
@@ -32,8 +26,10 @@ beforeAll(async () => {
     'order-processing',
     'software-deployment',
   ] as const) {
-    const res = await call('POST', '/v1/workflows', loadFixtureWorkflow(name));
-    expect(res.status).toBe(201);
+    const { response } = await stack.client.POST('/v1/workflows', {
+      body: loadFixtureWorkflow(name),
+    });
+    expect(response.status).toBe(201);
   }
 });
 
@@ -48,34 +44,34 @@ describe('definitions', () => {
       id: 'dr_copy',
       places: [...loadFixtureWorkflow('document-review').places, 'limbo'],
     };
-    const created = await call('POST', '/v1/workflows', def);
-    expect(created.status).toBe(201);
-    expect(created.headers.get('etag')).toBe('"1"');
-    expect(created.headers.get('location')).toBe('/v1/workflows/dr_copy');
-    expect(created.body).toMatchObject({
+    const created = await stack.client.POST('/v1/workflows', { body: def });
+    expect(created.response.status).toBe(201);
+    expect(created.response.headers.get('etag')).toBe('"1"');
+    expect(created.response.headers.get('location')).toBe('/v1/workflows/dr_copy');
+    expect(created.data).toMatchObject({
       id: 'dr_copy',
       version: 1,
       analysis: { unreachablePlaces: ['limbo'], deadEndPlaces: ['limbo'] },
     });
-    expectProblem(await call('POST', '/v1/workflows', def), 409, 'WORKFLOW_EXISTS');
-    const v2 = await call(
-      'PUT',
-      '/v1/workflows/dr_copy',
+    expectProblem(await stack.client.POST('/v1/workflows', { body: def }), 409, 'WORKFLOW_EXISTS');
+    const version = (
+      workflowId: string,
+      body: components['schemas']['WorkflowVersionInput'],
+      ifMatch?: string,
+    ) =>
+      stack.client.PUT('/v1/workflows/{workflowId}', {
+        params: { path: { workflowId }, header: ifMatch ? { 'if-match': ifMatch } : {} },
+        body,
+      });
+    const v2 = await version(
+      'dr_copy',
       { ...def, id: undefined, places: def.places.slice(0, -1) },
-      { 'if-match': '"1"' },
+      '"1"',
     );
-    expect(v2.status).toBe(200);
-    expect(v2.body).toMatchObject({ version: 2, analysis: { unreachablePlaces: [] } });
-    expectProblem(
-      await call('PUT', '/v1/workflows/dr_copy', def, { 'if-match': '"1"' }),
-      412,
-      'VERSION_MISMATCH',
-    );
-    expectProblem(
-      await call('PUT', '/v1/workflows/nowhere', { ...def, id: 'nowhere' }),
-      404,
-      'WORKFLOW_NOT_FOUND',
-    );
+    expect(v2.response.status).toBe(200);
+    expect(v2.data).toMatchObject({ version: 2, analysis: { unreachablePlaces: [] } });
+    expectProblem(await version('dr_copy', def, '"1"'), 412, 'VERSION_MISMATCH');
+    expectProblem(await version('nowhere', { ...def, id: 'nowhere' }), 404, 'WORKFLOW_NOT_FOUND');
   });
 
   it('rejects undeclared places, duplicate ids and guards that are not JSON Schema', async () => {
@@ -103,18 +99,19 @@ describe('concurrency', () => {
     const before = await stack.countOn(subject);
     const results = await Promise.all(
       Array.from({ length: 30 }, () =>
-        call(
-          'POST',
-          `/v1/workflows/document_review/tokens/${token.id}/fire`,
-          { transition: 'submit' },
-          { 'if-match': `"${token.version}"` },
-        ),
+        stack.client.POST('/v1/workflows/{workflowId}/tokens/{tokenId}/fire', {
+          params: {
+            path: { workflowId: 'document_review', tokenId: token.id },
+            header: { 'if-match': `"${token.version}"` },
+          },
+          body: { transition: 'submit' },
+        }),
       ),
     );
-    const statuses = results.map((r) => r.status);
+    const statuses = results.map((r) => r.response.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 412)).toHaveLength(29);
-    for (const r of results.filter((x) => x.status === 412))
+    for (const r of results.filter((x) => x.response.status === 412))
       expectProblem(r, 412, 'VERSION_MISMATCH');
     expect(await stack.countOn(subject)).toBe(before + 1);
   });
@@ -341,16 +338,18 @@ describe('bad input gets a 4xx problem with a code, never a 5xx', () => {
 describe('tokens', () => {
   it('merge-patches data on fire and records the patch in the event', async () => {
     const t = await createToken('document_review', { data: { a: 1 } });
-    const fired = await call<TokenBody>(
-      'POST',
-      `/v1/workflows/document_review/tokens/${t.id}/fire`,
-      { transition: 'submit', data: { b: 2 } },
+    const { data: fired, response } = await stack.client.POST(
+      '/v1/workflows/{workflowId}/tokens/{tokenId}/fire',
+      {
+        params: { path: { workflowId: 'document_review', tokenId: t.id } },
+        body: { transition: 'submit', data: { b: 2 } },
+      },
     );
-    expect(fired.status).toBe(200);
-    expect(fired.body.data).toEqual({ a: 1, b: 2 });
-    expect(fired.headers.get('etag')).toBe(`"${fired.body.version}"`);
+    expect(response.status).toBe(200);
+    expect(fired?.data).toEqual({ a: 1, b: 2 });
+    expect(response.headers.get('etag')).toBe(`"${fired?.version}"`);
     const event = await stack.jsm.direct.getMessage(stack.naming.stream, {
-      seq: fired.body.version,
+      seq: fired!.version,
     });
     expect(event?.json()).toMatchObject({
       type: 'token.transitioned.v1',
@@ -365,25 +364,23 @@ describe('tokens', () => {
       data: { a: 1, b: 2 },
       metadata: { owner: 'x' },
     });
-    const patched = await call<TokenBody>(
-      'PATCH',
-      '/v1/workflows/document_review/tokens/patch-me',
-      { data: { b: null, c: 3 } },
-      {
-        'content-type': 'application/merge-patch+json',
-        'if-match': `"${t.version}"`,
-      },
-    );
-    expect(patched.status).toBe(200);
-    expect(patched.body.data).toEqual({ a: 1, c: 3 });
-    const read = await call<TokenBody>(
-      'GET',
-      '/v1/workflows/document_review/tokens/patch-me?consistency=strong',
-    );
-    expect(read.body).toEqual(patched.body);
-    expect(read.headers.get('etag')).toBe(`"${patched.body.version}"`);
-    const deleted = await call('DELETE', '/v1/workflows/document_review/tokens/patch-me');
-    expect(deleted.status).toBe(204);
+    const path = { workflowId: 'document_review', tokenId: 'patch-me' };
+    const patched = await stack.client.PATCH('/v1/workflows/{workflowId}/tokens/{tokenId}', {
+      params: { path, header: { 'if-match': `"${t.version}"` } },
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: { data: { b: null, c: 3 } },
+    });
+    expect(patched.response.status).toBe(200);
+    expect(patched.data?.data).toEqual({ a: 1, c: 3 });
+    const read = await stack.client.GET('/v1/workflows/{workflowId}/tokens/{tokenId}', {
+      params: { path, query: { consistency: 'strong' } },
+    });
+    expect(read.data).toEqual(patched.data);
+    expect(read.response.headers.get('etag')).toBe(`"${patched.data?.version}"`);
+    const deleted = await stack.client.DELETE('/v1/workflows/{workflowId}/tokens/{tokenId}', {
+      params: { path },
+    });
+    expect(deleted.response.status).toBe(204);
     expectProblem(
       await call('GET', '/v1/workflows/document_review/tokens/patch-me?consistency=strong'),
       404,

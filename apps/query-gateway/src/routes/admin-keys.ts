@@ -44,8 +44,9 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRouteDeps> = async (app,
   api.post(
     '/v1/admin/keys',
     {
-      config: { scope: 'keys:admin' },
+      config: { scope: 'keys:admin', responseHeaders: { 201: ['Location', 'Cache-Control'] } },
       schema: {
+        operationId: 'createApiKey',
         tags: ['keys'],
         summary: 'Create an API key; the response is the only time its secret is shown',
         body: CreateKeyBody,
@@ -92,6 +93,7 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRouteDeps> = async (app,
     {
       config: { scope: 'keys:admin' },
       schema: {
+        operationId: 'listApiKeys',
         tags: ['keys'],
         summary: 'API keys (never their secrets), ordered by id; revoked ones too',
         querystring: KeyListQuery,
@@ -125,6 +127,7 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRouteDeps> = async (app,
     {
       config: { scope: 'keys:admin' },
       schema: {
+        operationId: 'getApiKey',
         tags: ['keys'],
         summary: 'One API key (never its secret)',
         params: KeyParams,
@@ -139,6 +142,7 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRouteDeps> = async (app,
     {
       config: { scope: 'keys:admin' },
       schema: {
+        operationId: 'revokeApiKey',
         tags: ['keys'],
         summary:
           'Revoke an API key: every gateway refuses it (and its sessions) within 2 s of the answer; repeating is harmless',

@@ -53,6 +53,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
     {
       config: { scope: 'tokens:write' },
       schema: {
+        operationId: 'bulkFire',
         tags: ['tokens'],
         summary:
           'Fire a transition on every matching token (default: tokens in the transition’s `from` places); counts and per-token errors',

@@ -49,8 +49,9 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
   api.get(
     '/v1/workflows/:workflowId/events',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['Cache-Control'] } },
       schema: {
+        operationId: 'streamWorkflowEvents',
         tags: ['live events'],
         summary: 'Live events of every token of a workflow (Server-Sent Events)',
         params: WorkflowParams,
@@ -73,8 +74,9 @@ export const eventRoutes: FastifyPluginAsync<EventRouteDeps> = async (
   api.get(
     '/v1/workflows/:workflowId/tokens/:tokenId/events',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['Cache-Control'] } },
       schema: {
+        operationId: 'streamTokenEvents',
         tags: ['live events'],
         summary: 'Live events of one token (Server-Sent Events)',
         params: TokenParams,

@@ -68,8 +68,10 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         tags: ['operations'],
         summary: 'Liveness: the process is up',
+        description: 'Public. Answers 200 as long as the process serves HTTP, whatever NATS does.',
         response: { 200: Health },
       },
       logLevel: 'warn',
@@ -80,7 +82,10 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteDeps> = async (
     '/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         tags: ['operations'],
+        description:
+          'Public. 200 when every check passes, else 503 with the checks that fail as `false`: a load balancer sends traffic only to a ready gateway.',
         summary:
           'Readiness: NATS connected, event stream and the read-model buckets of the current generation present (checked at most once a second, within a second), and a command service answering its ping (within the last 2 s)',
         response: {

@@ -26,8 +26,9 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
   api.get(
     '/v1/tokens/:tokenId',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['ETag', 'X-As-Of-Seq'] } },
       schema: {
+        operationId: 'findToken',
         tags: ['tokens'],
         summary: 'Look a token up by id, whatever its workflow (token ids are unique in a tenant)',
         params: TokenIdParams,
@@ -49,8 +50,9 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
   api.get(
     '/v1/tokens',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['X-As-Of-Seq'] } },
       schema: {
+        operationId: 'searchTokens',
         tags: ['tokens'],
         summary:
           'Search live tokens across workflows by workflow, place and metadata values (`metadata.<key>=<value>`), ordered by id',

@@ -23,8 +23,9 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (app, d
   api.post(
     '/v1/sessions',
     {
-      config: { scope: 'authenticated' },
+      config: { scope: 'authenticated', responseHeaders: { 201: ['Cache-Control'] } },
       schema: {
+        operationId: 'createSession',
         tags: ['sessions'],
         summary:
           'Make a session from the API key sent (no body): same tenant and scopes, ends after SESSION_TTL_S or with the key',
@@ -53,8 +54,9 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (app, d
   api.get(
     '/v1/sessions/current',
     {
-      config: { scope: 'authenticated' },
+      config: { scope: 'authenticated', responseHeaders: { 200: ['Cache-Control'] } },
       schema: {
+        operationId: 'getCurrentSession',
         tags: ['sessions'],
         summary: 'The session sent as the credential: its tenant, scopes and expiry',
         response: { 200: Session, ...errors },
@@ -77,6 +79,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (app, d
     {
       config: { scope: 'authenticated' },
       schema: {
+        operationId: 'endCurrentSession',
         tags: ['sessions'],
         summary:
           'End the session sent as the credential: refused at once here, and by every gateway within 2 s',

@@ -46,8 +46,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.post(
     '/v1/workflows/:workflowId/tokens',
     {
-      config: { scope: 'tokens:write' },
+      config: { scope: 'tokens:write', responseHeaders: { 201: ['Location', 'ETag'] } },
       schema: {
+        operationId: 'createToken',
         tags: ['tokens'],
         summary: 'Create a token (in the initial place unless `place` is given)',
         params: WorkflowParams,
@@ -88,8 +89,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.post(
     '/v1/workflows/:workflowId/tokens/:tokenId/fire',
     {
-      config: { scope: 'tokens:write' },
+      config: { scope: 'tokens:write', responseHeaders: { 200: ['ETag'] } },
       schema: {
+        operationId: 'fireTransition',
         tags: ['tokens'],
         summary: 'Fire a transition; data/metadata are merge patches applied before the guard runs',
         params: TokenParams,
@@ -122,8 +124,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.patch(
     '/v1/workflows/:workflowId/tokens/:tokenId',
     {
-      config: { scope: 'tokens:write' },
+      config: { scope: 'tokens:write', responseHeaders: { 200: ['ETag'] } },
       schema: {
+        operationId: 'patchToken',
         tags: ['tokens'],
         summary: 'Merge-patch (RFC 7386) the token data and/or metadata',
         params: TokenParams,
@@ -155,8 +158,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.delete(
     '/v1/workflows/:workflowId/tokens/:tokenId',
     {
-      config: { scope: 'tokens:write' },
+      config: { scope: 'tokens:write', responseHeaders: { 204: ['ETag'] } },
       schema: {
+        operationId: 'deleteToken',
         tags: ['tokens'],
         summary: 'Delete a token (its history stays in the stream)',
         params: TokenParams,
@@ -184,8 +188,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.get(
     '/v1/workflows/:workflowId/tokens/:tokenId',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['ETag', 'X-As-Of-Seq'] } },
       schema: {
+        operationId: 'getToken',
         tags: ['tokens'],
         summary:
           'Read a token from the read model (`minSeq` for read-your-writes; `consistency=strong` reads the stream)',
@@ -210,8 +215,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.get(
     '/v1/workflows/:workflowId/tokens',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['X-As-Of-Seq'] } },
       schema: {
+        operationId: 'listWorkflowTokens',
         tags: ['tokens'],
         summary:
           'Tokens of a workflow, or of one place, ordered by id; cursor pages list each token that stays exactly once',
@@ -248,8 +254,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
   api.get(
     '/v1/workflows/:workflowId/tokens/:tokenId/transitions',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['X-As-Of-Seq'] } },
       schema: {
+        operationId: 'listTransitions',
         tags: ['tokens'],
         summary:
           'Every transition of the token’s definition version: enabled, or each reason it is not (wrong place, failing guard paths)',
@@ -278,6 +285,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteDeps> = async (app, { com
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'getTokenHistory',
         tags: ['tokens'],
         summary: 'Every event of the token in stream order, from the stream (deleted tokens too)',
         params: TokenParams,

@@ -45,6 +45,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
     {
       config: { scope: 'read' },
       schema: {
+        operationId: 'listWorkflows',
         tags: ['workflows'],
         summary: 'Workflow definitions (latest versions), ordered by id',
         querystring: PageQuery,
@@ -60,8 +61,9 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.get(
     '/v1/workflows/:workflowId',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['ETag'] } },
       schema: {
+        operationId: 'getWorkflow',
         tags: ['workflows'],
         summary: 'A workflow definition: the latest version, or `?version=n`',
         params: WorkflowParams,
@@ -83,8 +85,9 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.get(
     '/v1/workflows/:workflowId/stats',
     {
-      config: { scope: 'read' },
+      config: { scope: 'read', responseHeaders: { 200: ['X-As-Of-Seq'] } },
       schema: {
+        operationId: 'getWorkflowStats',
         tags: ['workflows'],
         summary:
           'Live tokens in total and per place, transitions fired, average time in place, tokens created and completed in a window',
@@ -108,13 +111,14 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.post(
     '/v1/workflows',
     {
-      config: { scope: 'workflows:write' },
+      config: { scope: 'workflows:write', responseHeaders: { 201: ['Location', 'ETag'] } },
       schema: {
+        operationId: 'defineWorkflow',
         tags: ['workflows'],
         summary: 'Define a workflow (version 1)',
         body: WorkflowDefinitionInput,
         headers: WriteHeaders,
-        response: { 201: WorkflowResource, 200: WorkflowResource, ...errors },
+        response: { 201: WorkflowResource, ...errors },
       },
     },
     async (req, reply) => {
@@ -138,8 +142,9 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   api.put(
     '/v1/workflows/:workflowId',
     {
-      config: { scope: 'workflows:write' },
+      config: { scope: 'workflows:write', responseHeaders: { 200: ['ETag'] } },
       schema: {
+        operationId: 'defineWorkflowVersion',
         tags: ['workflows'],
         summary: 'Define a new version of a workflow (If-Match takes the current version number)',
         params: WorkflowParams,
