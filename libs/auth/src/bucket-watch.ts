@@ -36,6 +36,8 @@ export class BucketWatch {
   private timer: NodeJS.Timeout | null = null;
   private probing = false;
   private loop: Promise<void> | null = null;
+  /** Ends the back-off between two attempts early: stop() must not wait it out (up to 5 s). */
+  private wake: (() => void) | null = null;
   private readonly probeIntervalMs: number;
   private readonly now: () => number;
 
@@ -63,6 +65,7 @@ export class BucketWatch {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.iter?.stop();
+    this.wake?.();
     await this.loop;
   }
 
@@ -103,8 +106,22 @@ export class BucketWatch {
         this.iter = null;
         onFirstAttempt();
       }
-      if (!this.stopped) await sleep(Math.min(5000, 250 * 2 ** attempt));
+      if (!this.stopped) await this.backOff(Math.min(5000, 250 * 2 ** attempt));
     }
+  }
+
+  /** Wait `ms` before the next attempt, or until stop(). */
+  private backOff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.wake = done;
+    });
   }
 
   private async probe(): Promise<void> {
@@ -130,8 +147,4 @@ export class BucketWatch {
       this.probing = false;
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
