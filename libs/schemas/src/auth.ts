@@ -21,6 +21,8 @@ export const ApiKeyId = Type.String({
 export type ApiKeyId = Static<typeof ApiKeyId>;
 
 const Scopes = Type.Array(Scope, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true });
+/** The scopes a principal, a session and its record carry (copied from the key). */
+const HeldScopes = Type.Array(Scope, { maxItems: SCOPES.length, uniqueItems: true });
 const Workflows = Type.Array(Id, {
   minItems: 1,
   maxItems: 100,
@@ -47,7 +49,7 @@ export const Principal = Type.Object(
   {
     tenant: Tenant,
     keyId: PrincipalRef.properties.keyId,
-    scopes: Type.Array(Scope, { maxItems: SCOPES.length, uniqueItems: true }),
+    scopes: HeldScopes,
     workflows: Type.Optional(Workflows),
     root: Type.Optional(Type.Literal(true)),
     sessionId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
@@ -133,7 +135,7 @@ export const Session = Type.Object(
     }),
     expiresAt: Timestamp,
     tenant: Tenant,
-    scopes: Type.Array(Scope, { maxItems: SCOPES.length, uniqueItems: true }),
+    scopes: HeldScopes,
   },
   { additionalProperties: false },
 );
@@ -148,7 +150,7 @@ export const SessionRecord = Type.Object(
   {
     tenant: Tenant,
     keyId: PrincipalRef.properties.keyId,
-    scopes: Type.Array(Scope, { maxItems: SCOPES.length, uniqueItems: true }),
+    scopes: HeldScopes,
     workflows: Type.Optional(Workflows),
     expiresAt: Timestamp,
     createdAt: Timestamp,
