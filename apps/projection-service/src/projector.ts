@@ -14,6 +14,7 @@ import type { FailureState } from './failure-streak';
 import type { ProjectionMetrics } from './metrics';
 import { PartitionRunner } from './partition-runner';
 import { ensureReadModels, type ReadModels } from './read-models';
+import { SearchAttributes } from './search-attributes';
 import { TokenApplier } from './token-applier';
 
 export interface ProjectorSettings {
@@ -52,6 +53,7 @@ export class Projector {
   private readonly runners = new Map<WorkItem, Runner>();
   private leases: LeaseManager | null = null;
   private models: ReadModels | null = null;
+  private attributes: SearchAttributes | null = null;
 
   constructor(
     private readonly deps: ProjectorDeps,
@@ -83,6 +85,7 @@ export class Projector {
       settings.replicas,
       deps.logger,
     );
+    this.attributes = new SearchAttributes(this.models.workflows, deps.store, naming);
     const items: WorkItem[] = [
       ...Array.from({ length: naming.partitions }, (_, p) => p),
       'definitions',
@@ -161,6 +164,7 @@ export class Projector {
               store: deps.store,
               deadLetters,
               mayWrite: () => lease.valid(),
+              attributes: this.attributes!,
             }),
             decode: tokenDecoder(deps.naming, item),
           });

@@ -1,7 +1,13 @@
-import { applyStatsEvents, planTokenWrites, type StoredTokenEvent } from '@cb/domain';
+import {
+  applyStatsEvents,
+  attributeText,
+  planTokenWrites,
+  type StoredTokenEvent,
+  type TokenWritePlan,
+} from '@cb/domain';
 import type { EventStore, LeanKv } from '@cb/nats';
 import type { PartitionStats, TokenDoc } from '@cb/schemas';
-import type { Naming } from '@cb/subjects';
+import type { Naming, TokenIndex } from '@cb/subjects';
 import {
   NotYetError,
   type ApplyResult,
@@ -12,7 +18,9 @@ import {
 import type { DeadLetters } from './dead-letters';
 import { isConflict } from './failures';
 import { tokenEventOf } from './decode';
+import { IndexWriter, type IndexAddress } from './index-writer';
 import type { ReadModels } from './read-models';
+import type { AttributeLookup } from './search-attributes';
 
 interface Cached<T> {
   value: T | null;
@@ -24,14 +32,14 @@ const CACHE_LIMIT = 100_000;
 const CAS_ATTEMPTS = 5;
 
 /**
- * Applies one partition's token events: per token, place-index changes first and the token
- * document last (it is the commit marker: its `version` says what is applied); per workflow,
- * the partition's stats with their last applied seq. That seq is also the workflow's applied
- * floor in the partition: a batch is written only if no earlier event lies unapplied between it
- * and the floor, so events are applied in stream order even when a new owner receives them out
- * of order. Documents and stats are compare-and-set against the revision last seen, so a stale
- * writer can never move them backwards; place entries are plain puts and deletes, so every write
- * is issued only while the lease holds.
+ * Applies one partition's token events: the ordered indexes first (the token's place, its
+ * workflow's list, its search attributes: see IndexWriter), then the token documents (the commit
+ * markers: a document's `version` says what is applied); per workflow, the partition's stats with
+ * their last applied seq. That seq is also the workflow's applied floor in the partition: a batch
+ * is written only if no earlier event lies unapplied between it and the floor, so events are
+ * applied in stream order even when a new owner receives them out of order. Every write is
+ * compare-and-set against the revision last seen, so a stale writer can never move anything
+ * backwards, and is issued only while the lease holds.
  */
 export interface TokenApplierOptions {
   models: ReadModels;
@@ -43,6 +51,8 @@ export interface TokenApplierOptions {
   deadLetters: DeadLetterLookup;
   /** Whether this worker may still write (its lease is valid). */
   mayWrite: () => boolean;
+  /** The search attributes a token's definition version declares. */
+  attributes: AttributeLookup;
 }
 
 export type DeadLetterLookup = Pick<DeadLetters, 'contains'>;
@@ -57,6 +67,8 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
   private readonly store: EventStore;
   private readonly deadLetters: DeadLetterLookup;
   private readonly mayWrite: () => boolean;
+  private readonly attributes: AttributeLookup;
+  private readonly index: IndexWriter;
 
   constructor(options: TokenApplierOptions) {
     this.models = options.models;
@@ -65,11 +77,14 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     this.store = options.store;
     this.deadLetters = options.deadLetters;
     this.mayWrite = options.mayWrite;
+    this.attributes = options.attributes;
+    this.index = new IndexWriter(options.models.places, () => this.assertLease());
   }
 
   reset(): void {
     this.docs = new Map();
     this.stats = new Map();
+    this.index.reset();
   }
 
   async apply(batch: DecodedTokenEvent[], context: BatchContext): Promise<ApplyResult> {
@@ -86,62 +101,119 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     }
     // Nothing is written unless every earlier event of the batch's workflows in this partition is
     // applied: a new owner can receive later events before the earlier ones still with a previous
-    // owner, and a token event applied ahead of an earlier one whose place entry a crashed writer
+    // owner, and a token event applied ahead of an earlier one whose index entry a crashed writer
     // left behind (without its document) would never learn to delete that entry.
     const stats = await Promise.all(
       [...byWorkflow.values()].map(({ tenant, events }) => this.planStats(tenant, events, context)),
     );
-    // Token documents and place entries first (idempotent by seq), then the stats (counted once
-    // by their last applied seq). A worker that lost its lease meanwhile writes none of them.
-    const tokens = await Promise.all(
-      [...byToken.values()].map(({ tenant, events }) => this.applyToken(tenant, events)),
-    );
+    // Token documents and indexes first (idempotent by seq), then the stats (counted once by
+    // their last applied seq). A worker that lost its lease meanwhile writes none of them.
+    let result: ApplyResult;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        result = await this.applyTokens([...byToken.values()], attempt > 0);
+        break;
+      } catch (err) {
+        // Written meanwhile (a previous owner's late write): start again from what KV holds.
+        this.docs = new Map();
+        this.index.reset();
+        if (!isConflict(err) || attempt >= CAS_ATTEMPTS) throw err;
+      }
+    }
     await Promise.all(stats.map((plan) => this.writeStats(plan, context)));
     if (this.docs.size > CACHE_LIMIT) this.docs = new Map();
-    return tokens.reduce(
-      (a, r) => ({ applied: a.applied + r.applied, skipped: a.skipped + r.skipped }),
-      {
-        applied: 0,
-        skipped: 0,
-      },
-    );
+    return result;
   }
 
-  private async applyToken(tenant: string, events: StoredTokenEvent[]): Promise<ApplyResult> {
-    const { workflowId, tokenId } = events[0]!.event;
-    const key = this.naming.tokenKey(tenant, tokenId);
-    for (let attempt = 0; ; attempt++) {
-      const current = this.docs.get(key) ?? (await this.load<TokenDoc>(this.models.tokens, key));
-      const plan = planTokenWrites(current.value, events);
-      const { places, tokens } = this.models;
-      // Place entries are not compare-and-set: a writer whose lease ended could put back a place
-      // the next owner already left. So every write waits for the lease, like the stats do.
-      this.assertLease();
-      await Promise.all([
-        ...plan.placeDeletes.map((place) =>
-          places.delete(this.naming.placeKey(tenant, workflowId, place, tokenId)),
-        ),
-        ...(plan.placePut
-          ? [
-              places.put(
-                this.naming.placeKey(tenant, workflowId, plan.placePut.place, tokenId),
-                plan.placePut,
-              ),
-            ]
-          : []),
-      ]);
-      if (plan.doc === null) {
-        this.docs.set(key, current);
-        return { applied: plan.applied, skipped: plan.skipped };
-      }
-      this.assertLease();
-      try {
-        const revision = await tokens.put(key, plan.doc, current.revision);
+  /**
+   * Every token of the batch: the plans from the current documents, then every index's edit in
+   * one wave (each index written once however many of its tokens moved), then the documents —
+   * the commit markers: a crash before them leaves the batch to be applied again, and the index
+   * edits say "present" / "absent", so writing them twice is writing them once.
+   */
+  private async applyTokens(groups: Group[], reload: boolean): Promise<ApplyResult> {
+    const currents = await Promise.all(groups.map((g) => this.currentDoc(g, reload)));
+    const plans = groups.map((g, i) => planTokenWrites(currents[i]!.value, g.events));
+    const edits = new IndexEdits(this.naming, this.partition);
+    await Promise.all(
+      groups.map((g, i) => this.planIndexes(edits, g, currents[i]!.value, plans[i]!)),
+    );
+    await this.index.apply(edits.all());
+    this.assertLease();
+    await Promise.all(
+      groups.map(async (g, i) => {
+        const plan = plans[i]!;
+        const key = this.naming.tokenKey(g.tenant, g.events[0]!.event.tokenId);
+        if (plan.doc === null) {
+          this.docs.set(key, currents[i]!);
+          return;
+        }
+        const revision = await this.models.tokens.put(key, plan.doc, currents[i]!.revision);
         this.docs.set(key, { value: plan.doc, revision });
-        return { applied: plan.applied, skipped: plan.skipped };
-      } catch (err) {
-        this.docs.delete(key);
-        if (!isConflict(err) || attempt >= CAS_ATTEMPTS) throw err;
+      }),
+    );
+    let applied = 0;
+    let skipped = 0;
+    for (const plan of plans) {
+      applied += plan.applied;
+      skipped += plan.skipped;
+    }
+    return { applied, skipped };
+  }
+
+  /**
+   * The document a token's events apply to: cached, or read — except for a token the batch
+   * creates, which has none (a redelivered creation finds out by the conflict, then `reload`).
+   */
+  private async currentDoc(group: Group, reload: boolean): Promise<Cached<TokenDoc>> {
+    const key = this.naming.tokenKey(group.tenant, group.events[0]!.event.tokenId);
+    const cached = this.docs.get(key);
+    if (cached) return cached;
+    const first = inSeqOrderFirst(group.events);
+    if (!reload && first.event.type === 'token.created.v1') return { value: null, revision: 0 };
+    return this.load<TokenDoc>(this.models.tokens, key);
+  }
+
+  /** The index edits of one token: its place, its workflow's list and its search attributes. */
+  private async planIndexes(
+    edits: IndexEdits,
+    group: Group,
+    current: TokenDoc | null,
+    plan: TokenWritePlan,
+  ): Promise<void> {
+    const last = group.events.reduce((a, b) => (b.seq > a.seq ? b : a));
+    const { workflowId, tokenId } = last.event;
+    const { tenant } = group;
+    // Re-issued for the document's own event too (a crash may have come before its indexes).
+    if (plan.placePut === null && plan.placeDeletes.length === 0) return;
+    for (const place of plan.placeDeletes) {
+      edits.set(tenant, workflowId, { kind: 'place', place }, tokenId, false);
+    }
+    const live = plan.placePut !== null;
+    if (plan.placePut) {
+      edits.set(tenant, workflowId, { kind: 'place', place: plan.placePut.place }, tokenId, true);
+    }
+    edits.set(tenant, workflowId, { kind: 'workflow' }, tokenId, live);
+    const state = last.event.state;
+    const attributes = await this.attributes.of(tenant, workflowId, state.definitionVersion);
+    for (const attribute of attributes) {
+      const final = plan.placePut ? attributeText(plan.placePut, attribute) : undefined;
+      const seen = new Set<string>();
+      for (const s of [current, ...group.events.map((e) => e.event.state)]) {
+        const text = s && !(s as TokenDoc).deleted ? attributeText(s, attribute) : undefined;
+        if (text !== undefined && text !== final) seen.add(text);
+      }
+      for (const value of seen) {
+        edits.set(tenant, workflowId, { kind: 'attribute', attribute, value }, tokenId, false);
+      }
+      if (final !== undefined) {
+        edits.set(
+          tenant,
+          workflowId,
+          { kind: 'attribute', attribute, value: final },
+          tokenId,
+          true,
+        );
       }
     }
   }
@@ -261,6 +333,39 @@ interface StatsPlan {
 interface Group {
   tenant: string;
   events: StoredTokenEvent[];
+}
+
+/** One batch's edits, per index of this partition: the last wish per token wins. */
+class IndexEdits {
+  private readonly edits = new Map<string, { at: IndexAddress; ops: Map<string, boolean> }>();
+
+  constructor(
+    private readonly naming: Naming,
+    private readonly partition: number,
+  ) {}
+
+  set(tenant: string, workflowId: string, index: TokenIndex, tokenId: string, present: boolean) {
+    const head = this.naming.indexHeadKey(tenant, workflowId, index, this.partition);
+    let edit = this.edits.get(head);
+    if (!edit) {
+      const at: IndexAddress = {
+        head,
+        chunk: (id) => this.naming.indexChunkKey(tenant, workflowId, index, this.partition, id),
+      };
+      edit = { at, ops: new Map() };
+      this.edits.set(head, edit);
+    }
+    // A place the token leaves and enters again in one batch: it stays (entering is planned last).
+    edit.ops.set(tokenId, present);
+  }
+
+  all(): Iterable<{ at: IndexAddress; ops: Map<string, boolean> }> {
+    return this.edits.values();
+  }
+}
+
+function inSeqOrderFirst(events: StoredTokenEvent[]): StoredTokenEvent {
+  return events.reduce((a, b) => (b.seq < a.seq ? b : a));
 }
 
 function push(map: Map<string, Group>, key: string, tenant: string, event: StoredTokenEvent): void {

@@ -38,19 +38,6 @@ export const GatewayEnv = Type.Object({
     maximum: 120_000,
     description: 'bound on one key-range scan behind a list (100 to 120000 ms)',
   }),
-  LIST_SNAPSHOT_TTL_MS: Type.Integer({
-    default: 10_000,
-    minimum: 0,
-    maximum: 300_000,
-    description:
-      'how long the rest of a token listing serves its next pages from memory; 0: every page scans (0 to 300000 ms)',
-  }),
-  LIST_SNAPSHOT_MAX_BYTES: Type.Integer({
-    default: 67_108_864,
-    minimum: 0,
-    maximum: 1_073_741_824,
-    description: 'memory for those listing snapshots, over all listings (0 to 1073741824 bytes)',
-  }),
   SSE_HEARTBEAT_MS: Type.Integer({
     default: 15_000,
     minimum: 1000,

@@ -252,8 +252,6 @@ describe('cursors', () => {
     const reads = new Reads(never, never, never, never, never, never, never, {
       lagWaitMs: 1000,
       scanTimeoutMs: 1000,
-      listSnapshotTtlMs: 1000,
-      listSnapshotMaxBytes: 1024,
     });
     app = appWithoutNats({ reads });
     const res = await app.inject({

@@ -90,8 +90,6 @@ async function main(): Promise<void> {
       {
         lagWaitMs: config.MIN_SEQ_WAIT_MS,
         scanTimeoutMs: config.SCAN_TIMEOUT_MS,
-        listSnapshotTtlMs: config.LIST_SNAPSHOT_TTL_MS,
-        listSnapshotMaxBytes: config.LIST_SNAPSHOT_MAX_BYTES,
       },
     );
     const probe = new CommandServiceProbe(

@@ -140,7 +140,7 @@ export interface paths {
      * Tokens of a workflow, or of one place, ordered by id; cursor pages list each token that stays exactly once
      * @description Needs the scope `read`.
      *
-     *     The first page scans the place index; the rest of the listing is kept for a few seconds (LIST_SNAPSHOT_TTL_MS) and serves the following pages, which are then as of the first page (X-As-Of-Seq). A `minSeq` later than that, or a cursor whose snapshot is gone (expired, or from another gateway instance), gets a fresh scan after the cursor: either way each token that stays in the listing is served exactly once.
+     *     Pages come from ordered indexes the projection keeps (per place, per workflow and per declared search attribute), so a page costs the same however many tokens the list holds. Each page continues strictly after the cursor, so a token that stays in the list is served exactly once. A filter on a field the workflow does not declare in `searchAttributes` is checked token by token: a page examines at most 2000 tokens and may then hold fewer than `limit` items (even none) with a `nextCursor` to go on; the list ends when a page has no `nextCursor`.
      */
     get: operations['listWorkflowTokens'];
     put?: never;
@@ -271,10 +271,10 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Search live tokens across workflows by workflow, place and metadata values (`metadata.<key>=<value>`), ordered by id
+     * Search live tokens across workflows by workflow, place, metadata and data values (`metadata.<key>=<value>`, `data.<key>=<value>`), ordered by id
      * @description Needs the scope `read`.
      *
-     *     The first page scans the place index; the rest of the listing is kept for a few seconds (LIST_SNAPSHOT_TTL_MS) and serves the following pages, which are then as of the first page (X-As-Of-Seq). A `minSeq` later than that, or a cursor whose snapshot is gone (expired, or from another gateway instance), gets a fresh scan after the cursor: either way each token that stays in the listing is served exactly once.
+     *     Pages come from ordered indexes the projection keeps (per place, per workflow and per declared search attribute), so a page costs the same however many tokens the list holds. Each page continues strictly after the cursor, so a token that stays in the list is served exactly once. A filter on a field the workflow does not declare in `searchAttributes` is checked token by token: a page examines at most 2000 tokens and may then hold fewer than `limit` items (even none) with a `nextCursor` to go on; the list ends when a page has no `nextCursor`.
      */
     get: operations['searchTokens'];
     put?: never;
@@ -591,6 +591,8 @@ export interface components {
       initialPlace: string;
       finalPlaces?: string[];
       transitions: components['schemas']['TransitionDefinition'][];
+      /** @description fields the projection indexes, so `GET /v1/tokens?<field>=<value>` on them costs a page instead of a scan */
+      searchAttributes?: string[];
       /** Format: date-time */
       createdAt: string;
       analysis: components['schemas']['DefinitionAnalysis'];
@@ -611,6 +613,8 @@ export interface components {
       initialPlace: string;
       finalPlaces?: string[];
       transitions: components['schemas']['TransitionDefinition'][];
+      /** @description fields the projection indexes, so `GET /v1/tokens?<field>=<value>` on them costs a page instead of a scan */
+      searchAttributes?: string[];
     };
     WorkflowVersionInput: {
       /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
@@ -622,6 +626,8 @@ export interface components {
       initialPlace: string;
       finalPlaces?: string[];
       transitions: components['schemas']['TransitionDefinition'][];
+      /** @description fields the projection indexes, so `GET /v1/tokens?<field>=<value>` on them costs a page instead of a scan */
+      searchAttributes?: string[];
     };
     HourlyCounts: {
       created: number;
@@ -2593,12 +2599,21 @@ export interface operations {
         /** @description answer only once the read model reflects every event with seq ≤ minSeq (e.g. the `version` of your last write); 503 PROJECTION_LAGGING if it does not in time, 400 MIN_SEQ_AHEAD at once if the stream has no such seq yet */
         minSeq?: number;
         /**
-         * @description Any number of parameters named like `^metadata\.[A-Za-z0-9_.-]{1,128}$` (e.g. `metadata.region=eu`): match tokens whose metadata has this value (compared as text). As an object, its property names are the parameter names, `metadata.` included.
+         * @description Any number of parameters named like `^metadata\.[A-Za-z0-9_.-]{1,128}$` (e.g. `metadata.region=eu`): match tokens whose metadata has this value (compared as text); a page, not a scan, when the workflow declares it in `searchAttributes`. As an object, its property names are the parameter names, `metadata.` included.
          * @example {
          *       "metadata.region": "eu"
          *     }
          */
         metadata?: {
+          [key: string]: string;
+        };
+        /**
+         * @description Any number of parameters named like `^data\.[A-Za-z0-9_.-]{1,128}$` (e.g. `data.region=eu`): match tokens whose data has this value at this top-level key (compared as text); a page, not a scan, when the workflow declares it in `searchAttributes`. As an object, its property names are the parameter names, `data.` included.
+         * @example {
+         *       "data.region": "eu"
+         *     }
+         */
+        data?: {
           [key: string]: string;
         };
       };

@@ -26,6 +26,16 @@ export const TransitionDefinition = Type.Object(
 );
 export type TransitionDefinition = Static<typeof TransitionDefinition>;
 
+/** Search attributes: one top-level key of the token's metadata or data. */
+export const SEARCH_ATTRIBUTE_PATTERN = '^(metadata|data)\\.[A-Za-z0-9_-]{1,64}$';
+export const MAX_SEARCH_ATTRIBUTES = 16;
+
+export const SearchAttribute = Type.String({
+  pattern: SEARCH_ATTRIBUTE_PATTERN,
+  description:
+    '`metadata.<key>` or `data.<key>`: tokens are indexed by that value when it is a string, number or boolean (compared as text)',
+});
+
 const definitionFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.Optional(Type.String({ maxLength: 4000 })),
@@ -33,6 +43,13 @@ const definitionFields = {
   initialPlace: Id,
   finalPlaces: Type.Optional(Type.Array(Id, { maxItems: 1000 })),
   transitions: Type.Array(TransitionDefinition, { maxItems: 2000 }),
+  searchAttributes: Type.Optional(
+    Type.Array(SearchAttribute, {
+      maxItems: MAX_SEARCH_ATTRIBUTES,
+      description:
+        'fields the projection indexes, so `GET /v1/tokens?<field>=<value>` on them costs a page instead of a scan',
+    }),
+  ),
 };
 
 /** What a client sends to define a workflow (`POST /v1/workflows`). */

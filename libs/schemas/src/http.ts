@@ -152,7 +152,10 @@ export const TokenListQuery = Type.Object(
 );
 export type TokenListQuery = Static<typeof TokenListQuery>;
 
-/** `metadata.<key>=<value>` parameters match tokens whose metadata has that (scalar) value. */
+/**
+ * `metadata.<key>=<value>` and `data.<key>=<value>` parameters match tokens whose metadata or data
+ * has that (scalar) value at that top-level key.
+ */
 export const TokenSearchQuery = Type.Object(
   {
     workflowId: Type.Optional(Id),
@@ -166,7 +169,13 @@ export const TokenSearchQuery = Type.Object(
     patternProperties: {
       '^metadata\\.[A-Za-z0-9_.-]{1,128}$': Type.String({
         maxLength: 1024,
-        description: 'match tokens whose metadata has this value (compared as text)',
+        description:
+          'match tokens whose metadata has this value (compared as text); a page, not a scan, when the workflow declares it in `searchAttributes`',
+      }),
+      '^data\\.[A-Za-z0-9_.-]{1,128}$': Type.String({
+        maxLength: 1024,
+        description:
+          'match tokens whose data has this value at this top-level key (compared as text); a page, not a scan, when the workflow declares it in `searchAttributes`',
       }),
     },
   },

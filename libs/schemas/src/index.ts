@@ -18,6 +18,9 @@ export {
   WorkflowDefinition,
   DefinitionAnalysis,
   WorkflowResource,
+  SearchAttribute,
+  SEARCH_ATTRIBUTE_PATTERN,
+  MAX_SEARCH_ATTRIBUTES,
 } from './definition';
 export { LastTransition, TokenState, Token } from './token';
 export {

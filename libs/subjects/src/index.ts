@@ -25,6 +25,7 @@ export {
   type ReadModelKind,
   type TokenAddress,
   type WorkflowAddress,
+  type TokenIndex,
 } from './naming';
 export {
   JS_API,

@@ -105,7 +105,9 @@ describe('Naming', () => {
     (bad) => {
       expect(() => naming.tokenSubject('acme', 'wf', bad)).toThrow(InvalidNameError);
       expect(() => naming.workflowSubject('acme', bad)).toThrow(InvalidNameError);
-      expect(() => naming.placeKey('acme', 'wf', bad, 't')).toThrow(InvalidNameError);
+      expect(() => naming.indexHeadKey('acme', 'wf', { kind: 'place', place: bad }, 0)).toThrow(
+        InvalidNameError,
+      );
     },
   );
 
@@ -121,9 +123,26 @@ describe('Naming', () => {
 
   it('builds keys and generational bucket names', () => {
     expect(naming.tokenKey('acme', 't1')).toBe('acme.t1');
-    expect(naming.placeKey('acme', 'wf', 'draft', 't1')).toBe('acme.wf.draft.t1');
-    expect(naming.placeKeyFilter('acme', 'wf', 'draft')).toBe('acme.wf.draft.*');
-    expect(naming.placesKeyFilter('acme')).toBe('acme.*.*.*');
+    expect(naming.indexHeadKey('acme', 'wf', { kind: 'place', place: 'draft' }, 3)).toBe(
+      'acme.wf.p.draft.3.h',
+    );
+    expect(naming.indexChunkKey('acme', 'wf', { kind: 'workflow' }, 0, '0a1b')).toBe(
+      'acme.wf.w._.0.c0a1b',
+    );
+    expect(() => naming.indexChunkKey('acme', 'wf', { kind: 'workflow' }, 0, 'x.y')).toThrow(
+      InvalidNameError,
+    );
+    expect(() => naming.indexHeadKey('acme', 'wf', { kind: 'workflow' }, 8)).toThrow(RangeError);
+    // Any value: as itself when safe, else hashed into one key segment.
+    const attr = (attribute: string, value: string) =>
+      naming.indexHeadKey('acme', 'wf', { kind: 'attribute', attribute, value }, 1);
+    expect(attr('metadata.region', 'eu')).toBe('acme.wf.a.metadata=region.veu.1.h');
+    expect(attr('data.city', 'São Paulo *>')).toMatch(
+      /^acme\.wf\.a\.data=city\.h[0-9a-f]{16}\.1\.h$/,
+    );
+    expect(() => attr('data.a.b', 'x')).toThrow(InvalidNameError);
+    expect(attr('metadata.region', 'eu')).not.toBe(attr('metadata.region', 'us'));
+    expect(attr('metadata.region', 'eu')).not.toBe(attr('data.region', 'eu'));
     expect(naming.statsKey('acme', 'wf', 7)).toBe('acme.wf.7');
     expect(() => naming.statsKey('acme', 'wf', 8)).toThrow(RangeError);
     expect(naming.workflowKey('acme', 'wf')).toBe('acme.wf');

@@ -8,7 +8,7 @@ import {
   isSubjectSafeId,
   isTenant,
 } from './ids';
-import { partitionOf } from './partition';
+import { fnv1a32, partitionOf } from './partition';
 import { kvStreamName } from './wire';
 
 export interface NamingOptions {
@@ -45,6 +45,55 @@ export type TokenCommandKind = Exclude<CommandKind, DefinitionCommandKind>;
 /** Read-model buckets are generational so a rebuild can fill fresh ones beside the live ones. */
 export const READ_MODEL_KINDS = ['tokens', 'places', 'stats', 'workflows'] as const;
 export type ReadModelKind = (typeof READ_MODEL_KINDS)[number];
+
+/**
+ * One ordered index of a workflow's tokens: the tokens in one place, all of its live tokens, or
+ * those whose search attribute (`metadata.<key>` / `data.<key>`) has one value (as text).
+ */
+export type TokenIndex =
+  | { kind: 'place'; place: string }
+  | { kind: 'workflow' }
+  | { kind: 'attribute'; attribute: string; value: string };
+
+const CHUNK_ID = /^[0-9a-f]{1,32}$/;
+
+/**
+ * The key segments naming an index. An attribute's value is written as itself when it is a safe
+ * id (`v<value>`), else as a 64-bit hash of it (`h<hex>`); readers check every listed token's
+ * document, so a collision costs a filtered read, never a wrong answer.
+ */
+function indexSegment(index: TokenIndex): string {
+  switch (index.kind) {
+    case 'place':
+      assertSubjectSafeId('place', index.place);
+      return `p.${index.place}`;
+    case 'workflow':
+      return 'w._';
+    case 'attribute': {
+      const dot = index.attribute.indexOf('.');
+      const root = index.attribute.slice(0, dot);
+      const key = index.attribute.slice(dot + 1);
+      if ((root !== 'metadata' && root !== 'data') || !isSubjectSafeId(key)) {
+        throw new InvalidNameError(
+          'search attribute',
+          index.attribute,
+          'metadata.<key> or data.<key>',
+        );
+      }
+      const text: string = index.value;
+      const value = SAFE_VALUE.test(text)
+        ? `v${text}`
+        : `h${hex(fnv1a32(text))}${hex(fnv1a32(`${text.length}:${text}`))}`;
+      return `a.${root}=${key}.${value}`;
+    }
+  }
+}
+
+const SAFE_VALUE = /^[A-Za-z0-9_-]{1,64}$/;
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
 
 export interface TokenAddress {
   readonly partition: number;
@@ -360,33 +409,35 @@ export class Naming {
     return `${tenant}.${tokenId}`;
   }
 
-  placeKey(tenant: string, workflowId: string, place: string, tokenId: string): string {
+  /**
+   * Head of one partition's share of a token index (`places` bucket), e.g.
+   * `<tenant>.<workflow>.p.<place>.<partition>.h`; its chunks are `….c<chunk>`.
+   */
+  indexHeadKey(tenant: string, workflowId: string, index: TokenIndex, partition: number): string {
+    return `${this.indexBase(tenant, workflowId, index, partition)}.h`;
+  }
+
+  indexChunkKey(
+    tenant: string,
+    workflowId: string,
+    index: TokenIndex,
+    partition: number,
+    chunk: string,
+  ): string {
+    if (!CHUNK_ID.test(chunk)) throw new InvalidNameError('index chunk', chunk, '1-32 hex digits');
+    return `${this.indexBase(tenant, workflowId, index, partition)}.c${chunk}`;
+  }
+
+  private indexBase(
+    tenant: string,
+    workflowId: string,
+    index: TokenIndex,
+    partition: number,
+  ): string {
     assertTenant(tenant);
     assertSubjectSafeId('workflow id', workflowId);
-    assertSubjectSafeId('place', place);
-    assertSubjectSafeId('token id', tokenId);
-    return `${tenant}.${workflowId}.${place}.${tokenId}`;
-  }
-
-  /** KV key filter of one place's index. */
-  placeKeyFilter(tenant: string, workflowId: string, place: string): string {
-    assertTenant(tenant);
-    assertSubjectSafeId('workflow id', workflowId);
-    assertSubjectSafeId('place', place);
-    return `${tenant}.${workflowId}.${place}.*`;
-  }
-
-  /** KV key filter of the place index: one workflow's, or (undefined) every workflow's, one place or all. */
-  placesKeyFilter(tenant: string, workflowId?: string, place?: string): string {
-    assertTenant(tenant);
-    if (workflowId !== undefined) assertSubjectSafeId('workflow id', workflowId);
-    if (place !== undefined) assertSubjectSafeId('place', place);
-    return `${tenant}.${workflowId ?? '*'}.${place ?? '*'}.*`;
-  }
-
-  /** KV key filter of every place index of a workflow. */
-  workflowPlacesKeyFilter(tenant: string, workflowId: string): string {
-    return this.placesKeyFilter(tenant, workflowId);
+    this.assertPartition(partition);
+    return `${tenant}.${workflowId}.${indexSegment(index)}.${partition}`;
   }
 
   statsKey(tenant: string, workflowId: string, partition: number): string {

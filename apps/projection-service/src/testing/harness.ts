@@ -11,17 +11,12 @@ import {
   ensureInfrastructure,
   type Infrastructure,
 } from '@cb/nats';
-import type {
-  CbEvent,
-  PartitionWatermark,
-  PlaceEntry,
-  ReadModelPointer,
-  TokenDoc,
-} from '@cb/schemas';
+import type { CbEvent, PartitionWatermark, ReadModelPointer, TokenDoc } from '@cb/schemas';
 import { kvStreamName, type Naming } from '@cb/subjects';
 import { readBucket, startTestNats, uniqueNaming, waitFor, type TestNats } from '@cb/testing';
 import { createProjectionMetrics } from '../metrics';
 import { projectorDeps } from '../connect';
+import { placeEntriesOf } from './indexes';
 import type { ProjectorDeps, ProjectorSettings } from '../projector';
 import { ProjectionWorker } from '../worker';
 
@@ -155,16 +150,26 @@ export interface ReadModelContents {
 export async function readModels(h: Harness, gen: number): Promise<ReadModelContents> {
   const read = (kind: 'tokens' | 'places' | 'stats' | 'workflows') =>
     readBucket(h.js, h.jsm, h.naming.readModelBucket(kind, gen));
+  const tokens = await read('tokens');
   return {
-    tokens: await read('tokens'),
-    places: await read('places'),
+    tokens,
+    places: placeEntriesOf(await read('places'), tokens),
     stats: await read('stats'),
     workflows: await read('workflows'),
   };
 }
 
+/**
+ * The reference fold, with each live token also in its workflow's whole list
+ * (`<tenant>.<workflow>.*.<token>`, as `placeEntriesOf` reads the indexes).
+ */
 export async function expectedReadModels(h: Harness): Promise<FoldedReadModels> {
-  return foldReadModels(await allEvents(h), (tokenId) => h.naming.tokenPartition(tokenId));
+  const fold = foldReadModels(await allEvents(h), (tokenId) => h.naming.tokenPartition(tokenId));
+  for (const [key, entry] of [...fold.places]) {
+    const [tenant, workflowId, , tokenId] = key.split('.');
+    fold.places.set(`${tenant}.${workflowId}.*.${tokenId}`, entry);
+  }
+  return fold;
 }
 
 /** Differences between what KV holds and the fold, as readable lines (empty = equal). */
@@ -204,8 +209,8 @@ function sortKeys(value: unknown): unknown {
 }
 
 /**
- * For a failed comparison: each differing token's events, its document and its place entries
- * as KV holds them (value, revision), so a flaky failure can be read from the log.
+ * For a failed comparison: each differing token's events, its document and the index entries
+ * KV holds for it, so a flaky failure can be read from the log.
  */
 export async function explainDiff(
   h: Harness,
@@ -220,7 +225,6 @@ export async function explainDiff(
   if (ids.size === 0) return diff.join('\n');
   const events = await allEvents(h);
   const out = [...diff];
-  const places = new LeanKv(h.infra.mux, h.naming.readModelBucket('places', 1));
   const tokens = new LeanKv(h.infra.mux, h.naming.readModelBucket('tokens', 1));
   const kvTime = async (bucket: string, seq: number | undefined): Promise<string> => {
     if (seq === undefined) return '';
@@ -243,12 +247,7 @@ export async function explainDiff(
       `  doc rev=${doc?.revision} ${await kvTime(tokensBucket, doc?.revision)} version=${doc?.json<TokenDoc>()?.version}`,
     );
     for (const key of actual.places.keys()) {
-      if (!key.endsWith(`.${id}`)) continue;
-      const entry = await places.get(key);
-      const placesBucket = h.naming.readModelBucket('places', 1);
-      out.push(
-        `  place ${key} rev=${entry?.revision} ${await kvTime(placesBucket, entry?.revision)} version=${entry?.json<PlaceEntry>()?.version}`,
-      );
+      if (key.endsWith(`.${id}`)) out.push(`  indexed as ${key}`);
     }
   }
   return out.join('\n');

@@ -6,9 +6,9 @@ import type { Scope } from './scope';
 
 /** Page size of the place-index listing. */
 const PAGE = 1000;
-/** Tokens read from the place index per request, beyond each listing's first page. */
+/** Tokens read from the indexes per request, beyond each listing's first page (about). */
 const MAX_EXAMINED = 50_000;
-/** More places than this are listed with one workflow-wide scan instead of one scan each. */
+/** More places than this are listed from the workflow's whole list instead of one list each. */
 const MAX_PLACE_LISTINGS = 8;
 
 type Scalar = string | number | boolean;
@@ -70,30 +70,27 @@ export async function listCandidates(reads: Reads, q: CandidateQuery): Promise<C
   let examined = 0;
   for (const listPlace of listings) {
     let from = q.after;
-    // Pages after the first continue the listing's cursor (served from its snapshot).
-    let cursor: string | undefined;
     let found = 0;
     for (;;) {
-      const { value } = await reads.tokens({
+      const page = await reads.tokens({
         tenant: q.tenant,
         workflowId,
         ...(listPlace !== undefined ? { place: listPlace } : {}),
         ...(prefilter !== undefined ? { metadata: prefilter } : {}),
         limit: PAGE,
-        ...(cursor !== undefined ? { cursor } : from !== undefined ? { after: from } : {}),
+        ...(from !== undefined ? { after: from } : {}),
         ...(q.minSeq !== undefined ? { minSeq: q.minSeq } : {}),
       });
-      examined += value.items.length;
-      for (const token of value.items) {
+      // A page examines a bounded number of tokens: count what it examined, not what matched.
+      examined += PAGE;
+      for (const token of page.value.items) {
         const kind = classify(token);
         if (kind === undefined || candidates.get(token.id) === 'fire') continue;
         if (!candidates.has(token.id)) found++;
         candidates.set(token.id, kind);
       }
-      const last = value.items.at(-1);
-      if (value.nextCursor === undefined || last === undefined) break;
-      from = last.id;
-      cursor = value.nextCursor;
+      if (page.resumeAfter === undefined) break;
+      from = page.resumeAfter;
       if (examined >= MAX_EXAMINED || found >= q.limit) {
         // This listing stops here: only ids up to `from` are known in every listing.
         bound = bound === undefined || from < bound ? from : bound;

@@ -18,10 +18,6 @@ export interface ReadsOptions {
   lagWaitMs: number;
   /** Bound on one key-range scan. */
   scanTimeoutMs: number;
-  /** How long the rest of a token listing serves its next pages (0: every page scans). */
-  listSnapshotTtlMs: number;
-  /** Memory for those snapshots over all listings. */
-  listSnapshotMaxBytes: number;
 }
 
 /** A read and the seq it is as of: every event with seq ≤ asOf is reflected in it. */
@@ -62,10 +58,7 @@ export async function scanKeys(
   }
 }
 
-/**
- * A restricted key's lists are lists of their own: a cursor (and the snapshot behind it) of an
- * unrestricted listing never serves a restricted one.
- */
+/** A restricted key's lists are lists of their own: a cursor of an unrestricted one never serves it. */
 export function restriction(visible: ReadonlySet<string> | undefined): string {
   return visible === undefined ? '' : `[${[...visible].sort().join(',')}]`;
 }

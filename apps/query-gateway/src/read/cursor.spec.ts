@@ -5,11 +5,10 @@ const raw = (value: unknown): string =>
   Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 describe('list cursors', () => {
-  it('carry the last key and, when there is one, the snapshot', () => {
+  it('carry the last key (a snapshot id of an earlier version is ignored)', () => {
     expect(parseCursor('l', encodeCursor('l', 't-7'), 'id')).toEqual({ after: 't-7' });
-    expect(parseCursor('l', encodeCursor('l', 't-7', 'AbCdEfGh_-12'), 'id')).toEqual({
+    expect(parseCursor('l', raw({ l: 'l', a: 't-7', s: 'AbCdEfGh_-12' }), 'id')).toEqual({
       after: 't-7',
-      snapshot: 'AbCdEfGh_-12',
     });
     expect(decodeCursor('h', encodeCursor('h', '9007199254740991'), 'seq')).toBe(
       '9007199254740991',

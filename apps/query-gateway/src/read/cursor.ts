@@ -10,7 +10,7 @@ export type CursorKey = 'id' | 'seq';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const SEQ = /^[1-9][0-9]{0,15}$/;
-/** Listing snapshot ids: 9 random bytes, base64url. */
+/** Snapshot ids of cursors issued by earlier versions (9 random bytes, base64url): ignored. */
 const SNAPSHOT_ID = /^[A-Za-z0-9_-]{12}$/;
 
 /**
@@ -18,8 +18,8 @@ const SNAPSHOT_ID = /^[A-Za-z0-9_-]{12}$/;
  * Lists are ordered by key, so a page starts strictly after the cursor's key: an item that stays
  * is served exactly once however the others move, and an unknown or foreign cursor is a 400.
  */
-export function encodeCursor(list: string, after: string, snapshot?: string): string {
-  const c = snapshot === undefined ? { l: list, a: after } : { l: list, a: after, s: snapshot };
+export function encodeCursor(list: string, after: string): string {
+  const c = { l: list, a: after };
   return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
 }
 
@@ -31,12 +31,12 @@ export function decodeCursor(
   return parseCursor(list, cursor, key)?.after;
 }
 
-/** The cursor's last key and, for lists served from a snapshot, the snapshot it came from. */
+/** The cursor's last key. */
 export function parseCursor(
   list: string,
   cursor: string | undefined,
   key: CursorKey,
-): { after: string; snapshot?: string } | undefined {
+): { after: string } | undefined {
   if (cursor === undefined) return undefined;
   const c = BASE64URL.test(cursor) ? decoded(cursor) : undefined;
   if (
@@ -53,7 +53,7 @@ export function parseCursor(
       { errors: [{ path: 'querystring/cursor', message: 'is not a cursor of this list' }] },
     );
   }
-  return typeof c.s === 'string' ? { after: c.a, snapshot: c.s } : { after: c.a };
+  return { after: c.a };
 }
 
 function decoded(cursor: string): Record<string, unknown> | undefined {

@@ -17,8 +17,8 @@ export type { TokenQuery } from './token-listing';
 export type { TokenRead } from './token-reads';
 
 /**
- * Every read of the API, from the KV read models (key-range scans for lists, never one request
- * per token), each within one tenant (every key and subject read starts with it), with
+ * Every read of the API, from the KV read models (token lists from the projection's ordered
+ * indexes), each within one tenant (every key and subject read starts with it), with
  * read-your-writes: `minSeq` waits until the relevant partitions' watermarks, or
  * the stream itself, prove every event with seq ≤ minSeq is reflected (see Freshness).
  *
@@ -56,7 +56,7 @@ export class Reads {
     const ctx: ReadContext = { nc, mux, naming, store, view, strong, guards, options, freshness };
     this.definitions = new WorkflowReads(ctx);
     this.tokenReads = new TokenReads(ctx, this.definitions);
-    this.listing = new TokenListing(ctx);
+    this.listing = new TokenListing(ctx, this.definitions);
     this.tokenHistory = new TokenHistory(ctx);
     this.statsReads = new StatsReads(ctx, this.definitions);
     this.workflow = this.definitions.workflow.bind(this.definitions);

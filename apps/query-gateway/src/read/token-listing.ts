@@ -1,9 +1,12 @@
-import { decodeJson, type DeliveredMessage } from '@cb/nats';
-import type { Token, TokenPage } from '@cb/schemas';
-import { kvSubjectPrefix } from '@cb/subjects';
-import { isPut, restriction, scanKeys, type AsOf, type ReadContext } from './context';
+import { attributeText } from '@cb/domain';
+import type { KvEntry } from '@cb/nats';
+import type { Token, TokenDoc, TokenPage, WorkflowResource } from '@cb/schemas';
+import type { TokenIndex } from '@cb/subjects';
+import { notFound, restriction, type AsOf, type ReadContext } from './context';
 import { encodeCursor, parseCursor } from './cursor';
-import { ListSnapshots, firstAfter, type ListSnapshot, type SnapshotEntry } from './list-snapshots';
+import type { IndexLocation } from './index-reader';
+import { IndexMerge } from './index-reader';
+import type { WorkflowReads } from './workflow-reads';
 
 export interface TokenQuery {
   /** The tenant whose tokens are listed: nothing of another tenant is ever read. */
@@ -14,6 +17,8 @@ export interface TokenQuery {
   place?: string;
   /** Scalar metadata values to match, compared as text (own keys of the token's metadata only). */
   metadata?: ReadonlyMap<string, string>;
+  /** Scalar data values to match, the same way. */
+  data?: ReadonlyMap<string, string>;
   limit: number;
   cursor?: string;
   /** Start strictly after this token id (for callers inside the gateway; else `cursor`). */
@@ -21,130 +26,228 @@ export interface TokenQuery {
   minSeq?: number;
 }
 
-/** Token listings: key-range scans of the place index, with snapshots serving the next pages. */
-export class TokenListing {
-  private readonly snapshots: ListSnapshots;
+/** A page, and for callers inside the gateway the last id it examined when more may follow. */
+export interface TokenListingPage extends AsOf<TokenPage> {
+  resumeAfter?: string;
+}
 
-  constructor(private readonly ctx: ReadContext) {
-    this.snapshots = new ListSnapshots({
-      ttlMs: ctx.options.listSnapshotTtlMs,
-      maxBytes: ctx.options.listSnapshotMaxBytes,
+/**
+ * Tokens one page examines at most when a filter rejects most of them (a filter on a field no
+ * search attribute indexes): the page then holds fewer than `limit` items, and its `nextCursor`
+ * goes on from where it stopped.
+ */
+export const MAX_EXAMINED_PER_PAGE = 2000;
+/** Documents read at once while filling a page. */
+const MAX_WAVE = 256;
+
+/** One index to read: which workflow's, and the filter its documents must pass. */
+interface Source {
+  workflowId: string;
+  index: TokenIndex;
+}
+
+/**
+ * Token listings from the ordered indexes the projection keeps (see @cb/domain `ordered-index`):
+ * a page reads each partition's head and the chunk its cursor falls in, then the documents of the
+ * ids it lists, so it costs the same at 100 tokens and at a million. Lists are ordered by id and
+ * continue strictly after the cursor's id, so a token that stays is listed exactly once however
+ * the others move; each listed token is checked against its document (its workflow, its place,
+ * the filters), so a token is never shown in a place it has left. A token moving between places
+ * is in neither list for the moment between the index writes and its document's.
+ */
+export class TokenListing {
+  /** Per tenant: the workflows and the definitions watermark they were listed at. */
+  private readonly tenantWorkflows = new Map<string, { mark: number; ids: string[] }>();
+  /** Per workflow and latest version: the search attributes every version declares. */
+  private readonly declared = new Map<string, ReadonlySet<string>>();
+
+  constructor(
+    private readonly ctx: ReadContext,
+    private readonly definitions: WorkflowReads,
+  ) {}
+
+  async tokens(query: TokenQuery): Promise<TokenListingPage> {
+    const listName = `tokens:${query.tenant}${restriction(query.visible)}:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
+    const filters = filtersOf(query);
+    // A cursor serves the list and the filters it was made for.
+    const cursorList = filters.length === 0 ? listName : `${listName}:${JSON.stringify(filters)}`;
+    const after =
+      query.after !== undefined ? query.after : parseCursor(cursorList, query.cursor, 'id')?.after;
+    const minSeq = query.minSeq ?? 0;
+    const { freshness } = this.ctx;
+    const progress = freshness.newProgress();
+    await freshness.waitCovered(query.minSeq, async (marks) => {
+      // Without a workflow the list of workflows matters too: their definitions must be in.
+      if (query.workflowId === undefined && !(await freshness.definitionsCovered(minSeq, marks))) {
+        return false;
+      }
+      return freshness.partitionsCovered(minSeq, marks, query, progress);
     });
+    // Watermarks from before the reads: everything at or below their lowest is in them.
+    const marks = this.ctx.view.snapshot();
+    const asOf = Math.max(freshness.lowestOf(marks), minSeq);
+    if (!(await this.ctx.view.hasBucket('places'))) return { value: { items: [] }, asOf };
+
+    const sources = await this.sources(query, filters);
+    const locations: IndexLocation[] = [];
+    for (const s of sources) {
+      for (let p = 0; p < this.ctx.naming.partitions; p++) {
+        locations.push(this.location(query.tenant, s, p));
+      }
+    }
+    const merge = new IndexMerge(this.ctx.view.kv('places'), locations, after);
+    const tokens = this.ctx.view.kv('tokens');
+    const items: Token[] = [];
+    let examined = 0;
+    let last: string | undefined;
+    /** Ids read from the indexes but not examined (the page filled up first). */
+    let unexamined = 0;
+    let exhausted = false;
+    let wave = query.limit;
+    while (!exhausted && items.length < query.limit && examined < MAX_EXAMINED_PER_PAGE) {
+      const ids: string[] = [];
+      const want = Math.min(wave, MAX_EXAMINED_PER_PAGE - examined);
+      while (ids.length < want) {
+        const id = await merge.next();
+        if (id === undefined) {
+          exhausted = true;
+          break;
+        }
+        ids.push(id);
+      }
+      const entries = await Promise.all(
+        ids.map((id) => tokens.get(this.ctx.naming.tokenKey(query.tenant, id)).catch(notFound)),
+      );
+      let i = 0;
+      for (; i < ids.length && items.length < query.limit; i++) {
+        examined++;
+        last = ids[i];
+        const token = listed(entries[i] ?? null, query, filters);
+        if (token) items.push(token);
+      }
+      unexamined = ids.length - i;
+      wave = Math.min(MAX_WAVE, wave * 2);
+    }
+    const more = unexamined > 0 || (!exhausted && (await merge.hasMore()));
+    if (!more || last === undefined) return { value: { items }, asOf };
+    return {
+      value: { items, nextCursor: encodeCursor(cursorList, last) },
+      asOf,
+      resumeAfter: last,
+    };
   }
 
   /**
-   * A page of tokens ordered by id: one key-range scan of the place index (a workflow's, one
-   * place's, or every workflow's), so each token that stays is listed exactly once across pages
-   * however others move. The rest of the listing is kept as a snapshot for a short time, so the
-   * following pages come from memory instead of scanning the index again; a page from a snapshot
-   * is as of the snapshot, and one that asks for a later `minSeq` than it covers gets a scan.
+   * The indexes a query reads: per workflow (the one asked for, or every visible one of the
+   * tenant), a search attribute's index when a filter is on one that every version of the
+   * workflow declares, else the place's, else the workflow's whole list.
    */
-  async tokens(query: TokenQuery): Promise<AsOf<TokenPage>> {
-    // The tenant is part of the list: a cursor (and its snapshot) serves only the tenant's list.
-    const listName = `tokens:${query.tenant}${restriction(query.visible)}:${query.workflowId ?? '*'}:${query.place ?? '*'}`;
-    const cursor =
-      query.after !== undefined
-        ? { after: query.after }
-        : parseCursor(listName, query.cursor, 'id');
-    const wanted = [...(query.metadata ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
-    // A snapshot holds the items that matched the filter: it answers only the same filter.
-    const snapshotList = `${listName}:${JSON.stringify(wanted)}`;
-    const minSeq = query.minSeq ?? 0;
-    if (cursor?.snapshot !== undefined) {
-      const snapshot = this.snapshots.get(cursor.snapshot, snapshotList);
-      if (
-        snapshot &&
-        (minSeq <= snapshot.asOf ||
-          (await this.ctx.freshness.partitionsCovered(minSeq, snapshot.marks, query)))
-      ) {
-        return this.pageFromSnapshot(listName, snapshot, cursor.after, query.limit, minSeq);
-      }
-    }
-    const after = cursor?.after;
-    const bucket = this.ctx.view.kv('places').bucket;
-    const prefix = kvSubjectPrefix(bucket);
-    const filter = `${prefix}${this.ctx.naming.placesKeyFilter(query.tenant, query.workflowId, query.place)}`;
-    const progress = this.ctx.freshness.newProgress();
-    await this.ctx.freshness.waitCovered(query.minSeq, (marks) =>
-      this.ctx.freshness.partitionsCovered(minSeq, marks, query, progress),
-    );
-    // Watermarks from before the scan: everything at or below their lowest is in it.
-    const marks = this.ctx.view.snapshot();
-    const messages = await scanKeys(this.ctx, bucket, filter);
-    // A token moving between places is briefly in both: keep its newest entry.
-    const newest = new Map<string, DeliveredMessage>();
+  private async sources(query: TokenQuery, filters: Filter[]): Promise<Source[]> {
+    const ids =
+      query.workflowId !== undefined ? [query.workflowId] : await this.workflowIds(query.tenant);
     const visible = query.visible;
-    for (const m of messages) {
-      const tokenId = m.subject.slice(m.subject.lastIndexOf('.') + 1);
-      if (after !== undefined && tokenId <= after) continue;
-      // The key: `<tenant>.<workflow>.<place>.<token>`
-      if (visible !== undefined && !visible.has(m.subject.slice(prefix.length).split('.')[1]!)) {
-        continue;
-      }
-      const seen = newest.get(tokenId);
-      if (!seen || seen.seq < m.seq) newest.set(tokenId, m);
+    const out: Source[] = [];
+    for (const workflowId of ids) {
+      if (visible !== undefined && !visible.has(workflowId)) continue;
+      const definition = await this.definitions
+        .workflow(query.tenant, workflowId)
+        .catch(() => null);
+      if (definition === null) continue;
+      if (query.place !== undefined && !definition.places.includes(query.place)) continue;
+      const declared = await this.declaredAttributes(query.tenant, definition);
+      const indexed = filters.find((f) => declared.has(f.attribute));
+      out.push({
+        workflowId,
+        index: indexed
+          ? { kind: 'attribute', attribute: indexed.attribute, value: indexed.value }
+          : query.place !== undefined
+            ? { kind: 'place', place: query.place }
+            : { kind: 'workflow' },
+      });
     }
-    const ids = [...newest.keys()].sort();
-    const items: Token[] = [];
-    const rest: SnapshotEntry[] = [];
-    for (const id of ids) {
-      const m = newest.get(id)!;
-      if (!isPut(m)) continue;
-      if (items.length < query.limit) {
-        const token = decodeJson(m.data) as Token | undefined;
-        if (token && matchesMetadata(token, wanted)) items.push(token);
-      } else if (wanted.length === 0 || matches(m.data, wanted)) {
-        // A copy: the received bytes are a view of the whole socket read they arrived in.
-        rest.push({ id, data: m.data.slice() });
-      }
-    }
-    const asOf = Math.max(this.ctx.freshness.lowestOf(marks), minSeq);
-    const lastId = items.at(-1)?.id;
-    if (rest.length === 0 || lastId === undefined) return { value: { items }, asOf };
-    const snapshot = this.snapshots.put(snapshotList, rest, asOf, marks);
-    return { value: { items, nextCursor: encodeCursor(listName, lastId, snapshot) }, asOf };
+    return out;
   }
 
-  private pageFromSnapshot(
-    listName: string,
-    snapshot: ListSnapshot,
-    after: string,
-    limit: number,
-    minSeq: number,
-  ): AsOf<TokenPage> {
-    const { entries } = snapshot;
-    const items: Token[] = [];
-    let i = firstAfter(entries, after);
-    for (; i < entries.length && items.length < limit; i++) {
-      const token = decodeJson(entries[i]!.data) as Token | undefined;
-      if (token) items.push(token);
-    }
-    const lastId = items.at(-1)?.id;
+  private location(tenant: string, source: Source, partition: number): IndexLocation {
+    const { naming } = this.ctx;
     return {
-      value: {
-        items,
-        ...(i < entries.length && lastId !== undefined
-          ? { nextCursor: encodeCursor(listName, lastId, snapshot.id) }
-          : {}),
-      },
-      asOf: Math.max(snapshot.asOf, minSeq),
+      head: naming.indexHeadKey(tenant, source.workflowId, source.index, partition),
+      chunk: (id) => naming.indexChunkKey(tenant, source.workflowId, source.index, partition, id),
     };
   }
-}
 
-function matches(data: Uint8Array, wanted: Array<[string, string]>): boolean {
-  const token = decodeJson(data) as Token | undefined;
-  return token !== undefined && matchesMetadata(token, wanted);
-}
-
-/** Own keys only: `toString` or `__proto__` never match what every object inherits. */
-function matchesMetadata(token: Token, wanted: Array<[string, string]>): boolean {
-  const metadata = token.metadata as Record<string, unknown>;
-  for (const [key, value] of wanted) {
-    if (!Object.hasOwn(metadata, key)) return false;
-    const actual = metadata[key];
-    if (actual === undefined || actual === null || typeof actual === 'object') return false;
-    if (String(actual) !== value) return false;
+  /** The tenant's workflow ids, listed again whenever the definitions' watermark moves. */
+  private async workflowIds(tenant: string): Promise<string[]> {
+    const mark = this.ctx.view.watermark('definitions');
+    const known = this.tenantWorkflows.get(tenant);
+    if (known && known.mark === mark && mark > 0) return known.ids;
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.definitions.workflows(tenant, 500, cursor);
+      ids.push(...page.items.map((w) => w.id));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    if (this.tenantWorkflows.size > 10_000) this.tenantWorkflows.clear();
+    this.tenantWorkflows.set(tenant, { mark, ids });
+    return ids;
   }
-  return true;
+
+  /**
+   * The search attributes every version of a workflow declares: a token is indexed by its own
+   * version's, so an attribute only some versions declare does not index every token.
+   */
+  private async declaredAttributes(
+    tenant: string,
+    latest: WorkflowResource,
+  ): Promise<ReadonlySet<string>> {
+    const key = `${tenant}.${latest.id}.${latest.version}`;
+    const known = this.declared.get(key);
+    if (known) return known;
+    let common = new Set(latest.searchAttributes ?? []);
+    for (let v = latest.version - 1; v >= 1 && common.size > 0; v--) {
+      const older = await this.definitions.workflow(tenant, latest.id, v).catch(() => null);
+      const attrs = new Set(older?.searchAttributes ?? []);
+      common = new Set([...common].filter((a) => attrs.has(a)));
+    }
+    if (this.declared.size > 10_000) this.declared.clear();
+    this.declared.set(key, common);
+    return common;
+  }
 }
+
+/** One `metadata.<key>` / `data.<key>` filter: the attribute and the text it must have. */
+interface Filter {
+  attribute: string;
+  value: string;
+}
+
+function filtersOf(query: TokenQuery): Filter[] {
+  const out: Filter[] = [];
+  for (const [key, value] of query.metadata ?? [])
+    out.push({ attribute: `metadata.${key}`, value });
+  for (const [key, value] of query.data ?? []) out.push({ attribute: `data.${key}`, value });
+  return out.sort((a, b) => (a.attribute < b.attribute ? -1 : a.attribute > b.attribute ? 1 : 0));
+}
+
+/** The token a listed id stands for, if its document is live and matches the query. */
+function listed(entry: KvEntry | null, query: TokenQuery, filters: Filter[]): Token | undefined {
+  if (entry?.operation !== 'PUT') return undefined;
+  const doc = entry.json<TokenDoc>();
+  if (!doc || doc.deleted === true) return undefined;
+  if (query.workflowId !== undefined && doc.workflowId !== query.workflowId) return undefined;
+  if (query.visible !== undefined && !query.visible.has(doc.workflowId)) return undefined;
+  if (query.place !== undefined && doc.place !== query.place) return undefined;
+  for (const f of filters) if (attributeText(doc, f.attribute) !== f.value) return undefined;
+  return doc;
+}
+
+/** How token list pages behave, for the OpenAPI description of the routes that serve them. */
+export const LIST_PAGES =
+  'Pages come from ordered indexes the projection keeps (per place, per workflow and per declared ' +
+  'search attribute), so a page costs the same however many tokens the list holds. Each page ' +
+  'continues strictly after the cursor, so a token that stays in the list is served exactly ' +
+  'once. A filter on a field the workflow does not declare in `searchAttributes` is checked ' +
+  `token by token: a page examines at most ${MAX_EXAMINED_PER_PAGE} tokens and may then hold ` +
+  'fewer than `limit` items (even none) with a `nextCursor` to go on; the list ends when a page ' +
+  'has no `nextCursor`.';

@@ -10,7 +10,7 @@ import {
 } from '@cb/schemas';
 import { ApiError } from '../api-error';
 import { maySee, tenantOf, visibleWorkflows } from '../auth/principal';
-import { LIST_PAGES } from '../read/list-snapshots';
+import { LIST_PAGES } from '../read/token-listing';
 import type { Reads } from '../read/reads';
 import { asOfHeader, sendTokenRead } from '../write-headers';
 
@@ -19,6 +19,7 @@ export interface SearchRouteDeps {
 }
 
 const METADATA_PREFIX = 'metadata.';
+const DATA_PREFIX = 'data.';
 
 export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { reads }) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -55,7 +56,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
         operationId: 'searchTokens',
         tags: ['tokens'],
         summary:
-          'Search live tokens across workflows by workflow, place and metadata values (`metadata.<key>=<value>`), ordered by id',
+          'Search live tokens across workflows by workflow, place, metadata and data values (`metadata.<key>=<value>`, `data.<key>=<value>`), ordered by id',
         description: LIST_PAGES,
         querystring: TokenSearchQuery,
         response: { 200: TokenPage, 400: Problem, 503: Problem },
@@ -64,10 +65,11 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
     async (req, reply) => {
       // A Map: a key such as `__proto__` is a key like any other, never the filter's prototype.
       const metadata = new Map<string, string>();
+      const data = new Map<string, string>();
       for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
-        if (key.startsWith(METADATA_PREFIX) && typeof value === 'string') {
-          metadata.set(key.slice(METADATA_PREFIX.length), value);
-        }
+        if (typeof value !== 'string') continue;
+        if (key.startsWith(METADATA_PREFIX)) metadata.set(key.slice(METADATA_PREFIX.length), value);
+        else if (key.startsWith(DATA_PREFIX)) data.set(key.slice(DATA_PREFIX.length), value);
       }
       const { workflowId, place, limit, cursor, minSeq } = req.query;
       const { value, asOf } = await reads.tokens({
@@ -76,6 +78,7 @@ export const searchRoutes: FastifyPluginAsync<SearchRouteDeps> = async (app, { r
         ...(workflowId !== undefined ? { workflowId } : {}),
         ...(place !== undefined ? { place } : {}),
         metadata,
+        data,
         limit: limit ?? 50,
         ...(cursor !== undefined ? { cursor } : {}),
         ...(minSeq !== undefined ? { minSeq } : {}),

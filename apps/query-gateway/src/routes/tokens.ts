@@ -20,7 +20,7 @@ import { Type } from '@sinclair/typebox';
 import { ApiError } from '../api-error';
 import { tenantOf } from '../auth/principal';
 import type { CommandClient } from '../command-client';
-import { LIST_PAGES } from '../read/list-snapshots';
+import { LIST_PAGES } from '../read/token-listing';
 import type { Reads } from '../read/reads';
 import { asOfHeader, etag, requestOptions, sendTokenRead } from '../write-headers';
 

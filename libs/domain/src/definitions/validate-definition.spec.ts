@@ -68,6 +68,27 @@ describe('validateDefinition', () => {
     ]);
   });
 
+  it('checks search attributes: metadata or data keys, no repeats, at most 16', () => {
+    expect(
+      validateDefinition({ ...minimal(), searchAttributes: ['metadata.region', 'data.customer'] }),
+    ).toBeNull();
+    expect(
+      errorsOf({ ...minimal(), searchAttributes: ['metadata.region', 'metadata.region'] }),
+    ).toEqual([
+      {
+        path: '/searchAttributes/1',
+        message: 'duplicate search attribute "metadata.region" (first at /searchAttributes/0)',
+      },
+    ]);
+    for (const bad of ['region', 'state.place', 'data.a.b', 'data.', `data.${'x'.repeat(65)}`]) {
+      expect(errorsOf({ ...minimal(), searchAttributes: [bad] })[0]?.path).toBe(
+        '/searchAttributes/0',
+      );
+    }
+    const many = Array.from({ length: 17 }, (_, i) => `data.k${i}`);
+    expect(errorsOf({ ...minimal(), searchAttributes: many })[0]?.path).toBe('/searchAttributes');
+  });
+
   it('names the number of problems in the message', () => {
     const input = { ...minimal(), initialPlace: 'x' };
     expect(validateDefinition(input)?.message).toBe(

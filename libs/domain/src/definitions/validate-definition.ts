@@ -70,6 +70,7 @@ function semanticErrors(
     errors.push(...duplicates(t.from, `${at}/from`, 'source place'));
     placeError(`${at}/to`, 'target place', t.to);
   });
+  errors.push(...duplicates(input.searchAttributes ?? [], '/searchAttributes', 'search attribute'));
   errors.push(...(guardErrors ?? guardLimitErrors(input.transitions)));
   return errors;
 }

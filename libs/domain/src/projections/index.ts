@@ -7,3 +7,19 @@ export { hourKey, pruneHourly, HOURLY_WINDOW_HOURS } from './hourly';
 export { definitionKeysFor, isNewerDefinition } from './definition-keys';
 export { toTokenDoc } from './token-doc';
 export { foldReadModels, type FoldedReadModels } from './fold-read-models';
+export {
+  CHUNK_MAX_IDS,
+  CHUNK_MIN_IDS,
+  chunkPosition,
+  chunksToRead,
+  clipToRange,
+  emptyHead,
+  firstAfter,
+  planIndexEdit,
+  type ChunkRef,
+  type IndexChunk,
+  type IndexEditPlan,
+  type IndexHead,
+  type IndexOps,
+} from './ordered-index';
+export { attributeText } from './search-attributes';
