@@ -38,6 +38,12 @@ export interface BatchContext {
    * event of the partition lies between two of them in the stream.
    */
   contiguous: boolean;
+  /**
+   * Contiguous, and its first delivery follows the consumer's ack floor (or the batch before it,
+   * which did) directly: every event of the partition before the batch is applied, so nothing
+   * needs checking for a gap.
+   */
+  chained?: boolean;
   /** Highest stream seq of the batch, dead-lettered messages included (for the watermark). */
   lastSeq: number;
 }

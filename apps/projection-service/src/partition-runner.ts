@@ -72,6 +72,12 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
   private readonly strikes = new Map<number, number>();
   /** Events still in the consumer after the latest delivery. */
   private undelivered = 0;
+  /**
+   * A point up to which every delivery (consumer seq) and every event of the partition (stream
+   * seq) is handled: the consumer's ack floor, moved on by each batch that follows it directly.
+   * A batch that does needs neither a gap check nor the server's word for the watermark.
+   */
+  private chain: { consumerSeq: number; streamSeq: number } | null = null;
 
   constructor(private readonly o: RunnerOptions<E>) {
     this.label = String(o.item);
@@ -292,19 +298,35 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
           if (failed) return failed;
         }
       }
-      const result = await this.o.applier.apply(decoded, {
-        contiguous: isContiguous(batch),
-        lastSeq: batch[batch.length - 1]!.seq,
-      });
+      const contiguous = isContiguous(batch);
+      const first = batch[0]!.info.deliverySequence;
+      const chained = contiguous && this.chain !== null && first === this.chain.consumerSeq + 1;
+      const lastSeq = batch[batch.length - 1]!.seq;
+      const result = await this.o.applier.apply(decoded, { contiguous, chained, lastSeq });
       this.record(batch, result, started);
       // Writes are idempotent, so acking after the lease ended is harmless; acking lets the
       // next owner start right after these instead of waiting for their redelivery.
       const last = decoded.at(-1);
       for (const e of decoded) {
-        if (e !== last) e.msg.ack();
+        if (e !== last || chained) e.msg.ack();
         handled.add(e.msg);
       }
-      await this.confirmAndPublish(last?.msg ?? null);
+      if (chained) {
+        // Everything up to the batch's end is applied: that is the watermark, whether or not the
+        // acks have reached the server yet (a lost ack only means a harmless redelivery).
+        this.chain = {
+          consumerSeq: batch[batch.length - 1]!.info.deliverySequence,
+          streamSeq: lastSeq,
+        };
+        await this.publishWatermark(lastSeq).catch((err: unknown) => {
+          // Best effort, like the ack floor's: the server's floor is asked again shortly.
+          this.o.logger.debug({ err, item: this.o.item }, 'watermark not published');
+          setTimeout(() => void this.publishAckFloor(), 250).unref();
+        });
+      } else {
+        this.chain = null;
+        await this.confirmAndPublish(last?.msg ?? null);
+      }
       return DONE;
     } catch (err) {
       this.o.applier.reset();
@@ -331,6 +353,7 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
    * it fails otherwise (an outage) it is retried without one.
    */
   private async isolate(decoded: E[], handled: Set<JsMsg>): Promise<Outcome> {
+    this.chain = null;
     let acked: JsMsg | null = null;
     let outcome: Outcome = DONE;
     for (const e of decoded) {
@@ -424,17 +447,26 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       if (!info) return;
       // Nothing awaiting an ack: everything delivered is handled (terminated dead letters do not
       // move the ack floor on every server version).
-      const floor =
-        info.num_ack_pending === 0
-          ? Math.max(info.ack_floor.stream_seq, info.delivered.stream_seq)
-          : info.ack_floor.stream_seq;
-      if (floor > this.watermark) {
-        await this.o.watermark(floor);
-        this.watermark = floor;
+      const idle = info.num_ack_pending === 0;
+      const floor = idle
+        ? Math.max(info.ack_floor.stream_seq, info.delivered.stream_seq)
+        : info.ack_floor.stream_seq;
+      const consumerSeq = idle ? info.delivered.consumer_seq : info.ack_floor.consumer_seq;
+      // An answer older than what batches since proved does not move the chain back.
+      if (this.chain === null || consumerSeq > this.chain.consumerSeq) {
+        this.chain = { consumerSeq, streamSeq: floor };
       }
+      await this.publishWatermark(floor);
     } catch (err) {
       this.o.logger.debug({ err, item: this.o.item }, 'watermark not published');
     }
+  }
+
+  /** Publish `seq` as the watermark when it moves it forward. */
+  private async publishWatermark(seq: number): Promise<void> {
+    if (seq <= this.watermark) return;
+    await this.o.watermark(seq);
+    this.watermark = Math.max(this.watermark, seq);
   }
 
   private record(batch: JsMsg[], result: ApplyResult, started: number): void {

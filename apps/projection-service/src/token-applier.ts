@@ -69,6 +69,8 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
   private readonly mayWrite: () => boolean;
   private readonly attributes: AttributeLookup;
   private readonly index: IndexWriter;
+  /** Seqs of the batch no worker received before (so none can have applied them). */
+  private readonly firstDeliveries = new Set<number>();
 
   constructor(options: TokenApplierOptions) {
     this.models = options.models;
@@ -92,7 +94,9 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     // Token ids are unique within a tenant, workflow ids too: both are grouped by tenant.
     const byToken = new Map<string, Group>();
     const byWorkflow = new Map<string, Group>();
-    for (const { seq, tenant, event } of batch) {
+    this.firstDeliveries.clear();
+    for (const { seq, tenant, event, msg } of batch) {
+      if (msg.info.deliveryCount === 1) this.firstDeliveries.add(seq);
       push(byToken, this.naming.tokenKey(tenant, event.tokenId), tenant, { seq, event });
       push(byWorkflow, this.naming.statsKey(tenant, event.workflowId, this.partition), tenant, {
         seq,
@@ -163,14 +167,17 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
 
   /**
    * The document a token's events apply to: cached, or read — except for a token the batch
-   * creates, which has none (a redelivered creation finds out by the conflict, then `reload`).
+   * creates in a first delivery: no worker has seen that creation, so there is no document (the
+   * indexes are written from the plan before the document, so the plan's base must be certain).
    */
   private async currentDoc(group: Group, reload: boolean): Promise<Cached<TokenDoc>> {
     const key = this.naming.tokenKey(group.tenant, group.events[0]!.event.tokenId);
     const cached = this.docs.get(key);
     if (cached) return cached;
     const first = inSeqOrderFirst(group.events);
-    if (!reload && first.event.type === 'token.created.v1') return { value: null, revision: 0 };
+    if (!reload && first.event.type === 'token.created.v1' && this.firstDeliveries.has(first.seq)) {
+      return { value: null, revision: 0 };
+    }
     return this.load<TokenDoc>(this.models.tokens, key);
   }
 
@@ -273,6 +280,7 @@ export class TokenApplier implements BatchApplier<DecodedTokenEvent> {
     events: StoredTokenEvent[],
     context: BatchContext,
   ): Promise<void> {
+    if (context.chained) return;
     const fresh = events
       .map((e) => e.seq)
       .filter((seq) => seq > appliedSeq)
