@@ -6,6 +6,7 @@ import { benchAuthCost } from './auth-cost';
 import { benchGuardIsolation } from './guard-isolation';
 import { benchProjection } from './projection';
 import { benchReadPath } from './read-path';
+import { benchStack } from './stack';
 import { benchWritePath } from './write-path';
 
 const BENCHES: Record<string, (seconds: number) => Promise<unknown>> = {
@@ -14,6 +15,7 @@ const BENCHES: Record<string, (seconds: number) => Promise<unknown>> = {
   projection: () => benchProjection(),
   guards: benchGuardIsolation,
   auth: () => benchAuthCost(),
+  stack: benchStack,
 };
 
 async function main(): Promise<void> {

@@ -90,8 +90,13 @@ export async function alternating(
   return { a: merged(runs.a), b: merged(runs.b) };
 }
 
+/** `s`'s rate as a share of `of`'s, e.g. `31.2 %`. */
+export function pct(s: Summary, of: Summary): string {
+  return `${((100 * s.rate) / of.rate).toFixed(1)} %`;
+}
+
 export function row(label: string, s: Summary, baseline?: Summary): string {
-  const share = baseline ? `${((100 * s.rate) / baseline.rate).toFixed(1)} %` : '';
+  const share = baseline ? pct(s, baseline) : '';
   return [
     label.padEnd(44),
     `${s.rate.toFixed(0).padStart(7)}/s`,
