@@ -9,6 +9,13 @@ export class Errors {
     return false;
   }
 
+  /** `op`, with whatever it throws counted here as a failed operation. */
+  guard<A extends unknown[]>(
+    op: (...args: A) => Promise<boolean>,
+  ): (...args: A) => Promise<boolean> {
+    return (...args) => op(...args).catch((err: unknown) => this.add(String(err)));
+  }
+
   /** Prints the errors by kind, most frequent first; any error makes the run exit non-zero. */
   print(label: string): void {
     if (this.total === 0) return;

@@ -98,3 +98,16 @@ function stackProcesses(launcher: Launcher): NamedProcess[] {
   found.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
   return [{ name: 'launcher', pid: launcher.proc.pid }, ...found];
 }
+
+/** `run` on a stack launched for it, stopped after; a failure shows the launcher's last lines. */
+export async function withLaunchedStack<T>(run: (stack: LaunchedStack) => Promise<T>): Promise<T> {
+  const stack = await launchStack();
+  try {
+    return await run(stack);
+  } catch (err) {
+    console.log(`--- the launcher's last lines ---\n${stack.tail(30)}`);
+    throw err;
+  } finally {
+    await stack.stop();
+  }
+}

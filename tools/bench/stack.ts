@@ -10,23 +10,21 @@
  * - for each, CPU milliseconds per 1,000 operations of every process of the stack, read from
  *   /proc (the load generator's own too: it shares the two cores).
  */
-import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
 import { DEFAULT_TENANT } from '@cb/subjects';
 import { benchCredentials, BENCH_RATE_LIMIT } from './credentials';
 import { defineDocumentReview, documentBody, fireNext, type LoopedToken } from './document-review';
 import { Errors } from './errors';
 import { HttpClient } from './http-client';
-import { launchStack, type LaunchedStack } from './launched-stack';
+import { withLaunchedStack, type LaunchedStack } from './launched-stack';
 import { LeanConnection } from './lean-http';
 import { cpuLine, cpuMeter, type CpuCost } from './process-cpu';
-import { isLivePut } from './read-path';
+import { getPage, openRawTokenGets } from './stack-reads';
 import { closedLoop, pct, row, type Summary } from './stats';
 import { createTokens, waitProjected } from './tokens';
 import { rawExpectedSeqPublish } from './write-path';
 
 const CONCURRENCY = 32;
-/** Tokens the reads pick from (the first 32 are also the ones fired). */
+/** Tokens the reads pick from by default (the first 32 are also the ones fired). */
 const READ_SET = 1000;
 const WORKFLOW = 'document_review';
 const LIST_LIMIT = 50;
@@ -46,20 +44,17 @@ export interface StackResult {
   errors: number;
 }
 
-export async function benchStack(seconds: number): Promise<StackResult> {
-  const stack = await launchStack();
-  try {
-    return await runStackBench(stack, seconds);
-  } catch (err) {
-    console.log(`--- the launcher's last lines ---\n${stack.tail(30)}`);
-    throw err;
-  } finally {
-    await stack.stop();
-  }
+export function benchStack(seconds: number): Promise<StackResult> {
+  return withLaunchedStack((stack) => runStackBench(stack, seconds));
 }
 
 /** The stack benchmark on a stack that is up; `seconds` per measurement. */
-export async function runStackBench(stack: LaunchedStack, seconds: number): Promise<StackResult> {
+export async function runStackBench(
+  stack: LaunchedStack,
+  seconds: number,
+  /** Tokens created for the reads (at least 32 + a page; fewer make a quicker smoke run). */
+  readSet = READ_SET,
+): Promise<StackResult> {
   const processes = stack.processes();
   console.log(`stack: ${processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
   console.log(await rateLimitNote(stack));
@@ -67,7 +62,7 @@ export async function runStackBench(stack: LaunchedStack, seconds: number): Prom
     authorization: stack.rootAuthorization,
   });
   const conns: LeanConnection[] = [];
-  const nc = await connect(stack.natsAs('gateway'));
+  let closeRaw: (() => Promise<void>) | undefined;
   const errors = {
     fires: new Errors(),
     gets: new Errors(),
@@ -80,27 +75,23 @@ export async function runStackBench(stack: LaunchedStack, seconds: number): Prom
     }
     const defined = await defineDocumentReview(conns[0]!, WORKFLOW);
     if (defined.status !== 201) throw new Error(`define failed: ${defined.status} ${defined.body}`);
-    const created = await createTokens(conns, WORKFLOW, READ_SET, documentBody);
+    const created = await createTokens(conns, WORKFLOW, readSet, documentBody);
     await waitProjected(conns[0]!, created.last);
     // One token per worker, so no two fires race on a token.
     const fired: LoopedToken[] = created.all
       .slice(0, CONCURRENCY)
       .map((id) => ({ workflowId: WORKFLOW, id, step: 0, version: 0 }));
-    const fire = async (w: number): Promise<boolean> => {
+    const fire = errors.fires.guard(async (w: number) => {
       const res = await fireNext(conns[w]!, fired[w]!);
       return res.ok || errors.fires.add(`${res.status} ${res.body.slice(0, 200)}`);
-    };
-    const guarded =
-      (op: (w: number) => Promise<boolean>, e: Errors) =>
-      (w: number): Promise<boolean> =>
-        op(w).catch((err: unknown) => e.add(String(err)));
+    });
 
     // Warm up (JIT, connections, the limiter's first lease), then raw, ours, raw (A B A).
-    await closedLoop(CONCURRENCY, 2, guarded(fire, errors.fires));
+    await closedLoop(CONCURRENCY, 2, fire);
     const warmFires = errors.fires.total;
     const rawPublish = [await rawExpectedSeqPublish(stack.natsAs('admin'), seconds / 2)];
     const fireCpu = cpuMeter(processes);
-    const fires = await closedLoop(CONCURRENCY, seconds, guarded(fire, errors.fires));
+    const fires = await closedLoop(CONCURRENCY, seconds, fire);
     const lastFire = performance.now();
     await Promise.all(fired.map((t, w) => waitProjected(conns[w]!, t)));
     const caughtUpSeconds = (performance.now() - lastFire) / 1000;
@@ -108,21 +99,20 @@ export async function runStackBench(stack: LaunchedStack, seconds: number): Prom
     rawPublish.push(await rawExpectedSeqPublish(stack.natsAs('admin'), seconds / 2));
 
     // Reads while the projection workers run, each between raw KV gets of the same tokens.
-    const kv = await new Kvm(nc).open(stack.naming.readModelBucket('tokens', 1));
-    const keys = created.all.map((id) => stack.naming.tokenKey(DEFAULT_TENANT, id));
-    const pick = <T>(from: T[]): T => from[(Math.random() * from.length) | 0]!;
-    const rawGet = guarded(async () => isLivePut(await kv.get(pick(keys)), errors.raw), errors.raw);
-    const get = guarded(async (w) => {
-      const res = await conns[w]!.request('GET', `/v1/tokens/${pick(created.all)}`);
+    const raw = await openRawTokenGets(stack, created.all, errors.raw);
+    closeRaw = raw.close;
+    const rawGet = raw.op;
+    const get = errors.gets.guard(async (w: number) => {
+      const id = created.all[(Math.random() * created.all.length) | 0]!;
+      const res = await conns[w]!.request('GET', `/v1/tokens/${id}`);
       return res.status === 200 || errors.gets.add(`${res.status} ${res.body.slice(0, 200)}`);
-    }, errors.gets);
+    });
     const listPath = `/v1/workflows/${WORKFLOW}/tokens?place=draft&limit=${LIST_LIMIT}`;
-    const list = guarded(async (w) => {
-      const res = await conns[w]!.request('GET', listPath);
-      if (res.status !== 200) return errors.lists.add(`${res.status} ${res.body.slice(0, 200)}`);
-      const page = JSON.parse(res.body) as { items: unknown[] };
+    const list = errors.lists.guard(async (w: number) => {
+      const page = await getPage(conns[w]!, listPath, errors.lists);
+      if (!page) return false;
       return page.items.length === LIST_LIMIT || errors.lists.add(`${page.items.length} items`);
-    }, errors.lists);
+    });
     for (const op of [rawGet, get, list]) await closedLoop(CONCURRENCY, 1, op);
     const warmReads = errors.gets.total + errors.lists.total + errors.raw.total;
     const rawGets = [await closedLoop(CONCURRENCY, seconds / 2, rawGet)];
@@ -150,7 +140,7 @@ export async function runStackBench(stack: LaunchedStack, seconds: number): Prom
         cpuLine('fires (until caught up)', cpuFires),
         row('GET /v1/tokens/:id', gets, getBaseline),
         row(
-          `list page of ${LIST_LIMIT} (${READ_SET - CONCURRENCY}+ in the place)`,
+          `list page of ${LIST_LIMIT} (${readSet - CONCURRENCY}+ in the place)`,
           listPages,
           listBaseline,
         ),
@@ -178,7 +168,7 @@ export async function runStackBench(stack: LaunchedStack, seconds: number): Prom
     };
   } finally {
     for (const c of conns) c.close();
-    await nc.close();
+    await closeRaw?.();
   }
 }
 
