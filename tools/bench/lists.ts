@@ -17,8 +17,12 @@ import { closedLoop, row, type Summary } from './stats';
 import { createTokens, waitProjected, type Written } from './tokens';
 
 const CREATORS = 32;
-/** Pages are read at a few in flight: the figure is a page's latency, not the gateway's rate. */
-const READERS = 4;
+/**
+ * Pages are read one at a time: the figure is what a page costs, not the gateway's rate; at
+ * least `MIN_PAGES` of each, however slow.
+ */
+const READERS = 1;
+const MIN_PAGES = 10;
 const WORKFLOW = 'document_review_lists';
 const HISTORY_WORKFLOW = 'document_review_history';
 const PLACE = 'draft';
@@ -108,18 +112,18 @@ export async function runListsBench(
       const pages: Record<string, Summary> = {};
       for (const [name, path] of Object.entries(paths)) {
         const op = errors.guard(async (w: number) => {
-          const page = await getPage(conns[w]!, path, errors);
+          const page = await getPage(conns[w]!, path, errors, name);
           return page !== null && (page.items.length > 0 || errors.add(`${name}: empty page`));
         });
         await op(0);
-        pages[name] = await closedLoop(READERS, perQuery, op);
+        pages[name] = await closedLoop(READERS, perQuery, op, MIN_PAGES);
         console.log(row(`  ${name}`, pages[name]!));
       }
       await closeRaw?.();
       const rawGets = await openRawTokenGets(stack, ids, raw);
       closeRaw = rawGets.close;
       await rawGets.op();
-      const rawGet = await closedLoop(READERS, perQuery, rawGets.op);
+      const rawGet = await closedLoop(READERS, perQuery, rawGets.op, MIN_PAGES);
       console.log(row('  raw KV get (NATS KV client), same run', rawGet));
       results.push({ size, createsPerSecond, pages, rawGet });
     }

@@ -12,15 +12,19 @@ export interface Page {
   nextCursor?: string;
 }
 
-/** GET a page through the gateway; a status other than 200 is counted and answers null. */
+/**
+ * GET a page through the gateway; a status other than 200 is counted (by `what` and status) and
+ * answers null.
+ */
 export async function getPage(
   conn: LeanConnection,
   path: string,
   errors: Errors,
+  what = 'page',
 ): Promise<Page | null> {
   const res = await conn.request('GET', path);
   if (res.status === 200) return JSON.parse(res.body) as Page;
-  errors.add(`${res.status} ${res.body.slice(0, 200)}`);
+  errors.add(`${what}: ${res.status} ${res.body.slice(0, 160)}`);
   return null;
 }
 
