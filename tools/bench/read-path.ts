@@ -27,9 +27,11 @@ import {
 } from '@cb/testing';
 import { startBenchNats } from './bench-nats';
 import { benchCredentials } from './credentials';
+import { Errors } from './errors';
 import { startHttpFloor, type HttpFloor } from './http-floor';
 import { LeanConnection } from './lean-http';
-import { alternating, closedLoop, row, type Summary } from './stats';
+import { alternating, closedLoop, pct, row, type Summary } from './stats';
+import { createTokens, waitProjected } from './tokens';
 import { authCost } from './write-path';
 
 const CONCURRENCY = 32;
@@ -46,27 +48,6 @@ export interface ReadPathResult {
   /** As a tenant API key (authenticated from the cache, then rate limited). */
   gatewayApiKey: Summary;
   listPages: Summary;
-}
-
-/** Failed operations by kind, so a run with errors says what they were. */
-class Errors {
-  private readonly kinds = new Map<string, number>();
-  total = 0;
-
-  add(kind: string): false {
-    this.total++;
-    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
-    return false;
-  }
-
-  print(label: string): void {
-    if (this.total === 0) return;
-    console.log(`  INVALID: ${this.total} ${label} errors`);
-    for (const [kind, n] of [...this.kinds].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
-      console.log(`    ${String(n).padStart(7)} × ${kind}`);
-    }
-    process.exitCode = 1;
-  }
 }
 
 export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
@@ -92,7 +73,12 @@ export async function benchReadPath(seconds: number): Promise<ReadPathResult> {
     if (defined.status !== 201) throw new Error(`define failed: ${defined.status} ${defined.body}`);
 
     process.stdout.write(`creating ${TOKENS} tokens through the gateway… `);
-    const ids = await createTokens(conns, workflow.id);
+    const ids = await createTokens(conns, workflow.id, TOKENS, (i) =>
+      JSON.stringify({
+        data: { customer: `customer-${i}`, items: [{ sku: `sku-${i % 97}`, qty: 1 + (i % 5) }] },
+        metadata: { team: ['blue', 'green', 'red'][i % 3], tier: i % 4 },
+      }),
+    );
     await waitProjected(conns[0]!, ids.last);
     console.log(`${ids.all.length} created and projected`);
 
@@ -244,55 +230,9 @@ async function measurePair(
 }
 
 /** A raw KV get found the token's document (not missing, not a tombstone). */
-function isLivePut(entry: { operation: string } | null, errors: Errors): boolean {
+export function isLivePut(entry: { operation: string } | null, errors: Errors): boolean {
   if (entry === null) return errors.add('missing key');
   return entry.operation === 'PUT' || errors.add(`operation ${entry.operation}`);
-}
-
-function pct(s: Summary, of: Summary): string {
-  return `${((100 * s.rate) / of.rate).toFixed(1)} %`;
-}
-
-/** TOKENS creates at 32 in flight; returns every id and the one with the highest version. */
-async function createTokens(
-  conns: LeanConnection[],
-  workflowId: string,
-): Promise<{ all: string[]; last: { id: string; version: number } }> {
-  const all: string[] = [];
-  let last = { id: '', version: 0 };
-  let next = 0;
-  await Promise.all(
-    conns.map(async (conn) => {
-      for (let i = next++; i < TOKENS; i = next++) {
-        const body = JSON.stringify({
-          data: { customer: `customer-${i}`, items: [{ sku: `sku-${i % 97}`, qty: 1 + (i % 5) }] },
-          metadata: { team: ['blue', 'green', 'red'][i % 3], tier: i % 4 },
-        });
-        const res = await conn.request('POST', `/v1/workflows/${workflowId}/tokens`, body);
-        if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.body}`);
-        const token = JSON.parse(res.body) as { id: string; version: number };
-        all.push(token.id);
-        if (token.version > last.version) last = token;
-      }
-    }),
-  );
-  return { all, last };
-}
-
-/** The gateway serves the last created token as of its version (read-your-writes). */
-async function waitProjected(
-  conn: LeanConnection,
-  last: { id: string; version: number },
-): Promise<void> {
-  const deadline = Date.now() + PROJECTED_TIMEOUT_MS;
-  for (;;) {
-    const res = await conn.request('GET', `/v1/tokens/${last.id}?minSeq=${last.version}`);
-    if (res.status === 200) return;
-    if (Date.now() > deadline) {
-      throw new Error(`token ${last.id} not projected: ${res.status} ${res.body}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function waitAllInBucket(kv: LeanKv, keys: string[]): Promise<void> {

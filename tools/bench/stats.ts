@@ -35,14 +35,17 @@ async function runLoop(
   concurrency: number,
   seconds: number,
   op: (worker: number) => Promise<boolean>,
+  minOps = 0,
 ): Promise<Run> {
   const samples: number[] = [];
   let errors = 0;
+  let started = 0;
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
-      while (performance.now() < deadline) {
+      while (performance.now() < deadline || started < minOps) {
+        started++;
         const t0 = performance.now();
         const ok = await op(worker);
         if (ok) samples.push(performance.now() - t0);
@@ -54,15 +57,17 @@ async function runLoop(
 }
 
 /**
- * Run `op` from `concurrency` workers until `seconds` have passed; each worker gets its index.
+ * Run `op` from `concurrency` workers until `seconds` have passed and at least `minOps` have
+ * started (so slow operations still get a p50 worth the name); each worker gets its index.
  * Returns per-operation latencies.
  */
 export async function closedLoop(
   concurrency: number,
   seconds: number,
   op: (worker: number) => Promise<boolean>,
+  minOps = 0,
 ): Promise<Summary> {
-  const run = await runLoop(concurrency, seconds, op);
+  const run = await runLoop(concurrency, seconds, op, minOps);
   return summarize(run.samples, run.seconds, run.errors);
 }
 
@@ -90,8 +95,13 @@ export async function alternating(
   return { a: merged(runs.a), b: merged(runs.b) };
 }
 
+/** `s`'s rate as a share of `of`'s, e.g. `31.2 %`. */
+export function pct(s: Summary, of: Summary): string {
+  return `${((100 * s.rate) / of.rate).toFixed(1)} %`;
+}
+
 export function row(label: string, s: Summary, baseline?: Summary): string {
-  const share = baseline ? `${((100 * s.rate) / baseline.rate).toFixed(1)} %` : '';
+  const share = baseline ? pct(s, baseline) : '';
   return [
     label.padEnd(44),
     `${s.rate.toFixed(0).padStart(7)}/s`,
