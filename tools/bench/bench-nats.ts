@@ -20,6 +20,8 @@ import { natsUserEnv, startTestNats, type TestNats } from '@cb/testing';
  */
 export interface BenchNats {
   readonly url: string;
+  /** The nats-server's pid while it runs as a local binary, else null. */
+  readonly pid: number | null;
   /** Connection options of `user`: its password and its private inbox prefix. */
   as(user: NatsUser): ConnectionOptions;
   /** The variables that make a service process connect as `user`. */
@@ -49,6 +51,9 @@ export async function startBenchNats(naming: Naming): Promise<BenchNats> {
   const envOf = (user: NatsUser): Record<string, string> => natsUserEnv(user, passwords[user]);
   return {
     url: nats.url,
+    get pid() {
+      return nats.pid;
+    },
     as: (user) => ({
       servers: nats.url,
       user,

@@ -1,11 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** One process of the stack under measurement. */
+/**
+ * One process of the stack under measurement. Its CPU time is read from /proc/<pid>/stat from
+ * outside, so a benchmark can say what each process spends per operation: on a machine shared
+ * with other work that is steadier than any rate. Linux only: elsewhere readings are NaN.
+ */
 export interface NamedProcess {
   name: string;
   pid: number;
 }
+export type ProcessCpu = NamedProcess;
 
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux almost always). */
 const CLOCK_TICKS = ((): number => {
@@ -68,4 +73,72 @@ export function cpuLine(what: string, costs: CpuCost[]): string {
     costs.map((c) => `${c.name} ${c.msPer1000.toFixed(0)}`).join(', ') +
     ` (stack total ${total.toFixed(0)})`
   );
+}
+
+/**
+ * Read and write system calls made so far by `pid` (/proc/<pid>/io: syscr, syscw); NaN when
+ * they cannot be read. On loopback each socket write also wakes the reader: fewer per operation
+ * is less CPU on both sides.
+ */
+export function syscalls(pid: number): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string): number =>
+      Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
+    return { reads: field('syscr'), writes: field('syscw') };
+  } catch {
+    return { reads: NaN, writes: NaN };
+  }
+}
+
+interface Reading {
+  cpuUs: number;
+  writes: number;
+}
+
+function read(pid: number): Reading {
+  return { cpuUs: cpuMsOf(pid) * 1000, writes: syscalls(pid).writes };
+}
+
+/**
+ * Sums, per process, the CPU and the write system calls spent inside the spans measured between
+ * `start` and `stop`.
+ */
+export class CpuMeter {
+  private readonly used = new Map<string, Reading>();
+  private startedAt: Reading[] = [];
+
+  constructor(private readonly processes: readonly NamedProcess[]) {}
+
+  start(): void {
+    this.startedAt = this.processes.map((p) => read(p.pid));
+  }
+
+  stop(): void {
+    this.processes.forEach((p, i) => {
+      const now = read(p.pid);
+      const before = this.startedAt[i]!;
+      const sum = this.used.get(p.name) ?? { cpuUs: 0, writes: 0 };
+      this.used.set(p.name, {
+        cpuUs: sum.cpuUs + now.cpuUs - before.cpuUs,
+        writes: sum.writes + now.writes - before.writes,
+      });
+    });
+  }
+
+  /** `name µs …` and `name writes …` per operation over everything measured so far. */
+  perOperation(operations: number): string {
+    const each = (f: (r: Reading) => number, digits: number): string => {
+      const parts = this.processes.map((p) => {
+        const r = this.used.get(p.name) ?? { cpuUs: 0, writes: 0 };
+        return `${p.name} ${(f(r) / operations).toFixed(digits)}`;
+      });
+      const total = [...this.used.values()].reduce((t, r) => t + f(r), 0) / operations;
+      return `${parts.join(', ')} (total ${total.toFixed(digits)})`;
+    };
+    return (
+      `CPU µs per op: ${each((r) => r.cpuUs, 0)}\n` +
+      `  write syscalls per op: ${each((r) => r.writes, 2)}`
+    );
+  }
 }

@@ -71,20 +71,29 @@ export async function closedLoop(
   return summarize(run.samples, run.seconds, run.errors);
 }
 
+/** Something measured over exactly the spans a variant runs (e.g. a `CpuMeter`). */
+export interface SpanMeter {
+  start(): void;
+  stop(): void;
+}
+
 /**
  * Two variants of one workload, measured A B B A for a quarter of `seconds` each, so that the
  * machine's drift over the run (and the JIT warming up) falls on both alike; each summary merges
- * its two halves.
+ * its two halves. `meters` run over each variant's spans.
  */
 export async function alternating(
   concurrency: number,
   seconds: number,
   a: (worker: number) => Promise<boolean>,
   b: (worker: number) => Promise<boolean>,
+  meters?: Record<'a' | 'b', SpanMeter>,
 ): Promise<{ a: Summary; b: Summary }> {
   const runs: Record<'a' | 'b', Run[]> = { a: [], b: [] };
   for (const which of ['a', 'b', 'b', 'a'] as const) {
+    meters?.[which].start();
     runs[which].push(await runLoop(concurrency, seconds / 4, which === 'a' ? a : b));
+    meters?.[which].stop();
   }
   const merged = (r: Run[]): Summary =>
     summarize(

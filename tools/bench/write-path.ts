@@ -5,7 +5,8 @@
  * whose requests also pass the rate limiter; the difference is what both cost per request. The
  * stack is the one `npm start` runs: the command service, two projection workers (which also
  * write API keys into the bucket the gateway authenticates from) and the gateway, each as its own
- * NATS user under the generated permissions (see `startBenchNats`).
+ * NATS user under the generated permissions (see `startBenchNats`), at npm start's log level. Each
+ * fire row is followed by the CPU each process of the stack spent per fire (from /proc).
  */
 import { connect, type ConnectionOptions } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -23,6 +24,7 @@ import { benchCredentials } from './credentials';
 import { HttpClient } from './http-client';
 import { LeanConnection } from './lean-http';
 import { newPlayer, play, type PingPongPlayer } from './ping-pong';
+import { CpuMeter, type ProcessCpu } from './process-cpu';
 import { alternating, closedLoop, row, type Summary } from './stats';
 
 const CONCURRENCY = 32;
@@ -43,7 +45,8 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     const raw = await rawExpectedSeqPublish(nats.as('admin'), seconds);
     console.log(row('raw JetStream publish (expected seq), 32 in flight', raw));
 
-    const env = deploymentEnv(nats.url, naming);
+    // npm start's log level (deploymentEnv's is `warn`, for tests): what a line per request costs counts.
+    const env = deploymentEnv(nats.url, naming, { LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' });
     const stack = await startServiceStack(env, {
       projectionWorkers: 2,
       serviceEnv: nats.serviceEnv,
@@ -83,9 +86,19 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     // Warm up (JIT, connections), then measure root and key alternately (A B B A).
     await closedLoop(CONCURRENCY, 2, asRoot);
     await closedLoop(CONCURRENCY, 1, asKey);
-    const { a: e2e, b: apiKey } = await alternating(CONCURRENCY, 2 * seconds, asRoot, asKey);
+    const processes = stackProcesses(services, nats.pid);
+    const meters = { a: new CpuMeter(processes), b: new CpuMeter(processes) };
+    const { a: e2e, b: apiKey } = await alternating(
+      CONCURRENCY,
+      2 * seconds,
+      asRoot,
+      asKey,
+      meters,
+    );
     console.log(row('fire via gateway, root credential, 32 in flight', e2e, raw));
+    console.log(`  ${meters.a.perOperation(e2e.count)}`);
     console.log(row('fire via gateway, API key + rate limit, 32 in flight', apiKey, raw));
+    console.log(`  ${meters.b.perOperation(apiKey.count)}`);
     console.log(authCost(e2e, apiKey));
     for (const w of keyed) w.conn.close();
     for (const w of workers) w.conn.close();
@@ -94,6 +107,21 @@ export async function benchWritePath(seconds: number): Promise<WritePathResult> 
     await stopAll(services);
     await nats.dispose();
   }
+}
+
+/** The stack's processes by short name (`command`, `projection-1`, …, `nats`) for CPU figures. */
+function stackProcesses(services: ServiceProcess[], natsPid: number | null): ProcessCpu[] {
+  const short: Record<ServiceProcess['service'], string> = {
+    'command-service': 'command',
+    'projection-service': 'projection',
+    'query-gateway': 'gateway',
+  };
+  const named = services.map((s) => {
+    const sameKind = services.filter((o) => o.service === s.service);
+    const n = sameKind.length > 1 ? `-${sameKind.indexOf(s) + 1}` : '';
+    return { name: `${short[s.service]}${n}`, pid: s.pid };
+  });
+  return natsPid === null ? named : [...named, { name: 'nats', pid: natsPid }];
 }
 
 /**

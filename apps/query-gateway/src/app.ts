@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { LogController, type FastifyError, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import type { KeyStore } from '@cb/auth';
@@ -17,6 +17,7 @@ import { registerHttpMetrics } from './http-metrics';
 import { clientErrorHandler, frameworkErrors } from './http/client-errors';
 import { installMethodHandling } from './http/methods';
 import { installNegotiation } from './http/negotiation';
+import { RequestLog } from './http/request-log';
 import { sendProblem } from './http/problem';
 import { installShutdownAnswer } from './http/shutdown';
 import { MAX_PARAM_LENGTH, installUrlLimit } from './http/url-limits';
@@ -71,7 +72,7 @@ export function buildApp(deps: AppDeps): App {
     loggerInstance: deps.logger,
     bodyLimit: deps.maxBodyBytes,
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    logController: new RequestLog(),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -73,29 +73,32 @@ export function registerHttpMetrics(
     },
   });
 
-  // Label sets are reused, not rebuilt per request (the set of routes and statuses is small).
-  const requestLabels = new Map<string, { method: string; route: string; status: string }>();
-  const durationLabels = new Map<string, { method: string; route: string }>();
+  // Label sets are reused, not rebuilt per request (the set of routes and statuses is small),
+  // and found without building a key string per request: by route pattern, method, status.
+  const labelsByRoute = new Map<string, Map<string, RouteLabels>>();
   const errorLabels = new Map<string, { code: string }>();
 
   const record = (req: FastifyRequest, reply: FastifyReply): void => {
     const method = req.method;
     const route = routeOf(req);
-    const status = reply.statusCode;
-    const key = `${method} ${route}`;
-    const statusKey = `${key} ${status}`;
-    let labels = requestLabels.get(statusKey);
+    let byMethod = labelsByRoute.get(route);
+    if (!byMethod) {
+      byMethod = new Map();
+      labelsByRoute.set(route, byMethod);
+    }
+    let labels = byMethod.get(method);
     if (!labels) {
-      labels = { method, route, status: String(status) };
-      requestLabels.set(statusKey, labels);
+      labels = { timing: { method, route }, byStatus: new Map() };
+      byMethod.set(method, labels);
     }
-    requests.inc(labels);
-    let timing = durationLabels.get(key);
-    if (!timing) {
-      timing = { method, route };
-      durationLabels.set(key, timing);
+    const status = reply.statusCode;
+    let counted = labels.byStatus.get(status);
+    if (!counted) {
+      counted = { method, route, status: String(status) };
+      labels.byStatus.set(status, counted);
     }
-    duration.observe(timing, reply.elapsedTime / 1000);
+    requests.inc(counted);
+    duration.observe(labels.timing, reply.elapsedTime / 1000);
   };
 
   /** Responses onResponse counted (it also runs on a response error, before the close). */
@@ -153,6 +156,12 @@ export function registerHttpMetrics(
       async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
     );
   });
+}
+
+/** The label sets of one route pattern and method: its duration's, and its count's per status. */
+interface RouteLabels {
+  readonly timing: { method: string; route: string };
+  readonly byStatus: Map<number, { method: string; route: string; status: string }>;
 }
 
 function routeOf(req: FastifyRequest): string {

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from './sha256';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -106,14 +107,12 @@ export function isRootKeyShape(value: string): boolean {
  * random bits, so a fast hash is enough; the pepper makes a stolen bucket useless without it.
  */
 export function hashSecret(secret: string, pepper?: string): string {
-  return pepper
-    ? createHmac('sha256', pepper).update(secret).digest('hex')
-    : createHash('sha256').update(secret).digest('hex');
+  return pepper ? createHmac('sha256', pepper).update(secret).digest('hex') : sha256Hex(secret);
 }
 
 /** The key a session is stored under: the SHA-256 hex of its token. */
 export function sessionDigest(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
 }
 
 /** Constant-time equality of two hex digests of the same length (false when lengths differ). */

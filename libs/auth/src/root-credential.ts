@@ -1,6 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SCOPES, type Principal } from '@cb/schemas';
 import { isRootKeyShape } from './credentials';
+import { sha256 } from './sha256';
 
 /** The root principal: every scope, keys of every tenant, data in tenant `default`. */
 export const ROOT_PRINCIPAL: Principal = Object.freeze({
@@ -34,8 +35,4 @@ export class RootCredential {
   matches(credential: string): boolean {
     return timingSafeEqual(sha256(credential), this.digest);
   }
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }

@@ -59,9 +59,8 @@ export function installAuth(app: App, deps: AuthDeps): void {
     }
   });
   app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0] ?? '/';
     const scope: RouteScope | undefined = req.routeOptions.config?.scope;
-    if (scope === 'public' || !isApiPath(path)) return;
+    if (scope === 'public' || !isApiPath(pathOf(req.url))) return;
     const result = await deps.authenticator.authenticate(authorizationOf(req)).catch(outage);
     if (!result.ok) {
       req.log.info({ reason: result.reason }, 'authentication failed');
@@ -131,15 +130,27 @@ function outage(err: unknown): never {
   throw err;
 }
 
+/** The URL without its query string (no copy when there is none). */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
+const AUTHORIZATION = 'authorization';
+
 /**
  * The Authorization header, or every one when there are several (Node keeps only the first of
- * them; a proxy might use another): more than one is never a credential.
+ * them; a proxy might use another): more than one is never a credential. Only names of the
+ * right length are lower-cased: this runs for every request, over every header it carries.
  */
 function authorizationOf(req: FastifyRequest): string | string[] | undefined {
   const raw = req.raw.rawHeaders;
   const values: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!);
+    const name = raw[i]!;
+    if (name.length === AUTHORIZATION.length && name.toLowerCase() === AUTHORIZATION) {
+      values.push(raw[i + 1]!);
+    }
   }
   return values.length > 1 ? values : req.headers.authorization;
 }
