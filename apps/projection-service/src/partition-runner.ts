@@ -67,6 +67,9 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
   private readonly label: string;
   private consumer: Consumer | null = null;
   private watermark = 0;
+  /** The highest watermark to publish, and the one put in flight (at most one at a time). */
+  private markWanted = 0;
+  private marking: Promise<void> | null = null;
   private readonly streak = new FailureStreak();
   /** Deterministic failures per stream seq: what dead-letters an event (outages never count). */
   private readonly strikes = new Map<number, number>();
@@ -150,6 +153,7 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       }
     }
     await this.unsubscribe();
+    await this.marking;
     if (this.stopping !== 'abandon' && this.o.lease.valid()) {
       // Graceful hand-over: give the buffered messages back at once, then wait one ack-wait so
       // any message still on its way to us when we unsubscribed is up for redelivery too.
@@ -318,11 +322,7 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
           consumerSeq: batch[batch.length - 1]!.info.deliverySequence,
           streamSeq: lastSeq,
         };
-        await this.publishWatermark(lastSeq).catch((err: unknown) => {
-          // Best effort, like the ack floor's: the server's floor is asked again shortly.
-          this.o.logger.debug({ err, item: this.o.item }, 'watermark not published');
-          setTimeout(() => void this.publishAckFloor(), 250).unref();
-        });
+        this.publishWatermark(lastSeq);
       } else {
         this.chain = null;
         await this.confirmAndPublish(last?.msg ?? null);
@@ -456,17 +456,35 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       if (this.chain === null || consumerSeq > this.chain.consumerSeq) {
         this.chain = { consumerSeq, streamSeq: floor };
       }
-      await this.publishWatermark(floor);
+      this.publishWatermark(floor);
     } catch (err) {
       this.o.logger.debug({ err, item: this.o.item }, 'watermark not published');
     }
   }
 
-  /** Publish `seq` as the watermark when it moves it forward. */
-  private async publishWatermark(seq: number): Promise<void> {
-    if (seq <= this.watermark) return;
-    await this.o.watermark(seq);
-    this.watermark = Math.max(this.watermark, seq);
+  /**
+   * Publish `seq` as the watermark when it moves it forward, without holding up the next batch:
+   * one put is in flight at a time and the next carries the highest seq asked for meanwhile, so
+   * under load there are fewer puts than batches and each is the newest. Best effort: after a
+   * failure the server's ack floor is asked again shortly.
+   */
+  private publishWatermark(seq: number): void {
+    this.markWanted = Math.max(this.markWanted, seq);
+    if (this.marking || this.markWanted <= this.watermark) return;
+    this.marking = (async () => {
+      while (this.markWanted > this.watermark) {
+        const next = this.markWanted;
+        await this.o.watermark(next);
+        this.watermark = Math.max(this.watermark, next);
+      }
+    })()
+      .catch((err: unknown) => {
+        this.o.logger.debug({ err, item: this.o.item }, 'watermark not published');
+        setTimeout(() => void this.publishAckFloor(), 250).unref();
+      })
+      .finally(() => {
+        this.marking = null;
+      });
   }
 
   private record(batch: JsMsg[], result: ApplyResult, started: number): void {
