@@ -4,6 +4,7 @@ import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
 import { decodeJson, encodeJson } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { Lease, WorkerHeartbeat } from '@cb/schemas';
+import { nextTakeoverAt } from './takeover';
 
 /** What leases are taken on: a token partition, or the definitions. */
 export type LeaseItem = number | 'definitions';
@@ -45,8 +46,10 @@ export interface LeaseManagerOptions {
 /**
  * Lease timing, as shares of the TTL. A holder renews every RENEW_SHARE and trusts its lease for
  * VALID_SHARE after the start of its last successful renewal; others take over only after the
- * full TTL. What lies between lets everything a holder started finish (or become redeliverable)
- * before anyone else can start.
+ * full TTL. What lies between (40 % of the TTL, less any clock skew between the hosts) lets the
+ * writes a holder issued while it trusted its lease land before anyone else can start. A shorter
+ * TTL shrinks that margin with it, so what must never be overtaken by a late write of a previous
+ * holder is compare-and-set, not timed (see docs/design.md, "Failover").
  */
 export const RENEW_SHARE = 0.15;
 export const VALID_SHARE = 0.6;
@@ -71,13 +74,21 @@ export function newWorkerId(): string {
  * (ceil(items / workers)): a new worker takes free leases, a worker over its share hands extras
  * back, a dead worker's leases are taken over once they expire. A round reads only known keys
  * (direct gets); the heartbeats of the others arrive through one long-lived watch, so lease
- * rounds create no consumers.
+ * rounds create no consumers. Besides the regular rounds, one runs at once when a peer leaves
+ * (its heartbeat is deleted after it released its leases: a graceful stop hands over at once)
+ * and just after a peer's heartbeat expires (a killed worker's leases expire with it: the
+ * takeover comes at the TTL, not up to a round interval later).
  */
 export class LeaseManager {
   readonly workerId: string;
   private readonly held = new Map<LeaseItem, Held>();
   private timer: NodeJS.Timeout | null = null;
+  /** The round at the next expiry of a peer (see `nextTakeoverAt`). */
+  private takeoverTimer: NodeJS.Timeout | null = null;
+  private takeoverAt: number | null = null;
   private ticking: Promise<void> | null = null;
+  /** A round was asked for while one ran: run another right after it. */
+  private again = false;
   private stopped = false;
   private readonly heartbeats = new Map<string, WorkerHeartbeat>();
   private watch: { stop(): void } | null = null;
@@ -105,21 +116,56 @@ export class LeaseManager {
   /** Start the lease rounds; resolves once the first one has run (whether it succeeded or not). */
   start(): Promise<void> {
     this.watching = this.watchHeartbeats();
-    const run = (): Promise<void> => {
-      if (this.stopped || this.ticking) return this.ticking ?? Promise.resolve();
-      this.ticking = this.tick()
-        .then(() => {
-          this.lastRoundAt = Date.now();
-        })
-        .catch((err: unknown) => this.options.logger.warn({ err }, 'lease round failed'))
-        .finally(() => {
-          this.ticking = null;
-        });
-      return this.ticking;
-    };
-    const first = run();
-    this.timer = setInterval(() => void run(), this.interval);
+    const first = this.round(false);
+    this.timer = setInterval(() => void this.round(false), this.interval);
     return first;
+  }
+
+  /**
+   * Run a lease round. A regular one is skipped while another runs; an `urgent` one (a peer left
+   * or expired) runs right after it, since the running round may have read the old state.
+   */
+  private round(urgent: boolean): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.ticking) {
+      if (urgent) this.again = true;
+      return this.ticking;
+    }
+    this.ticking = this.tick()
+      .then(() => {
+        this.lastRoundAt = Date.now();
+      })
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'lease round failed'))
+      .finally(() => {
+        this.ticking = null;
+        this.armTakeover();
+        if (this.again) {
+          this.again = false;
+          void this.round(true);
+        }
+      });
+    return this.ticking;
+  }
+
+  /** Schedule the round at the next expiry of a peer's heartbeat (re-armed as they renew). */
+  private armTakeover(): void {
+    if (this.stopped) return;
+    const { generation } = this.options;
+    const at = nextTakeoverAt(this.heartbeats, this.workerId, generation, Date.now());
+    if (at === this.takeoverAt) return;
+    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
+    this.takeoverAt = at;
+    this.takeoverTimer =
+      at === null
+        ? null
+        : setTimeout(
+            () => {
+              this.takeoverTimer = null;
+              this.takeoverAt = null;
+              void this.round(true);
+            },
+            Math.max(0, at - Date.now()),
+          );
   }
 
   /** Whether lease rounds succeed (the last one within three intervals): the worker takes part. */
@@ -135,6 +181,7 @@ export class LeaseManager {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
     this.watch?.stop();
     await this.ticking;
     await Promise.all([...this.releasing.values()]);
@@ -206,8 +253,13 @@ export class LeaseManager {
     const id = e.key.slice(e.key.lastIndexOf('.') + 1);
     const hb =
       e.operation === 'PUT' ? (decodeJson(e.value) as WorkerHeartbeat | undefined) : undefined;
-    if (hb && typeof hb.expiresAt === 'number') this.heartbeats.set(id, hb);
-    else this.heartbeats.delete(id);
+    if (hb && typeof hb.expiresAt === 'number') {
+      this.heartbeats.set(id, hb);
+      this.armTakeover();
+    } else if (this.heartbeats.delete(id) && id !== this.workerId) {
+      // A peer that stops releases its leases first, then deletes its heartbeat: take them now.
+      void this.round(true);
+    }
   }
 
   private liveWorkers(now: number): number {
