@@ -23,10 +23,7 @@ export interface RunnerOptions<E> {
   batchSize: number;
   /** Deterministic failures of an event before it is dead-lettered (outages never count). */
   maxAttempts: number;
-  /**
-   * The consumer's ack wait: how often held messages are kept from being redelivered, and the
-   * wait before a graceful hand-over completes.
-   */
+  /** The consumer's ack wait: how often held messages are kept from being redelivered. */
   retryDelayMs: number;
   metrics: ProjectionMetrics;
   logger: Logger;
@@ -144,13 +141,12 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       }
     }
     await this.unsubscribe();
-    if (this.stopping !== 'abandon' && this.o.lease.valid()) {
-      // Graceful hand-over: give the buffered messages back at once, then wait one ack-wait so
-      // any message still on its way to us when we unsubscribed is up for redelivery too.
-      // Only then may the next owner start: it receives all of them before anything newer.
-      this.nakAll();
-      await sleep(this.o.retryDelayMs + 250, () => false);
-    }
+    // Graceful hand-over: give the buffered messages back (redelivered at once, so the next owner
+    // receives them before anything newer) and return: the next owner may start right away. A
+    // message still on its way to us when we unsubscribed comes back an ack wait later; the next
+    // owner does not apply anything of its workflow past it meanwhile (the token applier's gap
+    // check, and definitions only ever move forward), so order never depends on that timing.
+    if (this.stopping !== 'abandon' && this.o.lease.valid()) this.nakAll();
     this.buffer.clear();
   }
 
