@@ -4,6 +4,7 @@ import { NotYetError, type ApplyResult, type BatchApplier } from './batch';
 import type { DeadLetterKind, DeadLetters } from './dead-letters';
 import type { LeaseHandle } from '@cb/leases';
 import { PULL_EXPIRES_MS, type WorkItem } from './consumers';
+import { drainDeliveries } from './drain';
 import { FailureStreak, type FailureState } from './failure-streak';
 import { describeFailure, failureKind, type FailureKind } from './failures';
 import type { ProjectionMetrics } from './metrics';
@@ -140,13 +141,14 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
         await this.retryLater(outcome.failure, outcome.err);
       }
     }
-    await this.unsubscribe();
-    // Graceful hand-over: give the buffered messages back (redelivered at once, so the next owner
-    // receives them before anything newer) and return: the next owner may start right away. A
-    // message still on its way to us when we unsubscribed comes back an ack wait later; the next
-    // owner does not apply anything of its workflow past it meanwhile (the token applier's gap
-    // check, and definitions only ever move forward), so order never depends on that timing.
-    if (this.stopping !== 'abandon' && this.o.lease.valid()) this.nakAll();
+    // Graceful hand-over: receive what is on its way (drain), give everything held back (redelivered
+    // at once, so the next owner receives it before anything newer) and return: the next owner
+    // may start right away. Should a message still escape us it comes back an ack wait later, and
+    // the next owner applies nothing of its workflow past it meanwhile (the token applier's gap
+    // check; definitions only ever move forward), so order never depends on that timing.
+    const graceful = this.stopping !== 'abandon' && this.o.lease.valid();
+    await this.unsubscribe(graceful);
+    if (graceful) this.nakAll();
     this.buffer.clear();
   }
 
@@ -183,10 +185,13 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
     }
   }
 
-  private async unsubscribe(): Promise<void> {
+  /** Stop consuming; with `drain`, first receive what the server already sent (see drainDeliveries). */
+  private async unsubscribe(drain = false): Promise<void> {
     const messages = this.messages;
     this.messages = null;
-    if (messages) await messages.close().catch(() => undefined);
+    if (!messages) return;
+    if (drain) await drainDeliveries(messages);
+    await messages.close().catch(() => undefined);
   }
 
   /** Count and log a failed attempt, then pause (keeping the held messages) before the next. */

@@ -272,61 +272,79 @@ export class LeaseManager {
     return Math.max(alive, 1);
   }
 
+  /**
+   * Renew every held lease at once: a round then costs one round trip, not one per lease, so a
+   * busy event loop (a worker applying a backlog) delays it once, not once per partition, and
+   * the renewals land well within VALID_SHARE of a short TTL.
+   */
   private async renewAll(now: number): Promise<void> {
+    await Promise.all([...this.held].map(([item, h]) => this.renew(item, h, now)));
+  }
+
+  private async renew(item: LeaseItem, h: Held, now: number): Promise<void> {
     const { kv, keys, generation, ttlMs } = this.options;
-    for (const [item, h] of [...this.held]) {
-      try {
-        const lease: Lease = { owner: this.workerId, expiresAt: now + ttlMs, generation };
-        h.revision = await kv.update(keys.lease(item), encodeJson(lease), h.revision);
-        h.validUntil = now + Math.floor(ttlMs * VALID_SHARE);
-      } catch (err) {
-        this.options.logger.warn({ err, item }, 'lease renewal failed');
-        // Another worker holds it now (revision moved) or NATS is unreachable: the local
-        // deadline decides; a revision conflict means it is gone for sure.
-        const current = await kv.get(keys.lease(item)).catch(() => null);
-        const lease = current ? (decodeJson(current.value) as Lease | undefined) : undefined;
-        if (current && lease?.owner !== this.workerId) await this.revoke(item, 'lost');
-      }
+    try {
+      const lease: Lease = { owner: this.workerId, expiresAt: now + ttlMs, generation };
+      h.revision = await kv.update(keys.lease(item), encodeJson(lease), h.revision);
+      h.validUntil = now + Math.floor(ttlMs * VALID_SHARE);
+    } catch (err) {
+      this.options.logger.warn({ err, item }, 'lease renewal failed');
+      // Another worker holds it now (revision moved) or NATS is unreachable: the local
+      // deadline decides; a revision conflict means it is gone for sure.
+      const current = await kv.get(keys.lease(item)).catch(() => null);
+      const lease = current ? (decodeJson(current.value) as Lease | undefined) : undefined;
+      if (current && lease?.owner !== this.workerId) await this.revoke(item, 'lost');
     }
   }
 
+  /**
+   * Take free or expired leases up to `share`. The candidates are read at once and claimed at once
+   * (compare-and-set: of workers racing for one lease, one wins), so taking over a dead peer's
+   * partitions costs two round trips, not two per partition.
+   */
   private async acquireUpTo(share: number, now: number): Promise<void> {
-    const { kv, keys, generation, ttlMs, items } = this.options;
+    const { kv, keys, items } = this.options;
     const start = Math.floor(Math.random() * items.length);
-    for (let i = 0; i < items.length && this.held.size < share; i++) {
-      const item = items[(start + i) % items.length]!;
-      if (this.held.has(item)) continue;
-      const key = keys.lease(item);
-      const entry: KvEntry | null = await kv.get(key);
-      const lease =
-        entry?.operation === 'PUT' ? (decodeJson(entry.value) as Lease | undefined) : undefined;
-      if (lease && lease.expiresAt > now) continue; // held by a live worker
-      const value = encodeJson({
-        owner: this.workerId,
-        expiresAt: now + ttlMs,
-        generation,
-      } satisfies Lease);
-      try {
-        const revision = entry
-          ? await kv.update(key, value, entry.revision)
-          : await kv.create(key, value);
-        const held: Held = {
-          revision,
-          validUntil: now + Math.floor(ttlMs * VALID_SHARE),
-          handle: {
-            item,
-            valid: () => Date.now() < held.validUntil && this.held.get(item) === held,
-          },
-        };
-        this.held.set(item, held);
-        this.options.logger.info(
-          { item, generation, previousOwner: lease?.owner },
-          'lease acquired',
-        );
-        this.options.onAcquire(item, held.handle);
-      } catch {
-        // Another worker won the race for this one.
-      }
+    const candidates = [...items.slice(start), ...items.slice(0, start)].filter(
+      (item) => !this.held.has(item),
+    );
+    const read = await Promise.all(
+      candidates.map(async (item) => ({ item, entry: await kv.get(keys.lease(item)) })),
+    );
+    // Held by a live worker: leave it.
+    const free = read.filter(({ entry }) => !((leaseOf(entry)?.expiresAt ?? 0) > now));
+    const wanted = free.slice(0, Math.max(0, share - this.held.size));
+    await Promise.all(wanted.map(({ item, entry }) => this.claim(item, entry, now)));
+  }
+
+  private async claim(item: LeaseItem, entry: KvEntry | null, now: number): Promise<void> {
+    const { kv, keys, generation, ttlMs } = this.options;
+    const key = keys.lease(item);
+    const value = encodeJson({
+      owner: this.workerId,
+      expiresAt: now + ttlMs,
+      generation,
+    } satisfies Lease);
+    try {
+      const revision = entry
+        ? await kv.update(key, value, entry.revision)
+        : await kv.create(key, value);
+      const held: Held = {
+        revision,
+        validUntil: now + Math.floor(ttlMs * VALID_SHARE),
+        handle: {
+          item,
+          valid: () => Date.now() < held.validUntil && this.held.get(item) === held,
+        },
+      };
+      this.held.set(item, held);
+      this.options.logger.info(
+        { item, generation, previousOwner: leaseOf(entry)?.owner },
+        'lease acquired',
+      );
+      this.options.onAcquire(item, held.handle);
+    } catch {
+      // Another worker won the race for this one.
     }
   }
 
@@ -348,6 +366,10 @@ export class LeaseManager {
     this.options.logger.warn({ item, reason }, 'lease lost; abandoning its work');
     await this.options.onRevoke(item, reason);
   }
+}
+
+function leaseOf(entry: KvEntry | null): Lease | undefined {
+  return entry?.operation === 'PUT' ? (decodeJson(entry.value) as Lease | undefined) : undefined;
 }
 
 function byItem(a: LeaseItem, b: LeaseItem): number {
