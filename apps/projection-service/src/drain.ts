@@ -10,7 +10,10 @@ const DRAIN_TIMEOUT_MS = 2000;
  * streaming backlog, 600–900 messages each time. Those stay delivered to nobody until their ack
  * wait (or back-off) runs out, and the next owner of the partition stalls on them (a batch waits
  * for an earlier event). Draining the subscription (unsubscribe, then receive what the server
- * sent before it saw that) loses none, so a graceful hand-over can give everything back at once.
+ * sent before it saw that) lost none in the same measurement, so a graceful hand-over gives back
+ * what it was sent. Only what the server had dispatched but not yet routed when the unsubscribe
+ * arrived still escapes — seen when a consume is closed within milliseconds of starting, in the
+ * middle of its first burst.
  * The subscription is not part of the consume's public interface, hence the probe; without it
  * the consume is closed as before.
  */
