@@ -313,6 +313,9 @@ export class LeaseManager {
     );
     // Held by a live worker: leave it.
     const free = read.filter(({ entry }) => !((leaseOf(entry)?.expiresAt ?? 0) > now));
+    // A worker that is stopping takes nothing new: work started now would be handed back at once,
+    // in the middle of its first deliveries.
+    if (this.stopped) return;
     const wanted = free.slice(0, Math.max(0, share - this.held.size));
     await Promise.all(wanted.map(({ item, entry }) => this.claim(item, entry, now)));
   }
@@ -342,7 +345,8 @@ export class LeaseManager {
         { item, generation, previousOwner: leaseOf(entry)?.owner },
         'lease acquired',
       );
-      this.options.onAcquire(item, held.handle);
+      // Claimed while stopping: held only to be released by `stop`, with no work started.
+      if (!this.stopped) this.options.onAcquire(item, held.handle);
     } catch {
       // Another worker won the race for this one.
     }
