@@ -76,6 +76,8 @@ describe('failover: a SIGTERMed worker hands over at once', () => {
           timeoutMs: 20_000,
           description: `${leaver.name} owns its share`,
         });
+        // A worker stopped by a deploy has been running: let it work on its share for a while.
+        await new Promise((r) => setTimeout(r, 2000));
         const since = Date.now();
         leaver.kill('SIGTERM');
         const exit = leaver.waitExit(10_000).then((exited) => ({ exited, ms: Date.now() - since }));
