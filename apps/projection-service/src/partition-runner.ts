@@ -152,7 +152,7 @@ export class PartitionRunner<E extends { msg: JsMsg; seq: number }> {
       // nats-server keeps the closed consume's pull request waiting until it expires or the server
       // finds nobody listens, which asking for the consumer's info makes it check. A nak handled
       // before that is redelivered into the dead request and lost until its back-off ends: the
-      // next owner stalled ~2 s on it in most test hand-overs, in 1 partition of 24 since.
+      // next owner stalled ~2 s on it in most test hand-overs, in 1 partition of 36 since.
       await this.consumer?.info(false).catch(() => undefined);
       this.nakAll();
     }
