@@ -49,7 +49,7 @@ const cases: Case[] = [
     env: { PROJECTION_LEASE_TTL_MS: '10000', PROJECTION_ACK_WAIT_MS: '5000' },
     variable: 'PROJECTION_ACK_WAIT_MS',
     expects:
-      /PROJECTION_ACK_WAIT_MS=5000 is invalid: with PROJECTION_LEASE_TTL_MS=10000 it may be at most 2000/,
+      /PROJECTION_ACK_WAIT_MS=5000 is invalid: with PROJECTION_LEASE_TTL_MS=10000 it may be at most 3750/,
   },
   {
     service: 'projection-service',

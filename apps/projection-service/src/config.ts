@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, commonEnvFields, loadConfig } from '@cb/config';
-import { VALID_SHARE } from '@cb/leases';
-import { PULL_EXPIRES_MS } from './consumers';
+import { RENEW_SHARE } from '@cb/leases';
+import { BACKOFF_FACTORS } from './consumers';
 
 export const ProjectionEnv = Type.Object({
   ...commonEnvFields,
@@ -23,18 +23,18 @@ export const ProjectionEnv = Type.Object({
     description: 'events fetched and applied per batch (1 to 5000)',
   }),
   PROJECTION_LEASE_TTL_MS: Type.Integer({
-    default: 10_000,
+    default: 2500,
     minimum: 1000,
     maximum: 300_000,
     description:
-      'partition lease lifetime in ms (1000 to 300000): how long a dead worker holds its partitions',
+      'partition lease lifetime in ms (1000 to 300000): how long a killed worker holds its partitions',
   }),
   PROJECTION_ACK_WAIT_MS: Type.Integer({
-    default: 2000,
+    default: 900,
     minimum: 250,
     maximum: 60_000,
     description:
-      'redelivery delay for unacknowledged events in ms (250 to 60000; at most 30 % of the lease TTL minus 1000)',
+      'redelivery delay for unacknowledged events in ms (250 to 60000; at most 37.5 % of the lease TTL)',
   }),
   PROJECTION_MAX_ATTEMPTS: Type.Integer({
     default: 5,
@@ -52,17 +52,26 @@ export const ProjectionEnv = Type.Object({
 });
 export type ProjectionConfig = Static<typeof ProjectionEnv>;
 
+/**
+ * The longest ack wait that keeps a takeover from waiting on redeliveries. A killed worker renewed
+ * its leases at most RENEW_SHARE of the TTL before it died, so its partitions are taken over at
+ * least (1 − RENEW_SHARE) of the TTL after its last pull and keep-alive (the server drops the
+ * pull requests of a closed connection). What it held is up for redelivery at most the longest
+ * backoff step later; when that fits, with 10 % of the TTL to spare, the next owner receives
+ * those events first and applies at once. Order never depends on it: a batch with an unapplied
+ * earlier event of its workflow waits for it (a worker that lapsed but lives may still be
+ * delivered events until its last pull expires, and the next owner then waits for them).
+ */
+export function maxAckWaitMs(leaseTtlMs: number): number {
+  return Math.floor((leaseTtlMs * (1 - RENEW_SHARE - 0.1)) / Math.max(...BACKOFF_FACTORS));
+}
+
 export function loadProjectionConfig(env = process.env): Readonly<ProjectionConfig> {
   const config = loadConfig(ProjectionEnv, env);
-  // A worker stops pulling when its lease stops being valid locally (60 % of the TTL after its
-  // last renewal); others may take over at the full TTL. Everything delivered to it until its
-  // last pull request expires must be up for redelivery by then, so the next owner receives it
-  // first and applies the partition in order: pull expiry + ack wait must fit in 30 % of the TTL.
-  const limit =
-    Math.floor(config.PROJECTION_LEASE_TTL_MS * (1 - VALID_SHARE - 0.1)) - PULL_EXPIRES_MS;
+  const limit = maxAckWaitMs(config.PROJECTION_LEASE_TTL_MS);
   if (config.PROJECTION_ACK_WAIT_MS > limit) {
     throw new ConfigError([
-      `PROJECTION_ACK_WAIT_MS=${config.PROJECTION_ACK_WAIT_MS} is invalid: with PROJECTION_LEASE_TTL_MS=${config.PROJECTION_LEASE_TTL_MS} it may be at most ${limit} (30 % of the TTL minus the 1000 ms pull expiry)`,
+      `PROJECTION_ACK_WAIT_MS=${config.PROJECTION_ACK_WAIT_MS} is invalid: with PROJECTION_LEASE_TTL_MS=${config.PROJECTION_LEASE_TTL_MS} it may be at most ${limit} (37.5 % of the TTL: its longest redelivery back-off, twice the ack wait, must fit in 75 % of the TTL)`,
     ]);
   }
   return config;

@@ -37,6 +37,15 @@ export function consumerName(naming: Naming, generation: number, item: WorkItem)
 export const MAX_DELIVER = 2_147_483_647;
 
 /**
+ * Redelivery delays, as multiples of the ack wait, by delivery (the last for every later one).
+ * They matter only for messages nobody holds — a running partition keeps its held messages from
+ * redelivery — i.e. those of a worker that died or stopped consuming: a short list keeps a
+ * crash-looping worker from spinning, and its longest step bounds how long after a kill its
+ * events are up for redelivery, which the takeover must not wait for (`maxAckWaitMs`).
+ */
+export const BACKOFF_FACTORS = [1, 2] as const;
+
+/**
  * The durable, explicit-ack pull consumer of one partition (or of the definitions) for one
  * read-model generation. Redelivery backs off; the server never drops a message on its own.
  */
@@ -56,7 +65,7 @@ export async function ensureConsumer(
     filter_subject: itemFilter(naming, item),
     ack_wait: nanos(ackWait),
     max_deliver: MAX_DELIVER,
-    backoff: [ackWait, ackWait * 2, ackWait * 4].map((ms) => nanos(ms)),
+    backoff: BACKOFF_FACTORS.map((factor) => nanos(ackWait * factor)),
     max_ack_pending: settings.batchSize * 4,
     inactive_threshold: 0,
   };

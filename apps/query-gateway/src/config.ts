@@ -25,12 +25,14 @@ export const GatewayEnv = Type.Object({
     maximum: 120_000,
     description: 'how long to wait for the command service (100 to 120000 ms)',
   }),
+  // Twice the 5 s bound on a projection worker's takeover of a killed worker's partitions
+  // (PROJECTION_LEASE_TTL_MS, 2.5 s, plus starting on them): a read waits through a takeover.
   MIN_SEQ_WAIT_MS: Type.Integer({
-    default: 5000,
+    default: 10_000,
     minimum: 0,
     maximum: 60_000,
     description:
-      'how long a read with minSeq waits for the projections before 503 PROJECTION_LAGGING (0 to 60000 ms)',
+      'how long a read with minSeq waits for the projections before 503 PROJECTION_LAGGING (0 to 60000 ms; long enough to wait through a takeover)',
   }),
   SCAN_TIMEOUT_MS: Type.Integer({
     default: 10_000,

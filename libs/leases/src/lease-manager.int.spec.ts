@@ -42,15 +42,17 @@ function manager(
   owned: Set<LeaseItem>,
   workerId?: string,
   onRevoke: (item: LeaseItem, reason: string) => Promise<void> = async () => undefined,
+  tuning: { ttlMs?: number; share?: number } = {},
 ): LeaseManager {
   const m = new LeaseManager({
     kv,
     items: ITEMS,
     keys: { lease: (i) => `lease.${i}`, worker: (id) => `worker.${id}`, workers: 'worker.*' },
     generation: 1,
-    ttlMs: TTL_MS,
+    ttlMs: tuning.ttlMs ?? TTL_MS,
     logger,
     ...(workerId ? { workerId } : {}),
+    ...(tuning.share !== undefined ? { share: () => tuning.share! } : {}),
     onAcquire: (item) => owned.add(item),
     onRevoke: async (item, reason) => {
       await onRevoke(item, reason);
@@ -134,5 +136,42 @@ describe('LeaseManager', () => {
     manager(dead, 'worker-b');
     await waitFor(() => dead.size === ITEMS.length, { timeoutMs: 10_000 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(TTL_MS - 200);
+  });
+
+  // A TTL of a minute: regular rounds 9 s apart, so only the rounds these tests are about can
+  // explain a takeover within a second.
+  const SLOW_TTL_MS = 60_000;
+
+  it('takes a gracefully stopped peer’s leases at once, not at its next round', async () => {
+    const a = new Set<LeaseItem>();
+    const b = new Set<LeaseItem>();
+    const mb = manager(b, 'worker-b', undefined, { ttlMs: SLOW_TTL_MS, share: 3 });
+    await waitFor(() => b.size === 3, { timeoutMs: 5000 });
+    manager(a, 'worker-a', undefined, { ttlMs: SLOW_TTL_MS });
+    await waitFor(() => a.size === ITEMS.length - 3, { timeoutMs: 5000 });
+    const stopped = Date.now();
+    await mb.stop();
+    managers.splice(managers.indexOf(mb), 1);
+    await waitFor(() => a.size === ITEMS.length, { timeoutMs: 5000 });
+    expect(Date.now() - stopped).toBeLessThan(1000);
+  });
+
+  it('takes a dead peer’s leases just after they expire, not at its next round', async () => {
+    const a = new Set<LeaseItem>();
+    const expiresAt = Date.now() + 1500;
+    const encode = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
+    // A killed worker: its heartbeat and leases, written with one expiry, stay until then.
+    await kv.put(
+      'worker.ghost',
+      encode({ id: 'ghost', expiresAt, partitions: [0, 1, 2, 3, 4, 5], generation: 1 }),
+    );
+    for (const item of ITEMS) {
+      await kv.put(`lease.${item}`, encode({ owner: 'ghost', expiresAt, generation: 1 }));
+    }
+    manager(a, 'worker-a', undefined, { ttlMs: SLOW_TTL_MS });
+    await waitFor(() => a.size === ITEMS.length, { timeoutMs: 5000, intervalMs: 10 });
+    const late = Date.now() - expiresAt;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(1000);
   });
 });

@@ -4,6 +4,7 @@ import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
 import { decodeJson, encodeJson } from '@cb/nats';
 import type { Logger } from '@cb/logging';
 import type { Lease, WorkerHeartbeat } from '@cb/schemas';
+import { nextTakeoverAt } from './takeover';
 
 /** What leases are taken on: a token partition, or the definitions. */
 export type LeaseItem = number | 'definitions';
@@ -45,8 +46,10 @@ export interface LeaseManagerOptions {
 /**
  * Lease timing, as shares of the TTL. A holder renews every RENEW_SHARE and trusts its lease for
  * VALID_SHARE after the start of its last successful renewal; others take over only after the
- * full TTL. What lies between lets everything a holder started finish (or become redeliverable)
- * before anyone else can start.
+ * full TTL. What lies between (40 % of the TTL, less any clock skew between the hosts) lets the
+ * writes a holder issued while it trusted its lease land before anyone else can start. A shorter
+ * TTL shrinks that margin with it, so what must never be overtaken by a late write of a previous
+ * holder is compare-and-set, not timed (see docs/design.md, "Failover").
  */
 export const RENEW_SHARE = 0.15;
 export const VALID_SHARE = 0.6;
@@ -71,13 +74,21 @@ export function newWorkerId(): string {
  * (ceil(items / workers)): a new worker takes free leases, a worker over its share hands extras
  * back, a dead worker's leases are taken over once they expire. A round reads only known keys
  * (direct gets); the heartbeats of the others arrive through one long-lived watch, so lease
- * rounds create no consumers.
+ * rounds create no consumers. Besides the regular rounds, one runs at once when a peer leaves
+ * (its heartbeat is deleted after it released its leases: a graceful stop hands over at once)
+ * and just after a peer's heartbeat expires (a killed worker's leases expire with it: the
+ * takeover comes at the TTL, not up to a round interval later).
  */
 export class LeaseManager {
   readonly workerId: string;
   private readonly held = new Map<LeaseItem, Held>();
   private timer: NodeJS.Timeout | null = null;
+  /** The round at the next expiry of a peer (see `nextTakeoverAt`). */
+  private takeoverTimer: NodeJS.Timeout | null = null;
+  private takeoverAt: number | null = null;
   private ticking: Promise<void> | null = null;
+  /** A round was asked for while one ran: run another right after it. */
+  private again = false;
   private stopped = false;
   private readonly heartbeats = new Map<string, WorkerHeartbeat>();
   private watch: { stop(): void } | null = null;
@@ -105,21 +116,56 @@ export class LeaseManager {
   /** Start the lease rounds; resolves once the first one has run (whether it succeeded or not). */
   start(): Promise<void> {
     this.watching = this.watchHeartbeats();
-    const run = (): Promise<void> => {
-      if (this.stopped || this.ticking) return this.ticking ?? Promise.resolve();
-      this.ticking = this.tick()
-        .then(() => {
-          this.lastRoundAt = Date.now();
-        })
-        .catch((err: unknown) => this.options.logger.warn({ err }, 'lease round failed'))
-        .finally(() => {
-          this.ticking = null;
-        });
-      return this.ticking;
-    };
-    const first = run();
-    this.timer = setInterval(() => void run(), this.interval);
+    const first = this.round(false);
+    this.timer = setInterval(() => void this.round(false), this.interval);
     return first;
+  }
+
+  /**
+   * Run a lease round. A regular one is skipped while another runs; an `urgent` one (a peer left
+   * or expired) runs right after it, since the running round may have read the old state.
+   */
+  private round(urgent: boolean): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.ticking) {
+      if (urgent) this.again = true;
+      return this.ticking;
+    }
+    this.ticking = this.tick()
+      .then(() => {
+        this.lastRoundAt = Date.now();
+      })
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'lease round failed'))
+      .finally(() => {
+        this.ticking = null;
+        this.armTakeover();
+        if (this.again) {
+          this.again = false;
+          void this.round(true);
+        }
+      });
+    return this.ticking;
+  }
+
+  /** Schedule the round at the next expiry of a peer's heartbeat (re-armed as they renew). */
+  private armTakeover(): void {
+    if (this.stopped) return;
+    const { generation } = this.options;
+    const at = nextTakeoverAt(this.heartbeats, this.workerId, generation, Date.now());
+    if (at === this.takeoverAt) return;
+    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
+    this.takeoverAt = at;
+    this.takeoverTimer =
+      at === null
+        ? null
+        : setTimeout(
+            () => {
+              this.takeoverTimer = null;
+              this.takeoverAt = null;
+              void this.round(true);
+            },
+            Math.max(0, at - Date.now()),
+          );
   }
 
   /** Whether lease rounds succeed (the last one within three intervals): the worker takes part. */
@@ -135,6 +181,7 @@ export class LeaseManager {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
     this.watch?.stop();
     await this.ticking;
     await Promise.all([...this.releasing.values()]);
@@ -206,8 +253,13 @@ export class LeaseManager {
     const id = e.key.slice(e.key.lastIndexOf('.') + 1);
     const hb =
       e.operation === 'PUT' ? (decodeJson(e.value) as WorkerHeartbeat | undefined) : undefined;
-    if (hb && typeof hb.expiresAt === 'number') this.heartbeats.set(id, hb);
-    else this.heartbeats.delete(id);
+    if (hb && typeof hb.expiresAt === 'number') {
+      this.heartbeats.set(id, hb);
+      this.armTakeover();
+    } else if (this.heartbeats.delete(id) && id !== this.workerId) {
+      // A peer that stops releases its leases first, then deletes its heartbeat: take them now.
+      void this.round(true);
+    }
   }
 
   private liveWorkers(now: number): number {
@@ -220,61 +272,83 @@ export class LeaseManager {
     return Math.max(alive, 1);
   }
 
+  /**
+   * Renew every held lease at once: a round then costs one round trip, not one per lease, so a
+   * busy event loop (a worker applying a backlog) delays it once, not once per partition, and
+   * the renewals land well within VALID_SHARE of a short TTL.
+   */
   private async renewAll(now: number): Promise<void> {
+    await Promise.all([...this.held].map(([item, h]) => this.renew(item, h, now)));
+  }
+
+  private async renew(item: LeaseItem, h: Held, now: number): Promise<void> {
     const { kv, keys, generation, ttlMs } = this.options;
-    for (const [item, h] of [...this.held]) {
-      try {
-        const lease: Lease = { owner: this.workerId, expiresAt: now + ttlMs, generation };
-        h.revision = await kv.update(keys.lease(item), encodeJson(lease), h.revision);
-        h.validUntil = now + Math.floor(ttlMs * VALID_SHARE);
-      } catch (err) {
-        this.options.logger.warn({ err, item }, 'lease renewal failed');
-        // Another worker holds it now (revision moved) or NATS is unreachable: the local
-        // deadline decides; a revision conflict means it is gone for sure.
-        const current = await kv.get(keys.lease(item)).catch(() => null);
-        const lease = current ? (decodeJson(current.value) as Lease | undefined) : undefined;
-        if (current && lease?.owner !== this.workerId) await this.revoke(item, 'lost');
-      }
+    try {
+      const lease: Lease = { owner: this.workerId, expiresAt: now + ttlMs, generation };
+      h.revision = await kv.update(keys.lease(item), encodeJson(lease), h.revision);
+      h.validUntil = now + Math.floor(ttlMs * VALID_SHARE);
+    } catch (err) {
+      this.options.logger.warn({ err, item }, 'lease renewal failed');
+      // Another worker holds it now (revision moved) or NATS is unreachable: the local
+      // deadline decides; a revision conflict means it is gone for sure.
+      const current = await kv.get(keys.lease(item)).catch(() => null);
+      const lease = current ? (decodeJson(current.value) as Lease | undefined) : undefined;
+      if (current && lease?.owner !== this.workerId) await this.revoke(item, 'lost');
     }
   }
 
+  /**
+   * Take free or expired leases up to `share`. The candidates are read at once and claimed at once
+   * (compare-and-set: of workers racing for one lease, one wins), so taking over a dead peer's
+   * partitions costs two round trips, not two per partition.
+   */
   private async acquireUpTo(share: number, now: number): Promise<void> {
-    const { kv, keys, generation, ttlMs, items } = this.options;
+    const { kv, keys, items } = this.options;
     const start = Math.floor(Math.random() * items.length);
-    for (let i = 0; i < items.length && this.held.size < share; i++) {
-      const item = items[(start + i) % items.length]!;
-      if (this.held.has(item)) continue;
-      const key = keys.lease(item);
-      const entry: KvEntry | null = await kv.get(key);
-      const lease =
-        entry?.operation === 'PUT' ? (decodeJson(entry.value) as Lease | undefined) : undefined;
-      if (lease && lease.expiresAt > now) continue; // held by a live worker
-      const value = encodeJson({
-        owner: this.workerId,
-        expiresAt: now + ttlMs,
-        generation,
-      } satisfies Lease);
-      try {
-        const revision = entry
-          ? await kv.update(key, value, entry.revision)
-          : await kv.create(key, value);
-        const held: Held = {
-          revision,
-          validUntil: now + Math.floor(ttlMs * VALID_SHARE),
-          handle: {
-            item,
-            valid: () => Date.now() < held.validUntil && this.held.get(item) === held,
-          },
-        };
-        this.held.set(item, held);
-        this.options.logger.info(
-          { item, generation, previousOwner: lease?.owner },
-          'lease acquired',
-        );
-        this.options.onAcquire(item, held.handle);
-      } catch {
-        // Another worker won the race for this one.
-      }
+    const candidates = [...items.slice(start), ...items.slice(0, start)].filter(
+      (item) => !this.held.has(item),
+    );
+    const read = await Promise.all(
+      candidates.map(async (item) => ({ item, entry: await kv.get(keys.lease(item)) })),
+    );
+    // Held by a live worker: leave it.
+    const free = read.filter(({ entry }) => !((leaseOf(entry)?.expiresAt ?? 0) > now));
+    // A worker that is stopping takes nothing new: work started now would be handed back at once,
+    // in the middle of its first deliveries.
+    if (this.stopped) return;
+    const wanted = free.slice(0, Math.max(0, share - this.held.size));
+    await Promise.all(wanted.map(({ item, entry }) => this.claim(item, entry, now)));
+  }
+
+  private async claim(item: LeaseItem, entry: KvEntry | null, now: number): Promise<void> {
+    const { kv, keys, generation, ttlMs } = this.options;
+    const key = keys.lease(item);
+    const value = encodeJson({
+      owner: this.workerId,
+      expiresAt: now + ttlMs,
+      generation,
+    } satisfies Lease);
+    try {
+      const revision = entry
+        ? await kv.update(key, value, entry.revision)
+        : await kv.create(key, value);
+      const held: Held = {
+        revision,
+        validUntil: now + Math.floor(ttlMs * VALID_SHARE),
+        handle: {
+          item,
+          valid: () => Date.now() < held.validUntil && this.held.get(item) === held,
+        },
+      };
+      this.held.set(item, held);
+      this.options.logger.info(
+        { item, generation, previousOwner: leaseOf(entry)?.owner },
+        'lease acquired',
+      );
+      // Claimed while stopping: held only to be released by `stop`, with no work started.
+      if (!this.stopped) this.options.onAcquire(item, held.handle);
+    } catch {
+      // Another worker won the race for this one.
     }
   }
 
@@ -296,6 +370,10 @@ export class LeaseManager {
     this.options.logger.warn({ item, reason }, 'lease lost; abandoning its work');
     await this.options.onRevoke(item, reason);
   }
+}
+
+function leaseOf(entry: KvEntry | null): Lease | undefined {
+  return entry?.operation === 'PUT' ? (decodeJson(entry.value) as Lease | undefined) : undefined;
 }
 
 function byItem(a: LeaseItem, b: LeaseItem): number {
