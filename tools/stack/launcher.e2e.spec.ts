@@ -244,7 +244,7 @@ describe('npm start (tools/stack/start.ts)', () => {
         `/v1/workflows/document_review/tokens/${tokenId}?consistency=strong`,
       );
       expect(strong.status).toBe(200);
-      // The killed worker's partitions move once its leases lapse (PROJECTION_LEASE_TTL_MS, 2.5 s).
+      // The killed worker's partitions move once its leases lapse (PROJECTION_LEASE_TTL_MS, 2 s).
       await waitFor(
         async () =>
           (await json(`/v1/tokens/${tokenId}?minSeq=${created.body.version}`)).status === 200,

@@ -2,11 +2,11 @@ import { ConfigError } from '@cb/config';
 import { loadProjectionConfig, maxAckWaitMs } from './config';
 
 describe('projection config: lease TTL and ack wait', () => {
-  it('by default takes a killed worker’s partitions over after 2.5 s, with a 0.9 s ack wait', () => {
+  it('by default takes a killed worker’s partitions over after 2 s, with a 0.75 s ack wait', () => {
     const config = loadProjectionConfig({});
-    expect(config.PROJECTION_LEASE_TTL_MS).toBe(2500);
-    expect(config.PROJECTION_ACK_WAIT_MS).toBe(900);
-    expect(config.PROJECTION_ACK_WAIT_MS).toBeLessThanOrEqual(maxAckWaitMs(2500));
+    expect(config.PROJECTION_LEASE_TTL_MS).toBe(2000);
+    expect(config.PROJECTION_ACK_WAIT_MS).toBe(750);
+    expect(config.PROJECTION_ACK_WAIT_MS).toBeLessThanOrEqual(maxAckWaitMs(2000));
   });
 
   it('allows an ack wait whose redeliveries come before the takeover: back-off (2 × ack wait) ≤ 75 % of the TTL', () => {

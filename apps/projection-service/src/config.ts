@@ -23,14 +23,14 @@ export const ProjectionEnv = Type.Object({
     description: 'events fetched and applied per batch (1 to 5000)',
   }),
   PROJECTION_LEASE_TTL_MS: Type.Integer({
-    default: 2500,
+    default: 2000,
     minimum: 1000,
     maximum: 300_000,
     description:
       'partition lease lifetime in ms (1000 to 300000): how long a killed worker holds its partitions',
   }),
   PROJECTION_ACK_WAIT_MS: Type.Integer({
-    default: 900,
+    default: 750,
     minimum: 250,
     maximum: 60_000,
     description:

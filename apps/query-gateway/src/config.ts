@@ -26,7 +26,7 @@ export const GatewayEnv = Type.Object({
     description: 'how long to wait for the command service (100 to 120000 ms)',
   }),
   // Twice the 5 s bound on a projection worker's takeover of a killed worker's partitions
-  // (PROJECTION_LEASE_TTL_MS, 2.5 s, plus starting on them): a read waits through a takeover.
+  // (PROJECTION_LEASE_TTL_MS, 2 s, plus starting on them): a read waits through a takeover.
   MIN_SEQ_WAIT_MS: Type.Integer({
     default: 10_000,
     minimum: 0,

@@ -168,9 +168,13 @@ export class LeaseManager {
           );
   }
 
-  /** Whether lease rounds succeed (the last one within three intervals): the worker takes part. */
+  /**
+   * Whether lease rounds succeed (the last one within three intervals, and never less than a
+   * second: with a short TTL a loaded worker must not flap): the worker takes part.
+   */
   get healthy(): boolean {
-    return this.lastRoundAt !== 0 && Date.now() - this.lastRoundAt < 3 * this.interval;
+    const within = Math.max(3 * this.interval, 1000);
+    return this.lastRoundAt !== 0 && Date.now() - this.lastRoundAt < within;
   }
 
   private get interval(): number {
