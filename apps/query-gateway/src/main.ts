@@ -85,7 +85,11 @@ async function main(): Promise<void> {
       naming,
       store,
       view,
-      new StrongTokenReader(store, naming),
+      // Strong reads ask the stream's leader: a replica may not have the latest write yet.
+      new StrongTokenReader(
+        new EventStore(nc, infra.mux, naming.stream, { reads: 'leader' }),
+        naming,
+      ),
       guards,
       {
         lagWaitMs: config.MIN_SEQ_WAIT_MS,

@@ -3,7 +3,7 @@ import { type EventStore, isTokenEvent, lastValidEvent } from '@cb/nats';
 import type { Token } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 
-/** Strong reads: the token's last event, straight from the stream (one direct get). */
+/** Strong reads: the token's last event, straight from the stream (asked of its leader). */
 export class StrongTokenReader {
   constructor(
     private readonly store: EventStore,

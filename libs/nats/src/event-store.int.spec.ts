@@ -30,6 +30,25 @@ beforeAll(async () => {
 });
 
 describe('EventStore', () => {
+  it("reads from the stream's leader the same as with direct gets (strong reads)", async () => {
+    const leader = new EventStore(nats.nc, infra.mux, naming.stream, { reads: 'leader' });
+    const subject = naming.tokenSubject('strong', 'wf', 'lead-1');
+    const a = await store.append(subject, { n: 1 });
+    const b = await store.append(subject, { n: 2 });
+    const last = await leader.last(subject);
+    expect({ seq: last?.seq, subject: last?.subject, json: last?.json() }).toEqual({
+      seq: b.seq,
+      subject,
+      json: { n: 2 },
+    });
+    expect((await leader.at(a.seq))?.json()).toEqual({ n: 1 });
+    expect((await leader.nextOnSubject(subject, a.seq + 1))?.seq).toBe(b.seq);
+    expect(await leader.nextOnSubject(subject, b.seq + 1)).toBeNull();
+    expect(await leader.last(naming.tokenSubject('strong', 'wf', 'none'))).toBeNull();
+    // The stream time comes with it, as a direct get's Nats-Time-Stamp does.
+    expect(storedAt(last!)).toBe(storedAt((await store.last(subject))!));
+  });
+
   it('tells the time-based lag of a reader: the last message on a filter against the last one applied', async () => {
     const filter = naming.workflowTokensFilter('lagging', 'wf');
     expect(await store.lagSeconds(filter, 0)).toBe(0); // nothing on the filter

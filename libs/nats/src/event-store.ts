@@ -1,7 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeJson } from './codec';
 import { NatsPlatformError } from './errors';
-import { directGet, jsPublish, type PublishOptions, type StoredMessage } from './js-wire';
+import {
+  directGet,
+  jsPublish,
+  leaderGet,
+  type PublishOptions,
+  type StoredMessage,
+} from './js-wire';
 import type { RequestMux } from './request-mux';
 
 export type AppendOptions = PublishOptions;
@@ -17,14 +23,21 @@ const HEADER_ALLOWANCE = 1024;
 
 /**
  * Reads and writes of the event stream over the JetStream wire API. Reads are direct gets
- * (never a consumer): cheap, served by any replica, nothing left behind on the server.
+ * (never a consumer): cheap, served by any replica, nothing left behind on the server — or, with
+ * `reads: 'leader'`, message gets answered by the stream's leader, which has every acknowledged
+ * write (for strong reads on a replicated stream).
  */
 export class EventStore {
+  private readonly get: typeof directGet;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly mux: RequestMux,
     readonly stream: string,
-  ) {}
+    options: { reads?: 'any' | 'leader' } = {},
+  ) {
+    this.get = options.reads === 'leader' ? leaderGet : directGet;
+  }
 
   /** Largest payload the connected server accepts for one event. */
   get maxPayload(): number {
@@ -48,17 +61,17 @@ export class EventStore {
 
   /** The last message on a subject (wildcards allowed), or null. */
   last(subject: string): Promise<StoredMessage | null> {
-    return directGet(this.mux, this.stream, { last_by_subj: subject });
+    return this.get(this.mux, this.stream, { last_by_subj: subject });
   }
 
   /** The message with this sequence, or null. */
   at(seq: number): Promise<StoredMessage | null> {
-    return directGet(this.mux, this.stream, { seq });
+    return this.get(this.mux, this.stream, { seq });
   }
 
   /** The first message on `subject` (wildcards allowed) with a sequence >= `fromSeq`, or null. */
   nextOnSubject(subject: string, fromSeq: number): Promise<StoredMessage | null> {
-    return directGet(this.mux, this.stream, { seq: fromSeq, next_by_subj: subject });
+    return this.get(this.mux, this.stream, { seq: fromSeq, next_by_subj: subject });
   }
 
   /**

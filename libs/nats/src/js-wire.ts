@@ -1,5 +1,5 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { jsApiDirectGet } from '@cb/subjects';
+import { jsApiDirectGet, jsApiStreamMsgGet } from '@cb/subjects';
 import { decodeJson, encodeJson } from './codec';
 import { JS_ERR, NatsPlatformError } from './errors';
 import { messageHeaders, type HeaderReader } from './header-block';
@@ -90,6 +90,41 @@ export async function directGet(
     );
   }
   return new Stored(Number(h.get('Nats-Sequence')), h.get('Nats-Subject'), reply.data, h);
+}
+
+/**
+ * The same query answered by the stream's leader (`STREAM.MSG.GET`), never by a follower: on a
+ * replicated stream a direct get may be served by a replica that has not stored the latest
+ * write yet, so a read that must see every acknowledged write (a strong read) asks the leader.
+ * The stored message's headers are not returned (the server's JSON carries them encoded).
+ */
+export async function leaderGet(
+  mux: RequestMux,
+  stream: string,
+  query: DirectGetQuery,
+  timeoutMs = API_TIMEOUT_MS,
+): Promise<StoredMessage | null> {
+  const reply = await mux.request(jsApiStreamMsgGet(stream), encodeJson(query), timeoutMs);
+  const body = decodeJson(reply.data) as
+    | {
+        message?: { subject?: unknown; seq?: unknown; data?: unknown; time?: unknown };
+        error?: { code?: number; description?: string };
+      }
+    | undefined;
+  if (body?.error?.code === 404) return null;
+  const m = body?.message;
+  if (!m || typeof m.seq !== 'number' || typeof m.subject !== 'string') {
+    throw new NatsPlatformError(
+      'JETSTREAM',
+      `message get failed: ${body?.error?.code ?? ''} ${body?.error?.description ?? ''}`.trim(),
+      { cause: { code: body?.error?.code ?? 0 } },
+    );
+  }
+  const data = typeof m.data === 'string' ? Buffer.from(m.data, 'base64') : new Uint8Array(0);
+  const time = typeof m.time === 'string' ? m.time : undefined;
+  const header: HeaderReader | undefined =
+    time === undefined ? undefined : { get: (name) => (name === 'Nats-Time-Stamp' ? time : '') };
+  return new Stored(m.seq, m.subject, new Uint8Array(data), header);
 }
 
 /** A class, not an object literal with a closure: no function is created per get. */

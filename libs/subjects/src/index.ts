@@ -32,6 +32,7 @@ export {
   jsApiConsumerCreate,
   jsApiConsumerDelete,
   jsApiDirectGet,
+  jsApiStreamMsgGet,
   jsApiStreamInfo,
   kvKeyOf,
   kvStreamName,

@@ -39,6 +39,11 @@ export function jsApiDirectGet(stream: string, lastBySubject?: string): string {
   return lastBySubject === undefined ? base : `${base}.${lastBySubject}`;
 }
 
+/** `$JS.API.STREAM.MSG.GET.<stream>`: a message get answered by the stream's leader only. */
+export function jsApiStreamMsgGet(stream: string): string {
+  return `${JS_API}.STREAM.MSG.GET.${stream}`;
+}
+
 /** `$JS.API.CONSUMER.CREATE.<stream>[.<rest>]` (`rest`: a consumer name and filter, or `>`). */
 export function jsApiConsumerCreate(stream: string, rest?: string): string {
   const base = `${JS_API}.CONSUMER.CREATE.${stream}`;
