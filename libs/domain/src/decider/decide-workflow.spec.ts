@@ -85,6 +85,12 @@ describe('decideWorkflow', () => {
     ]);
   });
 
+  it('stores the declared search attributes', () => {
+    const def = { ...fixture('document_review'), searchAttributes: ['metadata.region'] };
+    const { definition } = when(define('create', def)).then();
+    expect(definition.searchAttributes).toEqual(['metadata.region']);
+  });
+
   it('keeps analysis warnings out of validation: an unreachable place is defined', () => {
     const def = fixture('document_review');
     def.places.push('archive');
