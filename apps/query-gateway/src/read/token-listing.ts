@@ -56,8 +56,11 @@ interface Source {
  * is in neither list for the moment between the index writes and its document's.
  */
 export class TokenListing {
-  /** Per tenant: the workflows and the definitions watermark they were listed at. */
-  private readonly tenantWorkflows = new Map<string, { mark: number; ids: string[] }>();
+  /** Per tenant: the latest definitions and the definitions watermark they were listed at. */
+  private readonly tenantWorkflows = new Map<
+    string,
+    { mark: number; workflows: WorkflowResource[] }
+  >();
   /** Per workflow and latest version: the search attributes every version declares. */
   private readonly declared = new Map<string, ReadonlySet<string>>();
 
@@ -143,16 +146,16 @@ export class TokenListing {
    * workflow declares, else the place's, else the workflow's whole list.
    */
   private async sources(query: TokenQuery, filters: Filter[]): Promise<Source[]> {
-    const ids =
-      query.workflowId !== undefined ? [query.workflowId] : await this.workflowIds(query.tenant);
+    const definitions =
+      query.workflowId !== undefined
+        ? [await this.definitions.workflow(query.tenant, query.workflowId).catch(() => null)]
+        : await this.tenantDefinitions(query.tenant);
     const visible = query.visible;
     const out: Source[] = [];
-    for (const workflowId of ids) {
-      if (visible !== undefined && !visible.has(workflowId)) continue;
-      const definition = await this.definitions
-        .workflow(query.tenant, workflowId)
-        .catch(() => null);
+    for (const definition of definitions) {
       if (definition === null) continue;
+      const workflowId = definition.id;
+      if (visible !== undefined && !visible.has(workflowId)) continue;
       if (query.place !== undefined && !definition.places.includes(query.place)) continue;
       const declared = await this.declaredAttributes(query.tenant, definition);
       const indexed = filters.find((f) => declared.has(f.attribute));
@@ -176,21 +179,24 @@ export class TokenListing {
     };
   }
 
-  /** The tenant's workflow ids, listed again whenever the definitions' watermark moves. */
-  private async workflowIds(tenant: string): Promise<string[]> {
+  /**
+   * The tenant's latest definitions, listed again whenever the definitions' watermark moves (a
+   * search over every workflow then costs no read per workflow).
+   */
+  private async tenantDefinitions(tenant: string): Promise<WorkflowResource[]> {
     const mark = this.ctx.view.watermark('definitions');
     const known = this.tenantWorkflows.get(tenant);
-    if (known && known.mark === mark && mark > 0) return known.ids;
-    const ids: string[] = [];
+    if (known && known.mark === mark && mark > 0) return known.workflows;
+    const workflows: WorkflowResource[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.definitions.workflows(tenant, 500, cursor);
-      ids.push(...page.items.map((w) => w.id));
+      workflows.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor !== undefined);
     if (this.tenantWorkflows.size > 10_000) this.tenantWorkflows.clear();
-    this.tenantWorkflows.set(tenant, { mark, ids });
-    return ids;
+    this.tenantWorkflows.set(tenant, { mark, workflows });
+    return workflows;
   }
 
   /**
