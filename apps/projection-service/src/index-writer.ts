@@ -36,7 +36,8 @@ const CHUNK_CACHE_LIMIT = 4000;
  * compare-and-set, so a stale writer (a previous owner's late write) fails instead of going back;
  * the caller then resets and applies the batch again — the edits are "present" / "absent" per id,
  * so applying them twice is applying them once. Each index's writes land in the order readers rely
- * on: new and grown chunks, then the head, then shortened chunks and deletions.
+ * on: new and edited chunks, then the head; chunks a split or a merge replaced are deleted only
+ * once no reader can still hold a head that names them (a minute later, at a later edit).
  */
 export class IndexWriter {
   private heads = new Map<string, CachedHead>();
@@ -75,8 +76,8 @@ export class IndexWriter {
     );
     const read = new Map<string, string[]>();
     for (const id of wanted) read.set(id, this.chunks.get(at.chunk(id))!.ids);
-    const plan = planIndexEdit(head, read, ops, newChunkId);
-    const writes = plan.before.length + plan.after.length + plan.deletes.length;
+    const plan = planIndexEdit(head, read, ops, newChunkId, Date.now());
+    const writes = plan.before.length + (plan.head ? 1 : 0);
     if (writes === 0) return;
     // A new index's head is written with its first chunk.
     const nextHead = plan.head ?? (current.revision === 0 ? head : null);
@@ -87,13 +88,13 @@ export class IndexWriter {
       const revision = await this.kv.put(at.head, nextHead, current.revision);
       this.heads.set(at.head, { head: nextHead, revision });
     }
-    await this.putChunks(at, plan.after);
     if (plan.deletes.length > 0) {
       this.assertLease();
+      // Retired chunks are never written again (their ids are never reused): no revision check.
       await Promise.all(
         plan.deletes.map(async (id) => {
           const key = at.chunk(id);
-          await this.kv.delete(key, this.chunks.get(key)?.revision ?? 0);
+          await this.kv.delete(key);
           this.chunks.delete(key);
         }),
       );

@@ -219,3 +219,53 @@ it('does not wait for what is dead-lettered: an event on the wrong subject or on
   });
   expect(await listedIn('draft', id)).toBe(false);
 });
+
+it('splits a growing index into chunks and merges a shrinking one, listing every token once', async () => {
+  // 1,200 tokens of one partition in one place: more than two chunks' worth (512 ids each).
+  const partition = 5;
+  const ids: string[] = [];
+  for (let n = 0; ids.length < 1200; n++) {
+    const id = `split-${String(n).padStart(5, '0')}`;
+    if (h.naming.tokenPartition(id) === partition) ids.push(id);
+  }
+  const writer = new TokenApplier({
+    models,
+    naming: h.naming,
+    partition,
+    store: h.store,
+    deadLetters,
+    mayWrite: () => true,
+    attributes: { of: () => Promise.resolve([]) },
+  });
+  const apply = async (events: TokenEvent[]): Promise<void> => {
+    const decoded = await append(events);
+    for (let i = 0; i < decoded.length; i += 300) {
+      const batch = decoded.slice(i, i + 300);
+      await writer.apply(batch, { contiguous: false, lastSeq: batch.at(-1)!.seq });
+    }
+  };
+  // The other tests' tokens share the workflow: only this test's are compared.
+  const listed = async (place: string) =>
+    (await indexedIds(models.places, h.naming, 'default', WF, { kind: 'place', place })).filter(
+      (id) => id.startsWith('split-'),
+    );
+  const head = async (place: string) =>
+    (
+      await models.places.get(
+        h.naming.indexHeadKey('default', WF, { kind: 'place', place }, partition),
+      )
+    )?.json<{ chunks: unknown[]; retired?: unknown[] }>();
+
+  await apply(ids.map((id) => created(id)));
+  expect(await listed('draft')).toEqual(ids);
+  expect((await head('draft'))!.chunks.length).toBeGreaterThan(2);
+  // Split chunks stay stored for readers of the earlier head (retired, deleted a minute later).
+  expect((await head('draft'))!.retired?.length).toBeGreaterThan(0);
+
+  // All but 30 move on: the drained chunks merge, the rest is listed in its new place.
+  const movers = ids.slice(30);
+  await apply(movers.map((id) => move('draft', 'pending_review', T0, id)));
+  expect(await listed('draft')).toEqual(ids.slice(0, 30));
+  expect(await listed('pending_review')).toEqual(movers);
+  expect((await head('draft'))!.chunks.length).toBeLessThanOrEqual(2);
+});

@@ -1,6 +1,7 @@
 import {
   CHUNK_MAX_IDS,
   CHUNK_MIN_IDS,
+  RETIRED_GRACE_MS,
   chunkPosition,
   chunksToRead,
   clipToRange,
@@ -22,19 +23,26 @@ class Store {
     return head.chunks.flatMap((c, p) => clipToRange(head, p, chunks.get(c.id) ?? []));
   }
 
-  /** Apply an edit, checking what a reader would see between each of its writes. */
+  /** The simulated clock (ms), for retirements. */
+  now = 0;
+
+  /**
+   * Apply an edit, checking what a reader sees between each of its writes — a reader of the
+   * current head, and one that read the head before the edit and its chunks only afterwards.
+   */
   edit(ops: Map<string, boolean>, check: (seen: string[]) => void): void {
     const read = new Map<string, string[]>();
     for (const id of chunksToRead(this.head, ops)) {
       const p = this.head.chunks.findIndex((c) => c.id === id);
       read.set(id, clipToRange(this.head, p, this.chunks.get(id) ?? []));
     }
-    const plan = planIndexEdit(this.head, read, ops, this.newId);
+    const old = this.head;
+    const plan = planIndexEdit(this.head, read, ops, this.newId, this.now);
     for (const { id, ids } of plan.before) this.chunks.set(id, ids);
     check(this.visible());
     if (plan.head) this.head = plan.head;
     check(this.visible());
-    for (const { id, ids } of plan.after) this.chunks.set(id, ids);
+    check(this.visible(old));
     for (const id of plan.deletes) this.chunks.delete(id);
     check(this.visible());
   }
@@ -77,8 +85,9 @@ describe('ordered index', () => {
         ['b', false],
       ]),
       () => 'x',
+      0,
     );
-    expect(plan).toMatchObject({ before: [], head: null, after: [], deletes: [] });
+    expect(plan).toMatchObject({ before: [], head: null, deletes: [] });
   });
 
   it('splits big chunks and merges small ones, never hiding or doubling an id mid-edit', () => {
@@ -106,8 +115,9 @@ describe('ordered index', () => {
         expect(held).toBeLessThanOrEqual(CHUNK_MAX_IDS);
       }
     };
-    // Fill up, then churn, with batches of up to a few hundred ops.
+    // Fill up, then churn, with batches of up to a few hundred ops, a second apart.
     for (let round = 0; round < 120; round++) {
+      store.now += 1000;
       const ops = new Map<string, boolean>();
       const size = 1 + Math.floor(next() * 300);
       for (let i = 0; i < size; i++) ops.set(id(Math.floor(next() * 10_000)), next() < 0.8);
@@ -116,12 +126,17 @@ describe('ordered index', () => {
     // Drain all but a few, in random batches.
     const rest = [...model].sort(() => next() - 0.5).slice(0, model.size - 50);
     for (let i = 0; i < rest.length; i += 250) {
+      store.now += 1000;
       edit(new Map(rest.slice(i, i + 250).map((t) => [t, false])));
     }
+    // A minute later the next edit deletes every retired chunk.
+    store.now += RETIRED_GRACE_MS;
+    edit(new Map([[id(99_999), true]]));
+    expect(store.head.retired ?? []).toEqual([]);
     // It grew to many chunks, and draining merged them back down.
     expect(maxChunks).toBeGreaterThan(10);
     expect(store.head.chunks.length).toBeLessThanOrEqual(2);
-    // Only the chunks in the head are stored: merged-away ones were deleted.
+    // Only the chunks in the head are stored: replaced ones were deleted once retired long enough.
     expect([...store.chunks.keys()].sort()).toEqual(store.head.chunks.map((c) => c.id).sort());
   });
 

@@ -5,9 +5,13 @@
  * one writer, the partition's lease holder. A page reads the head and the chunk it starts in,
  * whatever the list's size; a write rewrites the chunks it touches, never the list.
  *
- * Readers clip every chunk to its range in the head ([lo, next chunk's lo)): a writer splitting a
- * chunk writes the new chunk, then the head, then the shortened chunk, so at every moment each id
- * is in exactly one chunk's range. Everything here is pure; the writer and the reader bring KV.
+ * Structural changes are copy-on-write: a split or a merge writes new chunks, then the head that
+ * lists them; the chunks it replaced are left as they were (retired, listed in the head with the
+ * time) and deleted only a grace period later. So a reader holding the previous head still finds
+ * every id in the chunks that head names, and a reader of the new head finds them in the new
+ * ones: no id that stays is ever missing or listed twice, whichever head a page started from.
+ * Readers clip every chunk to its range in the head ([lo, next chunk's lo)). Everything here is
+ * pure; the writer and the reader bring KV.
  */
 
 /** What one head says about one chunk. */
@@ -21,6 +25,8 @@ export interface ChunkRef {
 export interface IndexHead {
   /** Ordered by `lo`; the first has `lo: ''`. */
   chunks: ChunkRef[];
+  /** Chunks replaced by a split or a merge, with when (ms): deleted after RETIRED_GRACE_MS. */
+  retired?: Array<{ id: string; at: number }>;
 }
 
 export interface IndexChunk {
@@ -31,6 +37,8 @@ export interface IndexChunk {
 export const CHUNK_MAX_IDS = 512;
 /** A chunk below this many ids is merged into the one before it when both fit in one. */
 export const CHUNK_MIN_IDS = 64;
+/** How long a replaced chunk is kept for readers of an older head (longer than any page). */
+export const RETIRED_GRACE_MS = 60_000;
 
 export function emptyHead(firstChunk: string): IndexHead {
   return { chunks: [{ id: firstChunk, lo: '' }] };
@@ -85,30 +93,27 @@ export function chunksToRead(head: IndexHead, ops: IndexOps): Set<string> {
 }
 
 /**
- * The writes of one edit, in the order they must land: `before` (new chunks and chunks that only
- * grow or change within their range), then `head` (when its chunk list changed), then `after`
- * (chunks cut short by a split) and `deletes` (chunks merged away). Readers clip to the head they
- * read, so no id is ever missing or listed twice between the three.
+ * The writes of one edit, in the order they must land: `before` (new chunks, and chunks edited
+ * within their range), then `head` (when its chunk list changed), then `deletes` (chunks retired
+ * more than RETIRED_GRACE_MS ago, now off the head).
  */
 export interface IndexEditPlan {
   before: Array<{ id: string; ids: string[] }>;
   head: IndexHead | null;
-  after: Array<{ id: string; ids: string[] }>;
   deletes: string[];
-  /** Every chunk of the index after the edit that was read or written, with its ids. */
-  chunks: Map<string, string[]>;
 }
 
 /**
  * Plan an edit. `chunks` holds (clipped) ids of at least `chunksToRead(head, ops)`; a chunk listed
- * in the head but missing there is empty. `newId` makes chunk ids. Nothing changes → every list
- * empty and `head` null.
+ * in the head but missing there is empty. `newId` makes chunk ids; `now` stamps retirements.
+ * Nothing changes → every list empty and `head` null.
  */
 export function planIndexEdit(
   head: IndexHead,
   chunks: ReadonlyMap<string, readonly string[]>,
   ops: IndexOps,
   newId: () => string,
+  now: number,
 ): IndexEditPlan {
   const refs = head.chunks.map((c) => ({ ...c }));
   const content = new Map<string, string[]>();
@@ -133,56 +138,68 @@ export function planIndexEdit(
   }
 
   const created = new Set<string>();
-  const shortened = new Set<string>();
-  const deletes: string[] = [];
-  let headChanged = false;
-  // Splits: each oversized chunk keeps its lower part, new chunks take the rest.
+  const retired: string[] = [];
+  // Splits: an oversized chunk is replaced by new ones of at most half the maximum each.
   for (let p = 0; p < refs.length; p++) {
     const ref = refs[p]!;
     const ids = content.get(ref.id);
     if (!ids || ids.length <= CHUNK_MAX_IDS) continue;
     const parts = Math.ceil(ids.length / (CHUNK_MAX_IDS / 2));
     const size = Math.ceil(ids.length / parts);
-    const added: ChunkRef[] = [];
-    for (let i = 1; i < parts; i++) {
+    const replacement: ChunkRef[] = [];
+    for (let i = 0; i < parts; i++) {
       const part = ids.slice(i * size, (i + 1) * size);
       const id = newId();
       content.set(id, part);
       created.add(id);
-      added.push({ id, lo: part[0]! });
+      replacement.push({ id, lo: i === 0 ? ref.lo : part[0]! });
     }
-    content.set(ref.id, ids.slice(0, size));
-    shortened.add(ref.id);
-    refs.splice(p + 1, 0, ...added);
-    p += added.length;
-    headChanged = true;
+    retire(ref.id);
+    refs.splice(p, 1, ...replacement);
+    p += replacement.length - 1;
   }
-  // Merges: a small chunk (never the first) joins the one before when both fit in one.
+  // Merges: a small chunk (never the first) and the one before it are replaced by one new chunk
+  // when both fit in it.
   for (let p = refs.length - 1; p > 0; p--) {
     const ref = refs[p]!;
-    if (!changed.has(ref.id) || created.has(ref.id)) continue;
+    // A chunk this edit shrank, or made by a merge just now (so empties merge all the way down).
+    if (!changed.has(ref.id) && !created.has(ref.id)) continue;
     const ids = content.get(ref.id)!;
     if (ids.length >= CHUNK_MIN_IDS) continue;
     const prev = refs[p - 1]!;
     if (!content.has(prev.id) && !chunks.has(prev.id)) continue;
     const into = idsOf(prev.id);
     if (into.length + ids.length > CHUNK_MAX_IDS) continue;
-    into.push(...ids);
-    changed.add(prev.id);
-    content.delete(ref.id);
-    shortened.delete(ref.id);
-    changed.delete(ref.id);
-    refs.splice(p, 1);
-    deletes.push(ref.id);
-    headChanged = true;
+    const id = newId();
+    content.set(id, [...into, ...ids]);
+    created.add(id);
+    for (const old of [prev.id, ref.id]) {
+      if (!created.delete(old)) retire(old);
+      content.delete(old);
+    }
+    refs.splice(p - 1, 2, { id, lo: prev.lo });
+  }
+
+  function retire(id: string): void {
+    content.delete(id);
+    changed.delete(id);
+    retired.push(id);
   }
 
   const before: IndexEditPlan['before'] = [];
-  const after: IndexEditPlan['after'] = [];
   for (const [id, ids] of content) {
-    if (created.has(id)) before.push({ id, ids });
-    else if (shortened.has(id)) after.push({ id, ids });
-    else if (changed.has(id)) before.push({ id, ids });
+    if (created.has(id) || changed.has(id)) before.push({ id, ids });
   }
-  return { before, head: headChanged ? { chunks: refs } : null, after, deletes, chunks: content };
+  const kept = (head.retired ?? []).filter((r) => now - r.at < RETIRED_GRACE_MS);
+  const deletes = (head.retired ?? [])
+    .filter((r) => now - r.at >= RETIRED_GRACE_MS)
+    .map((r) => r.id);
+  const structural = retired.length > 0 || deletes.length > 0;
+  if (!structural) return { before, head: null, deletes: [] };
+  const nextRetired = [...kept, ...retired.map((id) => ({ id, at: now }))];
+  return {
+    before,
+    head: { chunks: refs, ...(nextRetired.length > 0 ? { retired: nextRetired } : {}) },
+    deletes,
+  };
 }
