@@ -12,6 +12,8 @@ export {
 } from './common';
 export {
   GuardSchema,
+  TimerDuration,
+  TimerPointer,
   TransitionDefinition,
   WorkflowDefinitionInput,
   WorkflowVersionInput,
