@@ -559,6 +559,7 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    /** @description A transition with `after` or `at` (not both) is timed: it fires by itself once due, guards still applying */
     TransitionDefinition: {
       /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
       id: string;
@@ -573,6 +574,10 @@ export interface components {
             [key: string]: unknown;
           };
       description?: string;
+      /** @description ISO 8601 duration `PnYnMnDTnHnMnS` or `PnW` (integers; seconds may have up to 3 decimals), from 1 second to 10 years, e.g. `PT48H`, `P1M`; years and months are calendar years and months in UTC (31 Jan + P1M = 28/29 Feb), days are 24 h */
+      after?: string;
+      /** @description JSON Pointer (RFC 6901) into `{ data, metadata }` starting with `/data/` or `/metadata/`, naming an RFC 3339 time, e.g. `/data/publishAt`; a missing or invalid value arms no timer; a past time is due at once; re-armed when the value changes */
+      at?: string;
     };
     DefinitionAnalysis: {
       /** @description places no transition path from the initial place reaches */
