@@ -110,6 +110,12 @@ describe('decideWorkflow', () => {
     expect(definition.transitions[1]).not.toHaveProperty('after');
   });
 
+  it('stores the declared search attributes', () => {
+    const def = { ...fixture('document_review'), searchAttributes: ['metadata.region'] };
+    const { definition } = when(define('create', def)).then();
+    expect(definition.searchAttributes).toEqual(['metadata.region']);
+  });
+
   it('keeps analysis warnings out of validation: an unreachable place is defined', () => {
     const def = fixture('document_review');
     def.places.push('archive');

@@ -61,6 +61,9 @@ function toDefinition(
     initialPlace: input.initialPlace,
     ...(input.finalPlaces !== undefined && { finalPlaces: [...input.finalPlaces] }),
     transitions: input.transitions.map(toTransition),
+    ...(input.searchAttributes !== undefined && {
+      searchAttributes: [...input.searchAttributes],
+    }),
     createdAt,
   };
 }
