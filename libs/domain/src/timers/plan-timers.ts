@@ -81,19 +81,26 @@ export function planTimers(
       message: `token ${event.tokenId}: update at seq ${seq} without the event that brought it into "${event.state.place}"`,
     };
   }
-  const base = {
-    workflowId: event.workflowId,
-    tokenId: event.tokenId,
-    definitionVersion: event.state.definitionVersion,
-    place: event.state.place,
-    enteredSeq,
-    seq,
+  const deleted = event.type === 'token.deleted.v1';
+  const { timers, unarmed } = deleted ? NONE : arm(rules, event.state, enteredSeq);
+  // One literal, not spreads: `{ ...a, b }` costs ~0.5 µs in V8 (Node 20), more than the rest.
+  return {
+    ok: true,
+    timers: {
+      workflowId: event.workflowId,
+      tokenId: event.tokenId,
+      definitionVersion: event.state.definitionVersion,
+      status: deleted ? 'deleted' : 'live',
+      place: event.state.place,
+      enteredSeq,
+      seq,
+      timers,
+      unarmed,
+    },
   };
-  if (event.type === 'token.deleted.v1') {
-    return { ok: true, timers: { ...base, status: 'deleted', timers: [], unarmed: [] } };
-  }
-  return { ok: true, timers: { ...base, status: 'live', ...arm(rules, event.state, enteredSeq) } };
 }
+
+const NONE: Pick<TokenTimers, 'timers' | 'unarmed'> = { timers: [], unarmed: [] };
 
 /** Seq of the event that brought the token into its current place, or `null` if unknown. */
 function placeEntry(
