@@ -2,8 +2,8 @@
  * An RFC 3339 date-time (`2024-05-01T09:00:00Z`, `2024-05-01t11:00:00.5+02:00`) as epoch
  * milliseconds, or `null`. Stricter than `Date.parse`, which rolls 30 February over to 1 March:
  * every field must be in range for its calendar month, an offset is required (`Z` or ±hh:mm),
- * a fraction is cut to milliseconds, and a leap second (`:60`) is refused, as JavaScript time
- * cannot represent it.
+ * a fraction is cut to milliseconds, a leap second (`:60`) is refused, as JavaScript time
+ * cannot represent it, and so is an offset that takes the instant out of the years 0000–9999.
  */
 export function parseRfc3339(text: string): number | null {
   const m = DATE_TIME.exec(text);
@@ -24,8 +24,13 @@ export function parseRfc3339(text: string): number | null {
   instant.setUTCFullYear(year, month - 1, day);
   instant.setUTCHours(hour, minute, second, Number(fraction.slice(0, 3).padEnd(3, '0')));
   const offsetMs = (Number(offsetHour) * 60 + Number(offsetMinute)) * 60_000;
-  return instant.getTime() - (sign === '-' ? -offsetMs : offsetMs);
+  const ms = instant.getTime() - (sign === '-' ? -offsetMs : offsetMs);
+  return ms >= FIRST_MS && ms <= LAST_MS ? ms : null;
 }
+
+// In UTC the instant must still have a 4-digit year, so that it prints as RFC 3339 again.
+const FIRST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
