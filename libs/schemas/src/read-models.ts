@@ -20,8 +20,8 @@ export const TokenDoc = Type.Object(
 export type TokenDoc = Static<typeof TokenDoc>;
 
 /**
- * `places` bucket, key `<workflowId>.<place>.<tokenId>`: the token as the API lists it, so listing a
- * place is one key-range read. Deleted when the token leaves the place.
+ * The token as a place lists it (what the projection plans to index in that place). The `places`
+ * bucket itself holds ordered indexes of token ids (see @cb/domain `ordered-index`), not copies.
  */
 export const PlaceEntry = Type.Object(Token.properties, { additionalProperties: false });
 export type PlaceEntry = Static<typeof PlaceEntry>;

@@ -449,9 +449,25 @@ describe('definitions, stats, history, transitions, search', () => {
       eu.filter((id) => Number(id.slice(5)) % 5 === 0),
     );
 
-    // A field no definition declares is checked token by token, a bounded number per page: the
-    // 2,500 tokens of document_review take more than one page to find that none matches.
-    const undeclared = await all('workflowId=document_review&metadata.nothing=here');
+    // The declared attribute is read from its index, not checked token by token: with 2,100 more
+    // tokens of another region in the workflow (more than a page may examine), one page holds
+    // every match and says the list ends there.
+    const others = Array.from({ length: 2100 }, (_, i) => `attr-x${String(i).padStart(4, '0')}`);
+    let lastOther = 0;
+    await pool(others, 32, async (id) => {
+      const t = await create('attr_review', { id, metadata: { region: 'ap' }, data: {} });
+      lastOther = Math.max(lastOther, t.version);
+    });
+    const one = await call<Page>(
+      'GET',
+      `/v1/tokens?workflowId=attr_review&metadata.region=eu&limit=50&minSeq=${lastOther}`,
+    );
+    expect(one.body.items.map((t) => t.id)).toEqual(eu);
+    expect(one.body.nextCursor).toBeUndefined();
+
+    // A field the workflow does not declare is checked token by token, a bounded number per page:
+    // its 2,160 tokens take more than one page to find that none matches.
+    const undeclared = await all('workflowId=attr_review&metadata.nothing=here');
     expect(undeclared.ids).toEqual([]);
     expect(undeclared.pages).toBeGreaterThan(1);
   });
