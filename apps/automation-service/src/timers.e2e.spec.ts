@@ -42,7 +42,11 @@ describe('automation timers (services as processes)', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  const define = async (id: string, expire: { after: string } | { at: string }): Promise<void> => {
+  const define = async (
+    id: string,
+    expire: { after: string } | { at: string },
+    guard?: Record<string, unknown>,
+  ): Promise<void> => {
     const res = await call('POST', '/v1/workflows', {
       id,
       name: id,
@@ -50,7 +54,7 @@ describe('automation timers (services as processes)', () => {
       initialPlace: 'waiting',
       finalPlaces: ['expired', 'moved'],
       transitions: [
-        { id: 'expire', from: ['waiting'], to: 'expired', ...expire },
+        { id: 'expire', from: ['waiting'], to: 'expired', ...expire, ...(guard ? { guard } : {}) },
         { id: 'move', from: ['waiting'], to: 'moved' },
       ],
     });
@@ -137,6 +141,15 @@ describe('automation timers (services as processes)', () => {
     await define('two_seconds', { after: 'PT2S' });
     const token = await create('two_seconds', 'soon');
     const dueMs = Date.parse(token.placeEnteredAt) + 2000;
+    // Read strongly: the token read shows its pending timer once the worker armed it.
+    const shown = await waitFor(
+      async () => {
+        const read = await call('GET', '/v1/workflows/two_seconds/tokens/soon?consistency=strong');
+        return read.body['timers'] as unknown[] | undefined;
+      },
+      { timeoutMs: 1500, description: 'the timer on the token read' },
+    );
+    expect(shown).toEqual([{ transition: 'expire', dueAt: new Date(dueMs).toISOString() }]);
     await waitAllAt('two_seconds', 1, 2, 10_000);
     const fired = await lastEvent('two_seconds', 'soon');
     expect(fired.type).toBe('token.transitioned.v1');
@@ -162,6 +175,29 @@ describe('automation timers (services as processes)', () => {
     await new Promise((r) => setTimeout(r, 3500));
     expect((await eventCounts('moved_first')).get('mover')).toBe(2);
     expect((await lastEvent('moved_first', 'mover')).state.place).toBe('moved');
+  });
+
+  it('a guard failing at due time is shown on the timer, counted, and tried again when the data changes', async () => {
+    const ready = { type: 'object', properties: { data: { required: ['ready'] } } };
+    await define('guarded', { after: 'PT1S' }, ready);
+    await create('guarded', 'waits');
+    const refused = await waitFor(
+      async () => {
+        const read = await call('GET', '/v1/workflows/guarded/tokens/waits?consistency=strong');
+        const timers = read.body['timers'] as Array<{ lastError?: string }> | undefined;
+        return timers?.[0]?.lastError;
+      },
+      { timeoutMs: 5000, description: 'lastError on the timer' },
+    );
+    expect(refused).toMatch(/^GUARD_FAILED: /);
+    expect(await metric(workers[0]!, 'cb_automation_timers_refused_total{reason="guard"}')).toBe(1);
+    expect((await eventCounts('guarded')).get('waits')).toBe(1);
+    const patched = await call('PATCH', '/v1/workflows/guarded/tokens/waits', {
+      data: { ready: true },
+    });
+    expect(patched.status).toBe(200);
+    await waitAllAt('guarded', 1, 3, 5000);
+    expect((await lastEvent('guarded', 'waits')).state.place).toBe('expired');
   });
 
   it('1,000 timers due at the same second all fire, none twice', async () => {

@@ -690,6 +690,13 @@ export interface components {
       };
       triggeredBy?: string;
     };
+    TokenTimerView: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      transition: string;
+      /** Format: date-time */
+      dueAt: string;
+      lastError?: string;
+    };
     Token: {
       /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
       id: string;
@@ -725,6 +732,7 @@ export interface components {
         triggeredBy?: string;
       };
       version: number;
+      timers?: components['schemas']['TokenTimerView'][];
     };
     TokenPage: {
       items: components['schemas']['Token'][];
@@ -846,7 +854,7 @@ export interface components {
       principal?: {
         /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
         tenant: string;
-        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
         keyId: string;
       };
       triggeredBy?: string;
@@ -870,7 +878,7 @@ export interface components {
       principal?: {
         /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
         tenant: string;
-        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
         keyId: string;
       };
       triggeredBy?: string;
@@ -910,7 +918,7 @@ export interface components {
       principal?: {
         /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
         tenant: string;
-        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
         keyId: string;
       };
       triggeredBy?: string;
@@ -940,7 +948,7 @@ export interface components {
       principal?: {
         /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
         tenant: string;
-        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
         keyId: string;
       };
       triggeredBy?: string;
@@ -1074,7 +1082,7 @@ export interface components {
     PrincipalRef: {
       /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
       tenant: string;
-      /** @description an API key id, or `root` for CB_ADMIN_KEY */
+      /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
       keyId: string;
     };
     CreatedApiKey: {
