@@ -2,7 +2,8 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { LeaseManager, type LeaseHandle, type LeaseItem } from '@cb/leases';
 import type { Logger } from '@cb/logging';
-import { retryOutages } from '@cb/nats';
+import { retryOutages, type RequestMux } from '@cb/nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Naming } from '@cb/subjects';
 import { ensureTimerConsumer } from './consumers';
 import type { FireClient } from './fire-client';
@@ -11,6 +12,8 @@ import { PartitionTimers } from './partition-timers';
 import type { TimerRulesCache } from './timer-rules-cache';
 
 export interface AutomationWorkerDeps {
+  nc: NatsConnection;
+  mux: RequestMux;
   js: JetStreamClient;
   jsm: JetStreamManager;
   naming: Naming;
@@ -79,6 +82,8 @@ export class AutomationWorker {
     const timers = new PartitionTimers({
       partition: item,
       naming: deps.naming,
+      nc: deps.nc,
+      mux: deps.mux,
       js: deps.js,
       kv: deps.timersKv,
       consumer: deps.naming.automationConsumer(item),

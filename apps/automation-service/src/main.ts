@@ -44,6 +44,8 @@ async function main(): Promise<void> {
     const leasesKv = await bucket(naming.automationBucket, 'automation bucket');
     const metrics = createAutomationMetrics();
     const worker = new AutomationWorker({
+      nc,
+      mux: infra.mux,
       js: jetstream(nc),
       jsm: await jetstreamManager(nc),
       naming,

@@ -3,9 +3,18 @@ import type { KV } from '@nats-io/kv';
 import { diffTimers, mayFire, planTimers, timerFireKey, type TokenTimer } from '@cb/domain';
 import type { LeaseHandle } from '@cb/leases';
 import type { Logger } from '@cb/logging';
-import { decodeEvent, encodeJson, isTokenEvent } from '@cb/nats';
+import {
+  decodeEvent,
+  decodeJson,
+  encodeJson,
+  isTokenEvent,
+  kvOperation,
+  scanStream,
+  type RequestMux,
+} from '@cb/nats';
 import { compileValidator, TimerEntry } from '@cb/schemas';
-import type { Naming } from '@cb/subjects';
+import { kvStreamName, kvSubjectPrefix, type Naming } from '@cb/subjects';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { FireClient } from './fire-client';
 import type { AutomationMetrics } from './metrics';
 import { TimerHeap, type Scheduled } from './timer-heap';
@@ -14,6 +23,8 @@ import type { TimerRulesCache } from './timer-rules-cache';
 export interface PartitionTimersOptions {
   partition: number;
   naming: Naming;
+  nc: NatsConnection;
+  mux: RequestMux;
   js: JetStreamClient;
   /** The timers bucket. */
   kv: KV;
@@ -36,6 +47,8 @@ interface Held {
 const MAX_DELAY_MS = 2 ** 31 - 1;
 /** A fire that could not reach the command service is tried again this much later. */
 const UNAVAILABLE_RETRY_MS = 1000;
+/** How long loading a partition's timers may take (then it is tried again). */
+const LOAD_TIMEOUT_MS = 60_000;
 /** Refusals that mean the token changed since the fire was decided: decide again on its state. */
 const STALE = new Set(['VERSION_MISMATCH', 'CONFLICT']);
 const checkEntry = compileValidator(TimerEntry);
@@ -116,21 +129,30 @@ export class PartitionTimers {
     this.unregister?.();
   }
 
+  /**
+   * Every timer entry of the partition, as one key-range scan (its completion counted against
+   * the consumer's pending count at creation, so a slow delivery never ends it early).
+   */
   private async load(): Promise<void> {
-    const entries = await this.o.kv.history({
-      key: this.o.naming.timerKeyFilter(this.o.partition),
-    });
-    for await (const e of entries) {
-      if (e.operation !== 'PUT') {
-        this.setHeld(e.key, undefined);
-        continue;
-      }
-      const entry = e.json<unknown>();
+    const { naming, partition } = this.o;
+    const bucket = naming.timersBucket;
+    const prefix = kvSubjectPrefix(bucket);
+    const { messages } = await scanStream(
+      this.o.nc,
+      this.o.mux,
+      kvStreamName(bucket),
+      prefix + naming.timerKeyFilter(partition),
+      { start: { deliver: 'last_per_subject' }, timeoutMs: LOAD_TIMEOUT_MS },
+    );
+    for (const m of messages) {
+      const key = m.subject.slice(prefix.length);
+      if (kvOperation(m.headers) !== 'PUT') continue;
+      const entry = decodeJson(m.data);
       if (!checkEntry.check(entry)) {
-        this.o.logger.warn({ key: e.key }, 'ignoring an invalid timer entry');
+        this.o.logger.warn({ key }, 'ignoring an invalid timer entry');
         continue;
       }
-      this.setHeld(e.key, { entry, revision: e.revision });
+      this.setHeld(key, { entry, revision: m.seq });
     }
   }
 
