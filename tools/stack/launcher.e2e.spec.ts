@@ -86,6 +86,8 @@ describe('npm start (tools/stack/start.ts)', () => {
     for (const workflow of WORKFLOWS) expect(demo.output).toContain(workflow);
     expect(demo.output).toMatch(/422 GUARD_FAILED/);
     expect(demo.output).toMatch(/\/data\/word_count must be > 100/);
+    // The automation worker of npm start fires the demo's timed transition by itself.
+    expect(demo.output).toMatch(/fired by itself: now in reminded .*triggeredBy "timer"/);
 
     const tokenId = `launcher-e2e-${Date.now().toString(36)}`;
     const created = await json<{ version: number }>('/v1/workflows/document_review/tokens', {
