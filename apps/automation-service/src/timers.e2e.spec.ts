@@ -150,6 +150,15 @@ describe('automation timers (services as processes)', () => {
       { timeoutMs: 1500, description: 'the timer on the token read' },
     );
     expect(shown).toEqual([{ transition: 'expire', dueAt: new Date(dueMs).toISOString() }]);
+    // …and so does a read of the read model, once the projection has the token.
+    const projected = await waitFor(
+      async () => {
+        const read = await call('GET', '/v1/workflows/two_seconds/tokens/soon');
+        return read.status === 200 ? (read.body['timers'] as unknown[] | undefined) : undefined;
+      },
+      { timeoutMs: 1500, description: 'the timer on the read-model read' },
+    );
+    expect(projected).toEqual(shown);
     await waitAllAt('two_seconds', 1, 2, 10_000);
     const fired = await lastEvent('two_seconds', 'soon');
     expect(fired.type).toBe('token.transitioned.v1');

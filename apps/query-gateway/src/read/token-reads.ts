@@ -4,7 +4,7 @@ import { Token as TokenSchema } from '@cb/schemas';
 import type { Token, TokenDoc, TransitionAvailability } from '@cb/schemas';
 import { ApiError } from '../api-error';
 import { notFound, type AsOf, type ReadContext } from './context';
-import { TokenTimersReader, timersOf } from './token-timers';
+import { TokenTimersReader } from './token-timers';
 import type { WorkflowReads } from './workflow-reads';
 
 /** A token read, with the stored JSON when it is exactly the API token (sent as is, not re-serialised). */
@@ -26,7 +26,11 @@ export class TokenReads {
     private readonly ctx: ReadContext,
     private readonly workflows: WorkflowReads,
   ) {
-    this.timers = new TokenTimersReader(ctx.mux, ctx.naming);
+    this.timers = new TokenTimersReader(ctx.mux, ctx.naming, async (tenant, workflowId, version) =>
+      (await workflows.workflow(tenant, workflowId, version)).transitions.some(
+        (t) => t.after !== undefined || t.at !== undefined,
+      ),
+    );
   }
 
   /** One token from the read model (`workflowId` undefined: any workflow). */
@@ -37,7 +41,6 @@ export class TokenReads {
     minSeq?: number,
   ): Promise<TokenRead> {
     const p = this.ctx.naming.tokenPartition(tokenId);
-    const timerEntry = this.timers.read(tenant, tokenId);
     // The watermark from before the read: one that moved during it proves nothing about it.
     const markBefore = this.ctx.view.watermark(p);
     const read = await this.ctx.freshness.waitFresh(
@@ -60,7 +63,7 @@ export class TokenReads {
     }
     const { doc, bytes } = read;
     const asOf = Math.max(doc.version, markBefore, minSeq ?? 0);
-    const timers = timersOf(doc, await timerEntry);
+    const timers = await this.timers.timersOf(tenant, doc);
     if (timers === undefined && Object.keys(doc).length === TOKEN_MEMBERS) {
       return { value: doc, asOf, json: bytes };
     }
@@ -70,7 +73,6 @@ export class TokenReads {
 
   /** A token straight from the stream (one direct get). */
   async strongToken(tenant: string, workflowId: string, tokenId: string): Promise<Token> {
-    const timerEntry = this.timers.read(tenant, tokenId);
     const token = await this.ctx.strong.get(tenant, workflowId, tokenId);
     if (token === null) {
       throw new ApiError(
@@ -78,7 +80,7 @@ export class TokenReads {
         `token ${tokenId} does not exist in workflow ${workflowId}`,
       );
     }
-    const timers = timersOf(token, await timerEntry);
+    const timers = await this.timers.timersOf(tenant, token);
     return timers ? { ...token, timers } : token;
   }
 
