@@ -1,10 +1,5 @@
-import { classifyNatsError, decodeJson, encodeJson, type RequestMux } from '@cb/nats';
-import {
-  commandKindOf,
-  type CommandReply,
-  type CommandRequest,
-  type FireTransition,
-} from '@cb/schemas';
+import { classifyNatsError, encodeJson, requestCommand, type RequestMux } from '@cb/nats';
+import { commandKindOf, type CommandRequest, type FireTransition } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
 
 /** What became of one fire: written (or written before), refused with a code, or not sent. */
@@ -15,10 +10,8 @@ export type FireOutcome =
 
 /**
  * Sends FireTransition commands to the command service instance that owns the token's partition,
- * as the gateway's command client does: while the partition changes owner (no responders, or a
- * `notOwner` refusal) the command is sent again with back-off until the timeout — such a refusal
- * means nothing was written. A timeout may have written: the caller retries with the same
- * idempotency key.
+ * as the gateway does (`requestCommand`: sent again while the partition changes owner). A timeout
+ * may have written: the caller tries again with the same idempotency key.
  */
 export class FireClient {
   constructor(
@@ -32,34 +25,29 @@ export class FireClient {
       this.naming.tokenPartition(request.command.tokenId),
       commandKindOf(request.command.type),
     );
-    const payload = encodeJson(request);
-    const deadline = performance.now() + this.timeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      const left = Math.max(1, deadline - performance.now());
-      let reply: CommandReply | undefined;
-      let handingOver = false;
-      try {
-        const msg = await this.mux.request(subject, payload, left);
-        reply = decodeJson(msg.data) as CommandReply | undefined;
-        handingOver = reply?.ok === false && reply.error.details?.['notOwner'] === true;
-      } catch (err) {
-        const e = classifyNatsError(err);
-        if (e.code !== 'NO_RESPONDERS') return { kind: 'unavailable', message: e.message };
-        handingOver = true;
-      }
-      if (!handingOver) {
-        if (reply === undefined || typeof reply !== 'object' || typeof reply.ok !== 'boolean') {
+    try {
+      const outcome = await requestCommand(this.mux, subject, encodeJson(request), this.timeoutMs);
+      switch (outcome.kind) {
+        case 'reply':
+          return outcome.reply.ok
+            ? { kind: 'fired' }
+            : {
+                kind: 'refused',
+                code: outcome.reply.error.code,
+                message: outcome.reply.error.message,
+              };
+        case 'not-owner':
+        case 'no-responders':
+          return { kind: 'unavailable', message: 'no command service took the partition in time' };
+        case 'unreadable':
           return { kind: 'unavailable', message: 'unreadable reply from the command service' };
+        default: {
+          const unhandled: never = outcome;
+          throw new Error(`unhandled outcome ${JSON.stringify(unhandled)}`);
         }
-        return reply.ok
-          ? { kind: 'fired' }
-          : { kind: 'refused', code: reply.error.code, message: reply.error.message };
       }
-      const pause = Math.min(500, 25 * 2 ** attempt);
-      if (deadline - performance.now() <= pause) {
-        return { kind: 'unavailable', message: 'no command service took the partition in time' };
-      }
-      await new Promise((r) => setTimeout(r, pause));
+    } catch (err) {
+      return { kind: 'unavailable', message: classifyNatsError(err).message };
     }
   }
 }
