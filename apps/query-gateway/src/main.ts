@@ -13,6 +13,7 @@ import {
   EventStore,
   RequestMux,
   connectNats,
+  drainAtShutdown,
   ensureInfrastructure,
   isNatsConnected,
 } from '@cb/nats';
@@ -170,10 +171,10 @@ async function main(): Promise<void> {
       probe.stop();
       await live.stopAll();
       liveMux.close();
-      await liveNc.drain();
+      await drainAtShutdown(liveNc, logger);
       await guards.close();
       await view.stop();
-      await nc.drain();
+      await drainAtShutdown(nc, logger);
     });
   } catch (err) {
     exitOnStartupError(logger, err);

@@ -106,6 +106,21 @@ export async function connectNats(
 
 const connected = new WeakMap<NatsConnection, boolean>();
 
+/**
+ * Drain at shutdown, after the service stopped taking work; a server that is going away at the
+ * same moment (a Ctrl-C to the whole process group stops nats-server too) fails the drain with
+ * "connection disconnected". Nothing acknowledged is lost then (what the service answered was
+ * already flushed), so that is logged and the connection closed, not an unclean exit.
+ */
+export async function drainAtShutdown(nc: NatsConnection, log: Logger): Promise<void> {
+  try {
+    await nc.drain();
+  } catch (err) {
+    log.warn({ err: String(err) }, 'NATS went away while draining; closing');
+    await nc.close().catch(() => undefined);
+  }
+}
+
 /** Whether the connection is up right now (false while reconnecting, draining or closed). */
 export function isNatsConnected(nc: NatsConnection): boolean {
   return connected.get(nc) === true && !nc.isClosed() && !nc.isDraining();

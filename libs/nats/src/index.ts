@@ -1,5 +1,6 @@
 export {
   connectNats,
+  drainAtShutdown,
   inboxPrefixFor,
   isNatsConnected,
   parseServers,
