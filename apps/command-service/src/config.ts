@@ -22,7 +22,7 @@ export const CommandServiceEnv = Type.Object({
     description: 'retries of a write without If-Match that lost a concurrent race (0 to 50)',
   }),
   COMMAND_LEASE_TTL_MS: Type.Integer({
-    default: 4000,
+    default: 3000,
     minimum: 1000,
     maximum: 120_000,
     description:
