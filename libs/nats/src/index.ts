@@ -61,7 +61,6 @@ export {
   type MessageHeaders,
 } from './header-block';
 export { RequestMux } from './request-mux';
-export { requestCommand, type CommandRequestOutcome } from './command-request';
 export { BatchedPublisher } from './batched-publisher';
 export { decodeEvent, type DecodedEvent, type EventDecodeFailure } from './event-codec';
 export {

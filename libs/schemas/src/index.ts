@@ -12,8 +12,6 @@ export {
 } from './common';
 export {
   GuardSchema,
-  TimerDuration,
-  TimerPointer,
   TransitionDefinition,
   WorkflowDefinitionInput,
   WorkflowVersionInput,
@@ -25,7 +23,6 @@ export {
   MAX_SEARCH_ATTRIBUTES,
 } from './definition';
 export { LastTransition, TokenState, Token } from './token';
-export { TokenTimerView, TimerEntry } from './timers';
 export {
   WorkflowDefined,
   TokenCreated,

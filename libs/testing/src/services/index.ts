@@ -14,7 +14,6 @@ export {
   adminAuthorization,
   startCommandService,
   startProjectionWorker,
-  startAutomationWorker,
   startGateway,
   startServiceStack,
   natsUserEnv,
