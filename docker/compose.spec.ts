@@ -17,6 +17,7 @@ import { parse } from 'yaml';
    contract the compose file must honour; importing them is the point of this check */
 import { CommandServiceEnv, loadCommandServiceConfig } from '../apps/command-service/src/config';
 import { ProjectionEnv, loadProjectionConfig } from '../apps/projection-service/src/config';
+import { AutomationEnv, loadAutomationConfig } from '../apps/automation-service/src/config';
 import { GatewayEnv, loadGatewayConfig } from '../apps/query-gateway/src/config';
 /* eslint-enable @nx/enforce-module-boundaries */
 
@@ -62,6 +63,7 @@ const compose = parse(readFileSync(join(DIR, 'compose.yaml'), 'utf8'), {
 const APPS: Record<string, { schema: TObject; load: (env: Env) => unknown; replicas: number }> = {
   'command-service': { schema: CommandServiceEnv, load: loadCommandServiceConfig, replicas: 2 },
   'projection-service': { schema: ProjectionEnv, load: loadProjectionConfig, replicas: 3 },
+  'automation-service': { schema: AutomationEnv, load: loadAutomationConfig, replicas: 2 },
   'query-gateway': { schema: GatewayEnv, load: loadGatewayConfig, replicas: 1 },
 };
 
@@ -166,7 +168,7 @@ describe('docker/compose.yaml: NATS', () => {
 });
 
 describe('docker/compose.yaml: services', () => {
-  it('runs 2 command services, 3 projection workers and one gateway from one image', () => {
+  it('runs 2 command services, 3 projection workers, 2 automation workers and one gateway from one image', () => {
     const replicas = Object.fromEntries(
       Object.keys(APPS).map((app) => [
         app,
@@ -175,7 +177,12 @@ describe('docker/compose.yaml: services', () => {
           .reduce((n, s) => n + (s.svc.deploy?.replicas ?? 1), 0),
       ]),
     );
-    expect(replicas).toEqual({ 'command-service': 2, 'projection-service': 3, 'query-gateway': 1 });
+    expect(replicas).toEqual({
+      'command-service': 2,
+      'projection-service': 3,
+      'automation-service': 2,
+      'query-gateway': 1,
+    });
     expect(Object.keys(compose.services).sort()).toEqual(
       [...natsNodes, ...appServices.map((s) => s.name)].sort(),
     );

@@ -2,8 +2,8 @@
 /**
  * Container entrypoint: `node docker/entrypoint.cjs <service>` (or SERVICE=<service>) loads one
  * bundle from dist/apps into this very process, so node itself is PID 1 and receives SIGTERM.
- * Services: command-service, projection-service, query-gateway (aliases command, projection,
- * gateway); one-off command: projections-rebuild.
+ * Services: command-service, projection-service, automation-service, query-gateway (aliases
+ * command, projection, automation, gateway); one-off command: projections-rebuild.
  */
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');

@@ -86,6 +86,7 @@ describe('docker/compose.yaml runs it', () => {
     const users: Record<string, string> = {
       'command-service': 'command',
       'projection-service': 'projection',
+      'automation-service': 'automation',
       'query-gateway': 'gateway',
     };
     const apps = Object.values(compose.services).filter((s) => !s.image?.startsWith('nats:'));

@@ -18,6 +18,12 @@ const SERVICES = {
     hostVar: 'PROJECTION_HTTP_HOST',
     defaultPort: 9102,
   },
+  'automation-service': {
+    bundle: 'automation-service/main.js',
+    portVar: 'AUTOMATION_HTTP_PORT',
+    hostVar: 'AUTOMATION_HTTP_HOST',
+    defaultPort: 9104,
+  },
   'query-gateway': {
     bundle: 'query-gateway/main.js',
     portVar: 'GATEWAY_PORT',
@@ -34,6 +40,7 @@ const COMMANDS = {
 const ALIASES = {
   command: 'command-service',
   projection: 'projection-service',
+  automation: 'automation-service',
   gateway: 'query-gateway',
 };
 

@@ -9,6 +9,7 @@ import { DEFAULT_SIZES, benchLists } from './lists';
 import { benchProjection } from './projection';
 import { benchReadPath } from './read-path';
 import { benchStack } from './stack';
+import { benchTimersIdle } from './timers-idle';
 import { benchWritePath } from './write-path';
 
 interface Options {
@@ -24,6 +25,7 @@ const BENCHES: Record<string, (options: Options) => Promise<unknown>> = {
   auth: () => benchAuthCost(),
   stack: ({ seconds }) => benchStack(seconds),
   lists: (options) => benchLists(options),
+  timers: ({ seconds }) => benchTimersIdle(seconds),
 };
 
 /** The flags that take a value; every other argument is a benchmark's name. */

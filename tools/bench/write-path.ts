@@ -115,6 +115,7 @@ function stackProcesses(services: ServiceProcess[], natsPid: number | null): Pro
     'command-service': 'command',
     'projection-service': 'projection',
     'query-gateway': 'gateway',
+    'automation-service': 'automation',
   };
   const named = services.map((s) => {
     const sameKind = services.filter((o) => o.service === s.service);

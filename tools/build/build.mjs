@@ -25,6 +25,7 @@ export const ENTRIES = {
   'command-service/guard-worker': 'libs/guard-pool/src/guard-worker.ts',
   'projection-service/main': 'apps/projection-service/src/main.ts',
   'projection-service/rebuild-main': 'apps/projection-service/src/rebuild-main.ts',
+  'automation-service/main': 'apps/automation-service/src/main.ts',
   'query-gateway/main': 'apps/query-gateway/src/main.ts',
   'query-gateway/guard-worker': 'libs/guard-pool/src/guard-worker.ts',
 };

@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: against a running stack (`npm start`), define the fixture workflows, walk a few
  * dozen tokens through them (guards failing and passing), then print tokens per place, one
- * token's history and a tail of live events. Re-runnable: token ids are unique per run and an
+ * token's history, a tail of live events and a timed transition firing by itself. Re-runnable: token ids are unique per run and an
  * already defined workflow is fine.
  *
  * The gateway is `CB_URL` (default `http://127.0.0.1:${GATEWAY_PORT:-3000}`); the credential is
@@ -39,6 +39,7 @@ import {
   type TokenRun,
 } from './run';
 import { printTail } from './tail';
+import { showTimer } from './timers';
 
 const CONCURRENCY = 6;
 
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
     runs.reduce((a, b) => (b.versions.length > a.versions.length ? b : a), runs[0]!);
   if (showcase) await printHistory(client, showcase);
   await printTail(client, runs);
+  await showTimer(client, runId);
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (problems.length > 0) {

@@ -20,7 +20,14 @@ const WORKFLOWS = [
   'order_processing',
   'software_deployment',
 ];
-const SERVICES = ['nats-server', 'command', 'projection-1', 'projection-2', 'gateway'];
+const SERVICES = [
+  'nats-server',
+  'command',
+  'projection-1',
+  'projection-2',
+  'automation',
+  'gateway',
+];
 
 describe('npm start (tools/stack/start.ts)', () => {
   let h: LauncherHarness;
@@ -62,7 +69,7 @@ describe('npm start (tools/stack/start.ts)', () => {
     expect(statSync(credentialsFile).mode & 0o777).toBe(0o600);
     credentials = readFileSync(credentialsFile, 'utf8');
     expect(Object.keys(JSON.parse(credentials) as object).sort()).toEqual(
-      ['admin', 'command', 'gateway', 'projection'].sort(),
+      ['admin', 'automation', 'command', 'gateway', 'projection'].sort(),
     );
     expect(launcher.lines.join('\n')).toContain(`passwords in ${credentialsFile}`);
     const natsUrl = /NATS\s+(nats:\/\/\S+)/.exec(launcher.lines.join('\n'))?.[1];
@@ -79,6 +86,8 @@ describe('npm start (tools/stack/start.ts)', () => {
     for (const workflow of WORKFLOWS) expect(demo.output).toContain(workflow);
     expect(demo.output).toMatch(/422 GUARD_FAILED/);
     expect(demo.output).toMatch(/\/data\/word_count must be > 100/);
+    // The automation worker of npm start fires the demo's timed transition by itself.
+    expect(demo.output).toMatch(/fired by itself: now in reminded .*triggeredBy "timer"/);
 
     const tokenId = `launcher-e2e-${Date.now().toString(36)}`;
     const created = await json<{ version: number }>('/v1/workflows/document_review/tokens', {

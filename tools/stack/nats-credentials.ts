@@ -45,10 +45,14 @@ export function loadOrCreateNatsCredentials(dataRoot: string): {
   } catch {
     parsed = undefined;
   }
+  const record = parsed as Record<string, unknown>;
+  // A user added since the file was written (e.g. `automation`) gets a password of its own.
+  const missing = NATS_USERS.filter((u) => record?.[u] === undefined);
   const valid =
     typeof parsed === 'object' &&
     parsed !== null &&
-    NATS_USERS.every((u) => PASSWORD.test(String((parsed as Record<string, unknown>)[u])));
+    missing.length < NATS_USERS.length &&
+    NATS_USERS.every((u) => missing.includes(u) || PASSWORD.test(String(record[u])));
   if (!valid) {
     throw new Error(
       `${file} is not a NATS credentials file of npm start (a JSON object with a password of ` +
@@ -58,7 +62,11 @@ export function loadOrCreateNatsCredentials(dataRoot: string): {
   }
   // Secrets: only the owner reads them, even if someone loosened the mode.
   if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-  return { credentials: parsed as NatsCredentials, file, created: false };
+  if (missing.length > 0) {
+    for (const u of missing) record[u] = newPassword();
+    writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  }
+  return { credentials: record as NatsCredentials, file, created: false };
 }
 
 /** The variables nats-server's configuration reads the passwords from. */

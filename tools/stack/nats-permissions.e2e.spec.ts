@@ -26,11 +26,13 @@ import {
   deploymentEnv,
   loadFixtureWorkflow,
   natsUserEnv,
+  startAutomationWorker,
   startServiceStack,
   startTestNats,
   uniqueNaming,
   waitFor,
   type ServiceStack,
+  type ServiceWithOps,
   type TestNats,
 } from '@cb/testing';
 
@@ -43,6 +45,7 @@ const passwords = Object.fromEntries(
 let dir: string;
 let nats: TestNats;
 let stack: ServiceStack;
+let automation: ServiceWithOps | undefined;
 let env: Record<string, string>;
 const clients: NatsConnection[] = [];
 type Json = Record<string, unknown>;
@@ -123,10 +126,15 @@ beforeAll(async () => {
       gateway: natsUserEnv('gateway', passwords.gateway),
     },
   });
+  automation = await startAutomationWorker({
+    ...env,
+    ...natsUserEnv('automation', passwords.automation),
+  });
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  await automation?.stop();
   await stack?.stop();
   await nats?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -197,6 +205,61 @@ describe('the stack under per-service NATS users', () => {
       headers: asKey,
     });
     expect(session.status).toBe(201);
+  });
+});
+
+describe('timers under the automation user', () => {
+  it('a timed transition fires by itself, and the token read shows the timer until then', async () => {
+    const defined = await call('POST', '/v1/workflows', {
+      id: 'perm_timer',
+      name: 'perm_timer',
+      places: ['waiting', 'expired'],
+      initialPlace: 'waiting',
+      finalPlaces: ['expired'],
+      transitions: [{ id: 'expire', from: ['waiting'], to: 'expired', after: 'PT2S' }],
+    });
+    expect(defined.status).toBe(201);
+    expect((await call('POST', '/v1/workflows/perm_timer/tokens', { id: 'perm-t' })).status).toBe(
+      201,
+    );
+    const strong = '/v1/workflows/perm_timer/tokens/perm-t?consistency=strong';
+    const pending = await waitFor(
+      async () => ((await call('GET', strong)).body.timers as Json[] | undefined)?.[0],
+      { timeoutMs: 2000, description: 'the pending timer on the token read' },
+    );
+    expect(pending.transition).toBe('expire');
+    const fired = await waitFor(
+      async () => {
+        const r = await call('GET', strong);
+        return r.body.place === 'expired' ? r.body : undefined;
+      },
+      { timeoutMs: 10_000, description: 'the timer to fire' },
+    );
+    expect(fired.timers).toBeUndefined();
+    expect((fired.lastTransition as Json).triggeredBy).toBe('timer');
+  });
+});
+
+describe("a client holding the automation's NATS credentials", () => {
+  it('cannot publish an event, answer or send other commands, or write a read model', async () => {
+    const nc = await clientAs('automation');
+    const subject = naming.tokenSubject('default', 'perm_timer', 'perm-t');
+    await expect(jetstream(nc).publish(subject, '{}')).rejects.toThrow(
+      /Permissions Violation for Publish/,
+    );
+    await expectSubscribeRefused(nc, naming.commandWildcard);
+    const create = naming.tokenCommandSubject(0, 'token.create');
+    const refusedCreate = new RegExp(`Permissions Violation for Publish to "${esc(create)}"`);
+    nc.publish(create, '{}');
+    await nc.flush();
+    await waitFor(async () => nc.errors.some((e) => refusedCreate.test(e)), {
+      timeoutMs: 5000,
+      description: 'the refusal of a create command',
+    });
+    const tokens = await new Kvm(nc).open(naming.readModelBucket('tokens', 1));
+    await expect(tokens.put(naming.tokenKey('default', 'perm-t'), '{}')).rejects.toThrow(
+      /Permissions Violation for Publish to "\$KV\./,
+    );
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * `npm start`: the whole stack on one machine. Starts nats-server (unless NATS_URL is set), the
- * command service, two projection workers and the gateway, waits until each is ready and prints
+ * command service, two projection workers, one automation worker and the gateway, waits until
+ * each is ready and prints
  * the URLs. It then supervises them: a child that dies is logged and restarted with back-off (see
  * `Supervised`), the others keep running. Ctrl-C (SIGINT, to the launcher alone or to its whole
  * process group, as a terminal sends it), SIGTERM or SIGHUP stops the children once each, in
- * order: the gateway, the projection workers, the command service, nats-server last. Ctrl-C again
+ * order: the gateway, the automation and projection workers, the command service, nats-server
+ * last. Ctrl-C again
  * while stopping (more than a second later: npm and tsx forward the first one too) kills them all
  * at once.
  *
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
   // The children's handles do not keep the launcher alive (their watchdogs are unref'd): this does.
   setInterval(() => undefined, 1 << 30);
 
-  /** In stop order: gateway, projection workers, command service, nats-server. */
+  /** In stop order: gateway, automation and projection workers, command service, nats-server. */
   const stages: Supervised[][] = [];
   const all = (): Supervised[] => stages.flat();
   const services: Supervised[] = [];
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
       configFile: writeNatsConfig(dataRoot, namingFromEnv(env)),
     };
     natsBanner.push(
-      `  NATS users command, projection, gateway, admin (passwords in ${credentialsFile})`,
+      `  NATS users command, projection, gateway, automation, admin (passwords in ${credentialsFile})`,
     );
     let plan: NatsPlan;
     if (clusterSize === 1) {
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
     entry: string,
     portVariable: string,
     port: number,
-    user: 'command' | 'projection' | 'gateway',
+    user: 'command' | 'projection' | 'gateway' | 'automation',
     extra: NodeJS.ProcessEnv = {},
   ): Supervised =>
     new Supervised(
@@ -288,6 +290,13 @@ async function main(): Promise<void> {
       );
     }
   }
+  const automation = service(
+    'automation',
+    'apps/automation-service/src/main.ts',
+    'AUTOMATION_HTTP_PORT',
+    await freePort(),
+    'automation',
+  );
   // Only the gateway holds the root credential.
   const gateway = service(
     'gateway',
@@ -297,9 +306,9 @@ async function main(): Promise<void> {
     'gateway',
     { CB_ADMIN_KEY: admin.key },
   );
-  services.push(command, ...projections, gateway);
+  services.push(command, ...projections, automation, gateway);
   if (stopping) await stopping;
-  stages.unshift([gateway], projections, [command]);
+  stages.unshift([gateway], [automation, ...projections], [command]);
   // On a cluster, nats-server 2.9 leaves one of two concurrent creates of the same replicated
   // stream or bucket unanswered now and then (3 in 40 measured): that service's start times out
   // and it exits. There the command service creates the stream and shared buckets, then the
@@ -307,8 +316,8 @@ async function main(): Promise<void> {
   const [first, ...others] = projections;
   const waves =
     clusterSize > 1
-      ? [[command], first ? [first] : [], [...others, gateway]]
-      : [[command, ...projections, gateway]];
+      ? [[command], first ? [first] : [], [...others, automation, gateway]]
+      : [[command, ...projections, automation, gateway]];
   try {
     for (const wave of waves) {
       await Promise.all(wave.map((s) => s.start()));

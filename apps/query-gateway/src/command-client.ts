@@ -2,9 +2,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CbHeaders,
   classifyNatsError,
-  decodeJson,
   encodeJson,
   isNatsConnected,
+  requestCommand,
+  type CommandRequestOutcome,
   type RequestMux,
 } from '@cb/nats';
 import { headers as natsHeaders } from '@nats-io/transport-node';
@@ -37,9 +38,8 @@ export class CommandClient {
 
   /**
    * Send a command to the instance that owns its token's partition (or the definitions), and
-   * return its reply. While the partition changes owner (nobody subscribed: no responders, or the
-   * old owner answering that it let go), the command is sent again, with back-off, until the
-   * timeout: such a refusal means nothing was written.
+   * return its reply; while the partition changes owner it is sent again until the timeout
+   * (`requestCommand`).
    */
   async send(request: CommandRequest, requestId: string): Promise<CommandReply> {
     if (!isNatsConnected(this.nc)) {
@@ -56,26 +56,52 @@ export class CommandClient {
         { retryAfterSeconds: 1 },
       );
     }
-    const subject = this.subjectOf(request.command);
-    const deadline = performance.now() + this.timeoutMs;
-    const payload = encodeJson(request);
-    for (let attempt = 0; ; attempt++) {
-      const left = deadline - performance.now();
-      const outcome = await this.once(subject, payload, Math.max(1, left), requestId);
-      const handingOver =
-        outcome === 'no-responders' ||
-        (!outcome.ok && outcome.error.details?.['notOwner'] === true);
-      if (!handingOver) return outcome as CommandReply;
-      const pause = Math.min(500, 25 * 2 ** attempt);
-      if (deadline - performance.now() <= pause) {
-        if (outcome !== 'no-responders') return outcome;
+    const h = natsHeaders();
+    h.set(CbHeaders.requestId, requestId);
+    let outcome: CommandRequestOutcome;
+    try {
+      outcome = await requestCommand(
+        this.mux,
+        this.subjectOf(request.command),
+        encodeJson(request),
+        this.timeoutMs,
+        h,
+      );
+    } catch (err) {
+      const e = classifyNatsError(err);
+      if (e.code === 'TIMEOUT') {
+        throw new ApiError(
+          'COMMAND_TIMEOUT',
+          `the command service did not answer within ${this.timeoutMs} ms; the write may have happened — retry with the same Idempotency-Key`,
+          undefined,
+          { cause: err },
+        );
+      }
+      throw new ApiError(
+        'SERVICE_UNAVAILABLE',
+        e.code === 'CONNECTION'
+          ? 'NATS is unavailable: the command was not sent, nothing was written — retry shortly'
+          : 'NATS is unavailable; the write may or may not have happened — retry with the same Idempotency-Key',
+        { retryAfterSeconds: 1 },
+        { cause: err },
+      );
+    }
+    switch (outcome.kind) {
+      case 'reply':
+      case 'not-owner':
+        return outcome.reply;
+      case 'no-responders':
         throw new ApiError(
           'COMMAND_SERVICE_UNAVAILABLE',
           `no command service took this token's partition within ${this.timeoutMs} ms; nothing was written — retry shortly`,
           { retryAfterSeconds: 1 },
         );
+      case 'unreadable':
+        throw new ApiError('INTERNAL_ERROR', 'the command service sent an unreadable reply');
+      default: {
+        const unhandled: never = outcome;
+        throw new Error(`unhandled outcome ${JSON.stringify(unhandled)}`);
       }
-      await new Promise((r) => setTimeout(r, pause));
     }
   }
 
@@ -97,44 +123,6 @@ export class CommandClient {
           commandKindOf(command.type),
         );
     }
-  }
-
-  private async once(
-    subject: string,
-    payload: Uint8Array,
-    timeoutMs: number,
-    requestId: string,
-  ): Promise<CommandReply | 'no-responders'> {
-    const h = natsHeaders();
-    h.set(CbHeaders.requestId, requestId);
-    let data: Uint8Array;
-    try {
-      data = (await this.mux.request(subject, payload, timeoutMs, h)).data;
-    } catch (err) {
-      const e = classifyNatsError(err);
-      if (e.code === 'NO_RESPONDERS') return 'no-responders';
-      if (e.code === 'TIMEOUT') {
-        throw new ApiError(
-          'COMMAND_TIMEOUT',
-          `the command service did not answer within ${this.timeoutMs} ms; the write may have happened — retry with the same Idempotency-Key`,
-          undefined,
-          { cause: err },
-        );
-      }
-      throw new ApiError(
-        'SERVICE_UNAVAILABLE',
-        e.code === 'CONNECTION'
-          ? 'NATS is unavailable: the command was not sent, nothing was written — retry shortly'
-          : 'NATS is unavailable; the write may or may not have happened — retry with the same Idempotency-Key',
-        { retryAfterSeconds: 1 },
-        { cause: err },
-      );
-    }
-    const reply = decodeJson(data) as CommandReply | undefined;
-    if (reply === undefined || typeof reply !== 'object' || typeof reply.ok !== 'boolean') {
-      throw new ApiError('INTERNAL_ERROR', 'the command service sent an unreadable reply');
-    }
-    return reply;
   }
 
   /** Send and return the token result, or throw the coded error. */

@@ -559,6 +559,7 @@ export interface components {
     } & {
       [key: string]: unknown;
     };
+    /** @description A transition with `after` or `at` (not both) is timed: it fires by itself once due, guards still applying */
     TransitionDefinition: {
       /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
       id: string;
@@ -573,6 +574,10 @@ export interface components {
             [key: string]: unknown;
           };
       description?: string;
+      /** @description ISO 8601 duration `PnYnMnDTnHnMnS` or `PnW` (integers; seconds may have up to 3 decimals), from 1 second to 10 years, e.g. `PT48H`, `P1M`; years and months are calendar years and months in UTC (31 Jan + P1M = 28/29 Feb), days are 24 h */
+      after?: string;
+      /** @description JSON Pointer (RFC 6901) into `{ data, metadata }` starting with `/data/` or `/metadata/`, naming an RFC 3339 time, e.g. `/data/publishAt`; a missing or invalid value arms no timer; a past time is due at once; re-armed when the value changes */
+      at?: string;
     };
     DefinitionAnalysis: {
       /** @description places no transition path from the initial place reaches */
@@ -685,6 +690,13 @@ export interface components {
       };
       triggeredBy?: string;
     };
+    TokenTimerView: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      transition: string;
+      /** Format: date-time */
+      dueAt: string;
+      lastError?: string;
+    };
     Token: {
       /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
       id: string;
@@ -720,6 +732,7 @@ export interface components {
         triggeredBy?: string;
       };
       version: number;
+      timers?: components['schemas']['TokenTimerView'][];
     };
     TokenPage: {
       items: components['schemas']['Token'][];
@@ -841,7 +854,7 @@ export interface components {
       principal?: {
         /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
         tenant: string;
-        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
         keyId: string;
       };
       triggeredBy?: string;
@@ -865,7 +878,7 @@ export interface components {
       principal?: {
         /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
         tenant: string;
-        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
         keyId: string;
       };
       triggeredBy?: string;
@@ -905,7 +918,7 @@ export interface components {
       principal?: {
         /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
         tenant: string;
-        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
         keyId: string;
       };
       triggeredBy?: string;
@@ -935,7 +948,7 @@ export interface components {
       principal?: {
         /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
         tenant: string;
-        /** @description an API key id, or `root` for CB_ADMIN_KEY */
+        /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
         keyId: string;
       };
       triggeredBy?: string;
@@ -1069,7 +1082,7 @@ export interface components {
     PrincipalRef: {
       /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
       tenant: string;
-      /** @description an API key id, or `root` for CB_ADMIN_KEY */
+      /** @description an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers) */
       keyId: string;
     };
     CreatedApiKey: {

@@ -1,5 +1,5 @@
-// Public surface of @cb/domain: pure decider, definitions, guards and read-model projections.
-// No I/O, clock or randomness.
+// Public surface of @cb/domain: pure decider, definitions, guards, read-model projections and
+// timer planning. No I/O, clock or randomness.
 export { DomainError, type Result } from './errors';
 export { mergePatch, jsonDepthExceeds } from './json';
 export {
@@ -47,6 +47,26 @@ export {
   type DecideContext,
   type TokenStreamState,
 } from './decider';
+export {
+  addDuration,
+  diffTimers,
+  mayFire,
+  parseDuration,
+  parseRfc3339,
+  planTimers,
+  timerFireKey,
+  timerRules,
+  MAX_TIMER_DURATION_MS,
+  MIN_TIMER_DURATION_MS,
+  type Duration,
+  type FireVerdict,
+  type TimerPlan,
+  type TimerRule,
+  type TimerRules,
+  type TokenTimer,
+  type TokenTimers,
+  type UnarmedTimer,
+} from './timers';
 export {
   planTokenWrites,
   applyStatsEvents,

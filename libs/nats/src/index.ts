@@ -61,6 +61,7 @@ export {
   type MessageHeaders,
 } from './header-block';
 export { RequestMux } from './request-mux';
+export { requestCommand, type CommandRequestOutcome } from './command-request';
 export { BatchedPublisher } from './batched-publisher';
 export { decodeEvent, type DecodedEvent, type EventDecodeFailure } from './event-codec';
 export {

@@ -8,12 +8,12 @@ import {
 
 const naming = new Naming({ prefix: 'acme-x', stream: 'ACME_EVENTS', partitions: 4 });
 const perms = natsPermissions(naming);
-const limited = (user: 'command' | 'projection' | 'gateway'): UserPermissions =>
+const limited = (user: 'command' | 'projection' | 'gateway' | 'automation'): UserPermissions =>
   perms[user] as UserPermissions;
 
 describe('natsPermissions', () => {
   it('builds every subject from the naming', () => {
-    const all = ['command', 'projection', 'gateway'].flatMap((u) => {
+    const all = ['command', 'projection', 'gateway', 'automation'].flatMap((u) => {
       const p = limited(u as 'command');
       return [...p.publish.allow, ...(p.publish.deny ?? []), ...p.subscribe.allow];
     });
@@ -25,7 +25,7 @@ describe('natsPermissions', () => {
   });
 
   it('lets only the command service publish events, serve commands and answer requests', () => {
-    for (const user of ['projection', 'gateway'] as const) {
+    for (const user of ['projection', 'gateway', 'automation'] as const) {
       const p = limited(user);
       expect(p.publish.allow.filter((s) => /^acme-x\.(wf|tok|key)\./.test(s))).toEqual([]);
       expect(p.subscribe.allow.filter((s) => s.startsWith('acme-x.'))).toEqual([]);
@@ -59,8 +59,23 @@ describe('natsPermissions', () => {
     );
   });
 
+  it('lets the automation fire transitions only, and write its own two buckets only', () => {
+    const automation = limited('automation');
+    expect(automation.publish.allow.filter((s) => s.startsWith('acme-x.'))).toEqual([
+      'acme-x.cmd.*.token.fire',
+    ]);
+    expect(automation.publish.allow.filter((s) => s.startsWith('$KV.')).sort()).toEqual([
+      '$KV.acme-x_automation.>',
+      '$KV.acme-x_timers.>',
+    ]);
+    expect(automation.subscribe.allow).toEqual(['_INBOX_automation.>']);
+    expect(limited('projection').publish.deny).toEqual(
+      expect.arrayContaining(['$KV.acme-x_timers.>', '$KV.acme-x_automation.>']),
+    );
+  });
+
   it('never lets a service user delete or purge a stream, or delete messages', () => {
-    for (const user of ['command', 'projection', 'gateway'] as const) {
+    for (const user of ['command', 'projection', 'gateway', 'automation'] as const) {
       const rights = limited(user).publish.allow;
       expect(
         rights.filter((s) => /STREAM\.(DELETE|PURGE|MSG\.DELETE)|^\$JS\.API\.>$/.test(s)),

@@ -12,7 +12,7 @@ import { JS_API, kvStreamName, kvSubject, type Naming } from '@cb/subjects';
  * generations are created by the rebuild, which runs as `admin`.
  */
 
-export const NATS_USERS = ['command', 'projection', 'gateway', 'admin'] as const;
+export const NATS_USERS = ['command', 'projection', 'gateway', 'automation', 'admin'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
 /** The environment variable nats-server reads a user's password from (`$CB_NATS_<USER>_PASSWORD`). */
@@ -126,8 +126,15 @@ export function natsPermissions(naming: Naming): Record<NatsUser, UserPermission
             ...firstReadModels,
           ]),
         ],
-        // The buckets of the command service (idempotency) and of the gateways (auth state).
-        deny: [kv(naming.idempotencyBucket), kv(naming.sessionsBucket), kv(naming.rateLimitBucket)],
+        // The buckets of the command service (idempotency), of the gateways (auth state) and of
+        // the automation (timers, its leases).
+        deny: [
+          kv(naming.idempotencyBucket),
+          kv(naming.sessionsBucket),
+          kv(naming.rateLimitBucket),
+          kv(naming.timersBucket),
+          kv(naming.automationBucket),
+        ],
       },
       subscribe: { allow: [inbox('projection')] },
     },
@@ -148,6 +155,24 @@ export function natsPermissions(naming: Naming): Record<NatsUser, UserPermission
         ],
       },
       subscribe: { allow: [inbox('gateway')] },
+    },
+    // Reads the token events through its own durable consumers, keeps timers and leases in its
+    // two buckets, and fires through the command service (token fire commands only).
+    automation: {
+      publish: {
+        allow: [
+          `${p}.cmd.*.token.fire`,
+          kv(naming.timersBucket),
+          kv(naming.automationBucket),
+          ...jetStreamReads(),
+          ...ephemeralConsumers(),
+          `${API}.CONSUMER.DURABLE.CREATE.${naming.stream}.*`,
+          `${API}.CONSUMER.MSG.NEXT.${naming.stream}.*`,
+          `$JS.ACK.${naming.stream}.>`,
+          ...createStreams([kvStream(naming.timersBucket), kvStream(naming.automationBucket)]),
+        ],
+      },
+      subscribe: { allow: [inbox('automation')] },
     },
     admin: 'all',
   };

@@ -37,8 +37,9 @@ export const PrincipalRef = Type.Object(
   {
     tenant: Tenant,
     keyId: Type.String({
-      pattern: '^(root|[0-9A-Za-z]{16})$',
-      description: 'an API key id, or `root` for CB_ADMIN_KEY',
+      pattern: '^(root|system|[0-9A-Za-z]{16})$',
+      description:
+        'an API key id, `root` for CB_ADMIN_KEY, or `system` for what the platform does by itself (timers)',
     }),
   },
   { additionalProperties: false },

@@ -10,6 +10,24 @@ export const GuardSchema = Type.Union(
 );
 export type GuardSchema = Static<typeof GuardSchema>;
 
+/**
+ * How long a token stays in a `from` place before a timed transition fires. The exact grammar and
+ * bounds are checked at definition time (libs/domain `parseDuration`), with messages that say
+ * what is wrong; the schema only bounds the size.
+ */
+export const TimerDuration = Type.String({
+  maxLength: 64,
+  description:
+    'ISO 8601 duration `PnYnMnDTnHnMnS` or `PnW` (integers; seconds may have up to 3 decimals), from 1 second to 10 years, e.g. `PT48H`, `P1M`; years and months are calendar years and months in UTC (31 Jan + P1M = 28/29 Feb), days are 24 h',
+});
+
+/** Where a token names the time a timed transition fires at; checked at definition time. */
+export const TimerPointer = Type.String({
+  maxLength: 512,
+  description:
+    'JSON Pointer (RFC 6901) into `{ data, metadata }` starting with `/data/` or `/metadata/`, naming an RFC 3339 time, e.g. `/data/publishAt`; a missing or invalid value arms no timer; a past time is due at once; re-armed when the value changes',
+});
+
 export const TransitionDefinition = Type.Object(
   {
     id: Id,
@@ -21,8 +39,14 @@ export const TransitionDefinition = Type.Object(
     to: Id,
     guard: Type.Optional(GuardSchema),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
+    after: Type.Optional(TimerDuration),
+    at: Type.Optional(TimerPointer),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      'A transition with `after` or `at` (not both) is timed: it fires by itself once due, guards still applying',
+  },
 );
 export type TransitionDefinition = Static<typeof TransitionDefinition>;
 

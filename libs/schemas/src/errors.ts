@@ -20,7 +20,7 @@ const CATALOGUE = {
   VALIDATION_ERROR: {
     status: 400,
     title: 'The request is not valid',
-    when: 'malformed JSON, wrong types, unknown fields, unsafe ids (dots, spaces, `*`, `>`, over 64 characters), undeclared places, invalid definitions, data nested deeper than 32 levels, a `__proto__` or `constructor.prototype` key anywhere in a body, bad query parameters or headers (every integer parameter is bounded, at most 2^53−1), a malformed or tampered cursor',
+    when: 'malformed JSON, wrong types, unknown fields, unsafe ids (dots, spaces, `*`, `>`, over 64 characters), undeclared places, invalid definitions (among them an `after` of a timed transition that is not an ISO 8601 duration from 1 s to 10 years, an `at` that is not a JSON Pointer below `/data/` or `/metadata/`, or both on one transition), data nested deeper than 32 levels, a `__proto__` or `constructor.prototype` key anywhere in a body, bad query parameters or headers (every integer parameter is bounded, at most 2^53−1), a malformed or tampered cursor',
     members: '`errors: [{ path, message }]` (the first 20; `errorCount` when there were more)',
   },
   GUARD_TOO_LARGE: {

@@ -12,6 +12,8 @@ export {
 } from './common';
 export {
   GuardSchema,
+  TimerDuration,
+  TimerPointer,
   TransitionDefinition,
   WorkflowDefinitionInput,
   WorkflowVersionInput,
@@ -23,6 +25,7 @@ export {
   MAX_SEARCH_ATTRIBUTES,
 } from './definition';
 export { LastTransition, TokenState, Token } from './token';
+export { TokenTimerView, TimerEntry } from './timers';
 export {
   WorkflowDefined,
   TokenCreated,

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Actor, Id, JsonObject, Seq, Timestamp } from './common';
+import { TokenTimerView } from './timers';
 
 export const LastTransition = Type.Object({
   id: Id,
@@ -31,5 +32,13 @@ export const TokenState = Type.Object(tokenFields, { additionalProperties: false
 export type TokenState = Static<typeof TokenState>;
 
 /** A token as read models and the API expose it: the state plus `version` = last event's seq. */
-export const Token = Type.Object({ ...tokenFields, version: Seq }, { additionalProperties: false });
+export const Token = Type.Object(
+  {
+    ...tokenFields,
+    version: Seq,
+    /** Pending timers of timed transitions (present on a token read when it has any). */
+    timers: Type.Optional(Type.Array(TokenTimerView)),
+  },
+  { additionalProperties: false },
+);
 export type Token = Static<typeof Token>;

@@ -395,6 +395,16 @@ export class Naming {
     return `${this.prefix}_sessions`;
   }
 
+  /** Pending timers of timed transitions, one key per token (the automation service's). */
+  get timersBucket(): string {
+    return `${this.prefix}_timers`;
+  }
+
+  /** The automation workers' partition leases and heartbeats. */
+  get automationBucket(): string {
+    return `${this.prefix}_automation`;
+  }
+
   /** Rate-limit counters, one per key and fixed window. */
   get rateLimitBucket(): string {
     return `${this.prefix}_ratelimit`;
@@ -511,6 +521,23 @@ export class Naming {
 
   get commandWorkerKeyFilter(): string {
     return 'cmd.worker.*';
+  }
+
+  /** A token's timers in the timers bucket: `p<partition>.<tenant>.<tokenId>`. */
+  timerKey(tenant: string, tokenId: string): string {
+    return `p${this.tokenPartition(tokenId)}.${this.tokenKey(tenant, tokenId)}`;
+  }
+
+  /** Key filter of one partition's timers (loaded when a worker takes the partition). */
+  timerKeyFilter(partition: number): string {
+    this.assertPartition(partition);
+    return `p${partition}.>`;
+  }
+
+  /** The automation's durable consumer of one partition's token events. */
+  automationConsumer(partition: number): string {
+    this.assertPartition(partition);
+    return `${this.prefix}_auto_p${partition}`;
   }
 
   /** The seq up to which a partition's events are applied, per generation. */

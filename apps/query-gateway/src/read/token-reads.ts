@@ -4,6 +4,7 @@ import { Token as TokenSchema } from '@cb/schemas';
 import type { Token, TokenDoc, TransitionAvailability } from '@cb/schemas';
 import { ApiError } from '../api-error';
 import { notFound, type AsOf, type ReadContext } from './context';
+import { TokenTimersReader } from './token-timers';
 import type { WorkflowReads } from './workflow-reads';
 
 /** A token read, with the stored JSON when it is exactly the API token (sent as is, not re-serialised). */
@@ -11,15 +12,26 @@ export interface TokenRead extends AsOf<Token> {
   json?: Uint8Array;
 }
 
-/** A live token document has exactly the API token's members (a tombstone has more). */
-const TOKEN_MEMBERS = Object.keys(TokenSchema.properties).length;
+/**
+ * A live token document has exactly the API token's members but `timers`, which a read adds
+ * (a tombstone has more).
+ */
+const TOKEN_MEMBERS = Object.keys(TokenSchema.properties).length - 1;
 
 /** One token: from the read model (with `minSeq`), from the stream (strong), its transitions. */
 export class TokenReads {
+  private readonly timers: TokenTimersReader;
+
   constructor(
     private readonly ctx: ReadContext,
     private readonly workflows: WorkflowReads,
-  ) {}
+  ) {
+    this.timers = new TokenTimersReader(ctx.mux, ctx.naming, async (tenant, workflowId, version) =>
+      (await workflows.workflow(tenant, workflowId, version)).transitions.some(
+        (t) => t.after !== undefined || t.at !== undefined,
+      ),
+    );
+  }
 
   /** One token from the read model (`workflowId` undefined: any workflow). */
   async token(
@@ -51,9 +63,12 @@ export class TokenReads {
     }
     const { doc, bytes } = read;
     const asOf = Math.max(doc.version, markBefore, minSeq ?? 0);
-    if (Object.keys(doc).length === TOKEN_MEMBERS) return { value: doc, asOf, json: bytes };
+    const timers = await this.timers.timersOf(tenant, doc);
+    if (timers === undefined && Object.keys(doc).length === TOKEN_MEMBERS) {
+      return { value: doc, asOf, json: bytes };
+    }
     const { deleted: _d, deletedAt: _a, ...token } = doc;
-    return { value: token, asOf };
+    return { value: timers ? { ...token, timers } : token, asOf };
   }
 
   /** A token straight from the stream (one direct get). */
@@ -65,7 +80,8 @@ export class TokenReads {
         `token ${tokenId} does not exist in workflow ${workflowId}`,
       );
     }
-    return token;
+    const timers = await this.timers.timersOf(tenant, token);
+    return timers ? { ...token, timers } : token;
   }
 
   /**

@@ -85,6 +85,31 @@ describe('decideWorkflow', () => {
     ]);
   });
 
+  it('when a timed transition has a bad duration or pointer, then VALIDATION_ERROR at it', () => {
+    const bad = fixture('article_publishing');
+    bad.transitions[0] = { ...bad.transitions[0]!, after: 'PT0.5S' };
+    bad.transitions[1] = { ...bad.transitions[1]!, at: 'publishAt' };
+    const error = when(define('create', bad)).thenError('VALIDATION_ERROR');
+    expect(error.details?.['errors']).toEqual([
+      { path: '/transitions/0/after', message: '"PT0.5S" is shorter than the minimum of 1 second' },
+      {
+        path: '/transitions/1/at',
+        message: expect.stringContaining('is not a JSON Pointer starting with /data/') as string,
+      },
+    ]);
+  });
+
+  it('stores the `after` and `at` of timed transitions', () => {
+    const def = fixture('article_publishing');
+    def.transitions[0] = { ...def.transitions[0]!, after: 'PT48H' };
+    def.transitions[1] = { ...def.transitions[1]!, at: '/data/publishAt' };
+    const { definition } = when(define('create', def)).then();
+    expect(definition.transitions[0]).toMatchObject({ after: 'PT48H' });
+    expect(definition.transitions[0]).not.toHaveProperty('at');
+    expect(definition.transitions[1]).toMatchObject({ at: '/data/publishAt' });
+    expect(definition.transitions[1]).not.toHaveProperty('after');
+  });
+
   it('stores the declared search attributes', () => {
     const def = { ...fixture('document_review'), searchAttributes: ['metadata.region'] };
     const { definition } = when(define('create', def)).then();

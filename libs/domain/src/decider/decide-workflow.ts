@@ -75,5 +75,7 @@ function toTransition(t: TransitionDefinition): TransitionDefinition {
     to: t.to,
     ...(t.guard !== undefined && { guard: t.guard }),
     ...(t.description !== undefined && { description: t.description }),
+    ...(t.after !== undefined && { after: t.after }),
+    ...(t.at !== undefined && { at: t.at }),
   };
 }

@@ -168,4 +168,80 @@ describe('validateDefinition', () => {
     const input = { ...minimal(), places: ['a', 'b', 'island'] };
     expect(validateDefinition(input)).toBeNull();
   });
+
+  describe('timed transitions', () => {
+    const timed = (...transitions: WorkflowDefinitionInput['transitions']) => ({
+      ...minimal(),
+      transitions,
+    });
+
+    it('accepts `after` durations from 1 s to 10 years and `at` pointers below data or metadata', () => {
+      expect(
+        validateDefinition(
+          timed(
+            { id: 'soon', from: ['a'], to: 'b', after: 'PT1S' },
+            { id: 'later', from: ['a'], to: 'b', after: 'P10Y' },
+            { id: 'monthly', from: ['a'], to: 'b', after: 'P1M', guard: { type: 'object' } },
+            { id: 'publish', from: ['a'], to: 'b', at: '/data/publishAt' },
+            { id: 'deadline', from: ['a'], to: 'b', at: '/metadata/sla/due' },
+            { id: 'nth', from: ['a'], to: 'b', at: '/data/dates/0' },
+          ),
+        ),
+      ).toBeNull();
+    });
+
+    it('reports bad durations and pointers at their paths, in order with every other problem', () => {
+      expect(
+        errorsOf(
+          timed(
+            { id: 'ok', from: ['a'], to: 'b', after: 'PT48H' },
+            { id: 'half', from: ['a'], to: 'b', after: 'PT0.5S' },
+            { id: 'long', from: ['a'], to: 'b', after: 'P11Y' },
+            { id: 'junk', from: ['a'], to: 'b', after: '48 hours' },
+            { id: 'root', from: ['a'], to: 'b', at: '/data' },
+            { id: 'other', from: ['a'], to: 'b', at: '/state/publishAt' },
+            { id: 'escape', from: ['a'], to: 'b', at: '/data/a~2b' },
+            { id: 'both', from: ['a'], to: 'void', after: 'PT1H', at: '/data/when' },
+          ),
+        ),
+      ).toEqual([
+        {
+          path: '/transitions/1/after',
+          message: '"PT0.5S" is shorter than the minimum of 1 second',
+        },
+        { path: '/transitions/2/after', message: '"P11Y" is longer than the maximum of 10 years' },
+        {
+          path: '/transitions/3/after',
+          message: '"48 hours" is not an ISO 8601 duration PnYnMnDTnHnMnS or PnW (e.g. "PT48H")',
+        },
+        {
+          path: '/transitions/4/at',
+          message:
+            '"/data" is not a JSON Pointer starting with /data/ or /metadata/ (e.g. "/data/publishAt")',
+        },
+        {
+          path: '/transitions/5/at',
+          message:
+            '"/state/publishAt" is not a JSON Pointer starting with /data/ or /metadata/ (e.g. "/data/publishAt")',
+        },
+        {
+          path: '/transitions/6/at',
+          message:
+            '"/data/a~2b" is not a JSON Pointer starting with /data/ or /metadata/ (e.g. "/data/publishAt")',
+        },
+        { path: '/transitions/7/to', message: 'target place "void" is not a declared place' },
+        { path: '/transitions/7', message: 'a timed transition has `after` or `at`, not both' },
+      ]);
+    });
+
+    it('bounds the size of `after` and `at` in the shape', () => {
+      const paths = errorsOf(
+        timed(
+          { id: 'huge', from: ['a'], to: 'b', after: `PT${'1'.repeat(80)}S` },
+          { id: 'deep', from: ['a'], to: 'b', at: `/data/${'x'.repeat(600)}` },
+        ),
+      ).map((e) => e.path);
+      expect(paths).toEqual(['/transitions/0/after', '/transitions/1/at']);
+    });
+  });
 });

@@ -6,6 +6,7 @@ import {
 } from '@cb/schemas';
 import { type DomainError, validationError } from '../errors';
 import { guardLimitErrors } from '../guards';
+import { timedTransitionErrors } from '../timers';
 
 // Compiled on first use, then reused.
 let shape: Validator<typeof WorkflowDefinitionInput> | undefined;
@@ -21,8 +22,9 @@ const MAX_SHAPE_ERRORS = 100;
  * The TypeBox shape is checked first, because the semantic checks rely on it; callers that have
  * already validated the shape pay one cheap compiled check. Semantic checks: unique place and
  * transition ids, every referenced place declared, no repeated entry in `finalPlaces` or in a
- * transition's `from`, every guard within the definition-time limits (size, depth, `$ref`s,
- * paths). Whether the guards compile is checked where compiling is bounded in time (the command
+ * transition's `from`, every timed transition's `after` (an ISO 8601 duration from 1 s to 10
+ * years) or `at` (a JSON Pointer below `/data/` or `/metadata/`), never both, every guard within
+ * the definition-time limits (size, depth, `$ref`s, paths). Whether the guards compile is checked where compiling is bounded in time (the command
  * service's guard pool, with `compileGuards`), not here: compiling costs milliseconds per
  * kilobyte. A caller that compiled them passes `guardErrors` (compileGuards' errors, which include
  * the limit errors): they are reported in place of the limit check, with everything else.
@@ -69,6 +71,7 @@ function semanticErrors(
     t.from.forEach((p, k) => placeError(`${at}/from/${k}`, 'source place', p));
     errors.push(...duplicates(t.from, `${at}/from`, 'source place'));
     placeError(`${at}/to`, 'target place', t.to);
+    errors.push(...timedTransitionErrors(t, at));
   });
   errors.push(...duplicates(input.searchAttributes ?? [], '/searchAttributes', 'search attribute'));
   errors.push(...(guardErrors ?? guardLimitErrors(input.transitions)));

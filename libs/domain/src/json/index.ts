@@ -1,4 +1,4 @@
 export { mergePatch } from './merge-patch';
 export { jsonDepthExceeds } from './json-depth';
 export { isJsonObject } from './json-object';
-export { escapePointerToken } from './json-pointer';
+export { escapePointerToken, parsePointer, resolvePointer } from './json-pointer';

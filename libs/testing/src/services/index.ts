@@ -14,6 +14,7 @@ export {
   adminAuthorization,
   startCommandService,
   startProjectionWorker,
+  startAutomationWorker,
   startGateway,
   startServiceStack,
   natsUserEnv,

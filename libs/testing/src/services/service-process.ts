@@ -6,7 +6,8 @@ import { onProcessExit } from '../nats/exit-cleanup';
 import { spawnWatched, type WatchedProcess } from '@cb/ops';
 import { REPO_ROOT } from './repo-root';
 
-export type ServiceName = 'command-service' | 'projection-service' | 'query-gateway';
+export type ServiceName =
+  'command-service' | 'projection-service' | 'query-gateway' | 'automation-service';
 
 /** One of our services running as a real process under the watchdog; see `startService`. */
 export interface ServiceProcess {

@@ -57,6 +57,21 @@ export async function startProjectionWorker(env: Record<string, string>): Promis
   });
 }
 
+/** An automation worker on a free ops port, ready when its /ready answers. */
+export async function startAutomationWorker(
+  env: Record<string, string>,
+  name?: string,
+): Promise<ServiceWithOps> {
+  const port = await freePort();
+  const opsUrl = `http://127.0.0.1:${port}`;
+  const process = await startService('automation-service', {
+    env: { ...env, AUTOMATION_HTTP_PORT: String(port), AUTOMATION_HTTP_HOST: '127.0.0.1' },
+    readyUrl: `${opsUrl}/ready`,
+    ...(name !== undefined ? { name } : {}),
+  });
+  return Object.assign(process, { opsUrl });
+}
+
 /**
  * The gateway on a free port. Its /ready also needs the read-model buckets, which projection
  * workers create; without workers wait for /health (listening, NATS connected, stream ensured).
