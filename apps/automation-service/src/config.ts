@@ -26,7 +26,7 @@ export const AutomationEnv = Type.Object({
     minimum: 250,
     maximum: 60_000,
     description:
-      'redelivery delay of an event a worker did not acknowledge, in ms (250 to 60000; below the lease TTL)',
+      'redelivery delay of an event a worker did not acknowledge (timers and webhook consumers), in ms (250 to 60000; below the lease TTL); a webhook event being retried is kept with a progress signal every third of it',
   }),
   AUTOMATION_FIRE_CONCURRENCY: Type.Integer({
     default: 32,
