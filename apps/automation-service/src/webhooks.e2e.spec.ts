@@ -50,6 +50,7 @@ describe('webhook deliveries (services as processes)', () => {
   let receiver: Server;
   let receiverUrl: string;
   const workers: ServiceWithOps[] = [];
+  const registered = new Map<string, WebhookEntry>();
   /** Requests per receiver path, in arrival order. */
   const received = new Map<string, Received[]>();
   /** How each receiver path answers its n-th request (0-based); default 200. */
@@ -119,6 +120,7 @@ describe('webhook deliveries (services as processes)', () => {
     };
     const kv = await new Kvm(js).open(naming.webhooksBucket);
     await kv.put(naming.webhookKey('default', id), JSON.stringify(entry));
+    registered.set(id, entry);
     return { id, secret };
   };
 
@@ -276,6 +278,49 @@ describe('webhook deliveries (services as processes)', () => {
       [3, 'failed', 500],
       [4, 'delivered', 200],
     ]);
+    const status = await waitFor(
+      async () => {
+        const kv = await new Kvm(js).open(naming.webhookStatusBucket);
+        const e = await kv.get(naming.webhookKey('default', id));
+        const v = e?.json<{ delivered: number }>();
+        return v && v.delivered >= 1 ? v : undefined;
+      },
+      { timeoutMs: 5000, description: 'the status' },
+    );
+    expect(status).toMatchObject({
+      state: 'active',
+      consecutiveFailures: 0,
+      delivered: 1,
+      lastError: 'HTTP 500',
+    });
+    expect(status).not.toHaveProperty('pending');
+  });
+
+  it('a deleted webhook (tombstone) is stopped and its consumer removed; its status stays', async () => {
+    await define('deleted');
+    const { id } = await register('deleted', '/deleted');
+    await create('deleted', 'd1');
+    await waitFor(() => (received.get('/deleted')!.length >= 1 ? true : undefined), {
+      timeoutMs: 10_000,
+      description: 'the first delivery',
+    });
+    const consumer = naming.webhookDeliveryConsumer('default', id);
+    expect((await jsm.consumers.info(naming.stream, consumer)).name).toBe(consumer);
+    const kv = await new Kvm(js).open(naming.webhooksBucket);
+    const tombstone = { ...registered.get(id)!, deletedAt: new Date().toISOString() };
+    await kv.put(naming.webhookKey('default', id), JSON.stringify(tombstone));
+    await waitFor(
+      () =>
+        jsm.consumers.info(naming.stream, consumer).then(
+          () => undefined,
+          () => true,
+        ),
+      { timeoutMs: 10_000, description: 'the consumer removed' },
+    );
+    const status = await (
+      await new Kvm(js).open(naming.webhookStatusBucket)
+    ).get(naming.webhookKey('default', id));
+    expect(status?.json()).toMatchObject({ state: 'active', delivered: 1 });
   });
 
   it('the automation worker SIGKILLed mid-delivery loses nothing: every event arrives afterwards, in order', async () => {
