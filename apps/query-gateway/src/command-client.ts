@@ -116,6 +116,9 @@ export class CommandClient {
       case 'CreateApiKey':
       case 'RevokeApiKey':
         return this.naming.keyCommandSubject(commandKindOf(command.type));
+      case 'CreateWebhook':
+      case 'DeleteWebhook':
+        return this.naming.webhookCommandSubject(commandKindOf(command.type));
       default:
         if (command.tokenId === undefined) return this.naming.anyCreateSubject;
         return this.naming.tokenCommandSubject(
