@@ -16,6 +16,7 @@ import {
   type CommandReply,
   type CommandRequest,
   type TokenCommandResult,
+  type WebhookCommandResult,
   type WorkflowCommandResult,
 } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
@@ -116,6 +117,9 @@ export class CommandClient {
       case 'CreateApiKey':
       case 'RevokeApiKey':
         return this.naming.keyCommandSubject(commandKindOf(command.type));
+      case 'CreateWebhook':
+      case 'DeleteWebhook':
+        return this.naming.webhookCommandSubject(commandKindOf(command.type));
       default:
         if (command.tokenId === undefined) return this.naming.anyCreateSubject;
         return this.naming.tokenCommandSubject(
@@ -138,6 +142,14 @@ export class CommandClient {
     const reply = await this.send(request, requestId);
     if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
     if (reply.kind !== 'apiKey') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
+    return reply;
+  }
+
+  /** Register or delete a webhook (`webhook.create`, `webhook.delete`). */
+  async webhook(request: CommandRequest, requestId: string): Promise<WebhookCommandResult> {
+    const reply = await this.send(request, requestId);
+    if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
+    if (reply.kind !== 'webhook') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
     return reply;
   }
 

@@ -26,6 +26,9 @@ export { isNatsOutage, jetStreamCodesOf } from './outage';
 export {
   eventStreamConfig,
   deadLetterStreamConfig,
+  webhookDeliveriesStreamConfig,
+  WEBHOOK_DELIVERIES_PER_WEBHOOK,
+  WEBHOOK_DELIVERIES_MAX_AGE_MS,
   keepAllStreamConfig,
   type KeepAllStream,
   ensureStream,

@@ -19,6 +19,7 @@ import {
   ensureStream,
   eventStreamConfig,
   type StreamSettings,
+  webhookDeliveriesStreamConfig,
 } from './stream-setup';
 
 export interface Infrastructure {
@@ -30,6 +31,10 @@ export interface Infrastructure {
   readonly meta: KV;
   /** Idempotency records of the command service, expiring with the duplicate window. */
   readonly idempotency: KV;
+  /** Webhook registrations by `<tenant>.<hookId>` (the webhooks projection writes it). */
+  readonly webhooks: KV;
+  /** Each webhook's delivery status, same keys (the automation writes it). */
+  readonly webhookStatus: KV;
   /** Lean request/reply for hot paths (see RequestMux). */
   readonly mux: RequestMux;
 }
@@ -62,7 +67,8 @@ export interface InfrastructureNeeds {
 
 /**
  * Idempotent set-up shared by every service, so start order does not matter: the event and
- * dead-letter streams, the meta and idempotency buckets, and the partition-count check. Each is
+ * dead-letter streams, the webhook deliveries stream, the meta, idempotency, webhooks and webhook
+ * status buckets, and the partition-count check. Each is
  * looked up first and created only when missing; a NATS user that may not create it (see
  * natsPermissions) waits for the service that may (see `provision`).
  */
@@ -80,10 +86,13 @@ export async function ensureInfrastructure(
     provision(work, { what, logger });
   await retrying('event stream', async () => {
     await refuseDuringTenantMigration(jsm, naming, logger);
-    return ensureStream(jsm, eventStreamConfig(naming, settings), logger, {
-      subjects: naming.legacyStreamSubjects,
-      advice: TENANT_MIGRATION_ADVICE,
-    });
+    return ensureStream(
+      jsm,
+      eventStreamConfig(naming, settings),
+      logger,
+      { subjects: naming.legacyStreamSubjects, advice: TENANT_MIGRATION_ADVICE },
+      naming.addedStreamSubjects,
+    );
   });
   if (needs.deadLetters !== false) {
     await retrying('dead-letter stream', () =>
@@ -104,8 +113,27 @@ export async function ensureInfrastructure(
             replicas: settings.replicas,
           }),
         );
+  await retrying('webhook deliveries stream', () =>
+    ensureStream(jsm, webhookDeliveriesStreamConfig(naming, settings), logger),
+  );
+  const webhooks = await retrying('webhooks bucket', () =>
+    kvm.create(naming.webhooksBucket, { history: 1, replicas: settings.replicas }),
+  );
+  const webhookStatus = await retrying('webhook status bucket', () =>
+    kvm.create(naming.webhookStatusBucket, { history: 1, replicas: settings.replicas }),
+  );
   await retrying('partition count', () => ensurePartitionCount(meta, naming, logger));
-  return { nc, jsm, js, kvm, meta, idempotency, mux: new RequestMux(nc) };
+  return {
+    nc,
+    jsm,
+    js,
+    kvm,
+    meta,
+    idempotency,
+    webhooks,
+    webhookStatus,
+    mux: new RequestMux(nc),
+  };
 }
 
 /**

@@ -19,9 +19,11 @@ describe('natsPermissions', () => {
     });
     expect(all.some((s) => /(^|\.)cb[._]/.test(s) || s.includes('CB_EVENTS'))).toBe(false);
     expect(limited('command').publish.allow).toEqual(
-      expect.arrayContaining(['acme-x.wf.>', 'acme-x.tok.>', 'acme-x.key.>']),
+      expect.arrayContaining(['acme-x.wf.>', 'acme-x.tok.>', 'acme-x.key.>', 'acme-x.hook.>']),
     );
     expect(limited('command').publish.allow).toContain('$JS.API.STREAM.CREATE.ACME_EVENTS');
+    // Only to add a later version's subjects (the webhook registrations) to an older stream.
+    expect(limited('command').publish.allow).toContain('$JS.API.STREAM.UPDATE.ACME_EVENTS');
   });
 
   it('lets only the command service publish events, serve commands and answer requests', () => {
@@ -59,18 +61,32 @@ describe('natsPermissions', () => {
     );
   });
 
-  it('lets the automation fire transitions only, and write its own two buckets only', () => {
+  it('lets the automation fire transitions, log deliveries and write its own buckets only', () => {
     const automation = limited('automation');
     expect(automation.publish.allow.filter((s) => s.startsWith('acme-x.'))).toEqual([
       'acme-x.cmd.*.token.fire',
+      'acme-x.whd.>',
     ]);
     expect(automation.publish.allow.filter((s) => s.startsWith('$KV.')).sort()).toEqual([
       '$KV.acme-x_automation.>',
       '$KV.acme-x_timers.>',
+      '$KV.acme-x_webhook_status.>',
     ]);
+    expect(automation.publish.allow).toEqual(
+      expect.arrayContaining([
+        '$JS.API.CONSUMER.DURABLE.CREATE.ACME_EVENTS.*',
+        '$JS.API.CONSUMER.DELETE.*.*',
+        '$JS.API.STREAM.CREATE.ACME_EVENTS_DELIVERIES',
+        '$JS.API.STREAM.CREATE.KV_acme-x_webhook_status',
+      ]),
+    );
     expect(automation.subscribe.allow).toEqual(['_INBOX_automation.>']);
     expect(limited('projection').publish.deny).toEqual(
-      expect.arrayContaining(['$KV.acme-x_timers.>', '$KV.acme-x_automation.>']),
+      expect.arrayContaining([
+        '$KV.acme-x_timers.>',
+        '$KV.acme-x_automation.>',
+        '$KV.acme-x_webhook_status.>',
+      ]),
     );
   });
 

@@ -82,7 +82,8 @@ const kvStream = kvStreamName;
 /** What each user may do, for one deployment's naming. */
 export function natsPermissions(naming: Naming): Record<NatsUser, UserPermissions | 'all'> {
   const p = naming.prefix;
-  const events = [`${p}.wf.>`, `${p}.tok.>`, `${p}.key.>`];
+  const events = [`${p}.wf.>`, `${p}.tok.>`, `${p}.key.>`, `${p}.hook.>`];
+  const deliveries = naming.webhookDeliveriesSubjects;
   const commands = `${p}.cmd.>`;
   const ping = naming.commandPingSubject;
   const inbox = (user: NatsUser): string => `${inboxPrefixOf(user)}.>`;
@@ -98,11 +99,18 @@ export function natsPermissions(naming: Naming): Record<NatsUser, UserPermission
           kv(naming.idempotencyBucket),
           ...jetStreamReads(),
           ...ephemeralConsumers(),
-          ...createStreams([
-            naming.stream,
-            kvStream(naming.metaBucket),
-            kvStream(naming.idempotencyBucket),
-          ]),
+          // The event stream is updated only to add a later version's subjects (ensureStream).
+          ...createStreams(
+            [
+              naming.stream,
+              kvStream(naming.metaBucket),
+              kvStream(naming.idempotencyBucket),
+              naming.webhookDeliveriesStream,
+              kvStream(naming.webhooksBucket),
+              kvStream(naming.webhookStatusBucket),
+            ],
+            [naming.stream],
+          ),
         ],
       },
       subscribe: { allow: [commands, ping, inbox('command')] },
@@ -123,12 +131,14 @@ export function natsPermissions(naming: Naming): Record<NatsUser, UserPermission
             kvStream(naming.metaBucket),
             kvStream(naming.projectorBucket),
             kvStream(naming.keysBucket),
+            kvStream(naming.webhooksBucket),
             ...firstReadModels,
           ]),
         ],
         // The buckets of the command service (idempotency), of the gateways (auth state) and of
-        // the automation (timers, its leases).
+        // the automation (timers, its leases, webhook status).
         deny: [
+          kv(naming.webhookStatusBucket),
           kv(naming.idempotencyBucket),
           kv(naming.sessionsBucket),
           kv(naming.rateLimitBucket),
@@ -156,20 +166,30 @@ export function natsPermissions(naming: Naming): Record<NatsUser, UserPermission
       },
       subscribe: { allow: [inbox('gateway')] },
     },
-    // Reads the token events through its own durable consumers, keeps timers and leases in its
-    // two buckets, and fires through the command service (token fire commands only).
+    // Reads the token events through its own durable consumers (per partition for timers,
+    // `<prefix>_hook_<tenant>_<id>` per webhook: consumer names are one subject token, so no
+    // pattern narrows them to that prefix), keeps timers, leases and webhook status in its
+    // buckets, logs delivery attempts, reads the webhooks bucket (direct gets and watchers, as
+    // every user may), and fires through the command service (token fire commands only).
     automation: {
       publish: {
         allow: [
           `${p}.cmd.*.token.fire`,
+          ...deliveries,
           kv(naming.timersBucket),
           kv(naming.automationBucket),
+          kv(naming.webhookStatusBucket),
           ...jetStreamReads(),
           ...ephemeralConsumers(),
           `${API}.CONSUMER.DURABLE.CREATE.${naming.stream}.*`,
           `${API}.CONSUMER.MSG.NEXT.${naming.stream}.*`,
           `$JS.ACK.${naming.stream}.>`,
-          ...createStreams([kvStream(naming.timersBucket), kvStream(naming.automationBucket)]),
+          ...createStreams([
+            kvStream(naming.timersBucket),
+            kvStream(naming.automationBucket),
+            kvStream(naming.webhookStatusBucket),
+            naming.webhookDeliveriesStream,
+          ]),
         ],
       },
       subscribe: { allow: [inbox('automation')] },

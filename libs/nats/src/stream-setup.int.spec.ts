@@ -31,6 +31,33 @@ describe('ensureInfrastructure', () => {
     await expect(again.jsm.streams.info(naming.deadLetterStream)).resolves.toBeTruthy();
     const kvm = new Kvm(nats.nc);
     await expect(kvm.open(naming.metaBucket)).resolves.toBeTruthy();
+    const deliveries = await again.jsm.streams.info(naming.webhookDeliveriesStream);
+    expect(deliveries.config).toMatchObject({
+      subjects: naming.webhookDeliveriesSubjects,
+      storage: 'file',
+      max_msgs_per_subject: 200,
+      max_age: 7 * 24 * 3600 * 1e9,
+    });
+    expect((await again.webhooks.status()).bucket).toBe(naming.webhooksBucket);
+    expect((await again.webhookStatus.status()).bucket).toBe(naming.webhookStatusBucket);
+    await expect(again.jsm.streams.info(`KV_${naming.webhooksBucket}`)).resolves.toBeTruthy();
+    await expect(again.jsm.streams.info(`KV_${naming.webhookStatusBucket}`)).resolves.toBeTruthy();
+  });
+
+  it('adds the webhook subject to a stream of the version before webhooks, and nothing else', async () => {
+    const naming = uniqueNaming();
+    const jsm = await jetstreamManager(nats.nc);
+    const older = naming.streamSubjects.filter((s) => !naming.addedStreamSubjects.includes(s));
+    await jsm.streams.add({
+      ...eventStreamConfig(naming, settings),
+      name: naming.stream,
+      subjects: older,
+    });
+    const before = await jsm.streams.info(naming.stream);
+    await ensureInfrastructure(nats.nc, naming, settings, logger);
+    const after = await jsm.streams.info(naming.stream);
+    expect(after.config.subjects.sort()).toEqual([...naming.streamSubjects].sort());
+    expect({ ...after.config, subjects: [] }).toEqual({ ...before.config, subjects: [] });
   });
 
   it('refuses to start on drift, reports every difference and changes nothing', async () => {

@@ -91,6 +91,38 @@ export function deadLetterStreamConfig(
   });
 }
 
+/**
+ * The webhook deliveries log: each webhook's recent attempts (200 per webhook, 7 days), not the
+ * system of record, so old attempts go without anyone deleting them.
+ */
+export function webhookDeliveriesStreamConfig(
+  naming: Naming,
+  settings: StreamSettings,
+): Partial<StreamConfig> {
+  return {
+    name: naming.webhookDeliveriesStream,
+    description: 'Circuit Breaker webhook delivery attempts (recent ones per webhook)',
+    subjects: naming.webhookDeliveriesSubjects,
+    retention: 'limits',
+    storage: 'file',
+    num_replicas: settings.replicas,
+    max_age: nanos(WEBHOOK_DELIVERIES_MAX_AGE_MS),
+    max_msgs: -1,
+    max_bytes: -1,
+    max_msgs_per_subject: WEBHOOK_DELIVERIES_PER_WEBHOOK,
+    discard: 'old',
+    duplicate_window: nanos(120_000),
+    allow_direct: true,
+    deny_delete: false,
+    deny_purge: false,
+  };
+}
+
+/** Attempts kept per webhook on the deliveries stream. */
+export const WEBHOOK_DELIVERIES_PER_WEBHOOK = 200;
+/** How long an attempt is kept on the deliveries stream. */
+export const WEBHOOK_DELIVERIES_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
 export interface DriftItem {
   field: string;
   expected: unknown;
@@ -125,15 +157,20 @@ export interface LegacyLayout {
 
 /**
  * Create the stream if it does not exist. If it exists with a different configuration, never
- * touch it (no update, delete or purge): report every difference and refuse to start — with
+ * touch it (no delete or purge): report every difference and refuse to start — with
  * STREAM_LAYOUT_OUTDATED and the `legacy` advice when it has an earlier version's subjects.
+ * The one change made in place: a stream whose subjects lack some of `addable` (subjects a later
+ * version introduced, e.g. the webhook registrations) and differ in nothing else gets them added
+ * (`updated`); adding a subject changes no stored message. A user that may not update the stream
+ * fails with a permissions violation (see `provision`: it waits for one that may).
  */
 export async function ensureStream(
   jsm: JetStreamManager,
   desired: Partial<StreamConfig>,
   logger: Logger,
   legacy?: LegacyLayout,
-): Promise<'created' | 'unchanged'> {
+  addable: readonly string[] = [],
+): Promise<'created' | 'unchanged' | 'updated'> {
   const name = desired.name as string;
   const log = logger.child({ component: 'stream-setup', stream: name });
   let info: StreamInfo | null = null;
@@ -154,7 +191,24 @@ export async function ensureStream(
       });
     }
   }
-  const drift = streamDrift(desired, info.config);
+  let drift = streamDrift(desired, info.config);
+  const have = info.config.subjects ?? [];
+  const missing = (desired.subjects ?? []).filter((s) => !have.includes(s));
+  if (
+    drift.length === 1 &&
+    drift[0]!.field === 'subjects' &&
+    missing.length > 0 &&
+    missing.every((s) => addable.includes(s)) &&
+    have.every((s) => (desired.subjects ?? []).includes(s))
+  ) {
+    const updated = await jsm.streams.update(name, {
+      ...info.config,
+      subjects: [...have, ...missing],
+    });
+    log.info({ added: missing }, 'stream subjects added');
+    drift = streamDrift(desired, updated.config);
+    if (drift.length === 0) return 'updated';
+  }
   if (legacy && sameSet(info.config.subjects ?? [], legacy.subjects)) {
     log.error(
       { subjects: info.config.subjects },

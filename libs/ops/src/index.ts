@@ -31,3 +31,15 @@ export {
   type ClusterNodeConfig,
   type ClusterLayout,
 } from './local/cluster-nodes';
+// Outbound requests to user-given URLs (webhooks): refuse loopback, private and metadata targets.
+export {
+  isBlockedAddress,
+  checkTargetUrl,
+  guardedLookup,
+  OutboundRefusedError,
+  MAX_TARGET_URL_LENGTH,
+  type CheckTargetOptions,
+  type ResolveAll,
+  type TargetCheck,
+  type OutboundRefusalCode,
+} from './outbound';

@@ -4,12 +4,19 @@ import { Id, PrincipalRef, Tenant, Timestamp } from './common';
 /**
  * What a credential may do: `read` (every GET, SSE included), `tokens:write` (create, fire,
  * patch, delete, bulk-fire), `workflows:write` (define, new version), `keys:admin` (the keys of
- * its own tenant; the root credential: of every tenant).
+ * its own tenant; the root credential: of every tenant), `webhooks:admin` (the webhooks of its
+ * own tenant).
  */
-export const SCOPES = ['read', 'tokens:write', 'workflows:write', 'keys:admin'] as const;
+export const SCOPES = [
+  'read',
+  'tokens:write',
+  'workflows:write',
+  'keys:admin',
+  'webhooks:admin',
+] as const;
 export const Scope = Type.Union(
   SCOPES.map((s) => Type.Literal(s)),
-  { description: 'read, tokens:write, workflows:write or keys:admin' },
+  { description: 'read, tokens:write, workflows:write, keys:admin or webhooks:admin' },
 );
 export type Scope = Static<typeof Scope>;
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Actor, Id, IdempotencyKey, JsonObject, PrincipalRef, Seq } from './common';
 import { ApiKey, ApiKeyId, ApiKeyRecord } from './auth';
+import { CreateWebhook, DeleteWebhook, WebhookCommandResult } from './webhooks';
 import type { CommandKind } from '@cb/subjects';
 import { Tenant } from './common';
 import { WorkflowDefinitionInput, WorkflowResource } from './definition';
@@ -99,6 +100,8 @@ export const Command = Type.Union([
   DeleteToken,
   CreateApiKey,
   RevokeApiKey,
+  CreateWebhook,
+  DeleteWebhook,
 ]);
 export type Command = Static<typeof Command>;
 export type CommandType = Command['type'];
@@ -112,6 +115,8 @@ export const COMMAND_KIND_OF_TYPE = {
   DefineWorkflow: 'workflow.define',
   CreateApiKey: 'key.create',
   RevokeApiKey: 'key.revoke',
+  CreateWebhook: 'webhook.create',
+  DeleteWebhook: 'webhook.delete',
   CreateToken: 'token.create',
   FireTransition: 'token.fire',
   UpdateToken: 'token.update',
@@ -186,6 +191,7 @@ export const CommandReply = Type.Union([
   TokenCommandResult,
   WorkflowCommandResult,
   ApiKeyCommandResult,
+  WebhookCommandResult,
   CommandFailure,
 ]);
 export type CommandReply = Static<typeof CommandReply>;

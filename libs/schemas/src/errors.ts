@@ -71,6 +71,17 @@ const CATALOGUE = {
     when: '`minSeq` is beyond the last event of the stream (asked of the server): no write has that version yet, so nothing would ever reflect it',
     members: '`minSeq`, `lastSeq`',
   },
+  WEBHOOK_URL_INVALID: {
+    status: 400,
+    title: 'The webhook URL is not valid',
+    when: 'a webhook `url` that is not an absolute `http` or `https` URL, carries credentials (`user:password@`) or a fragment, or has no host',
+  },
+  WEBHOOK_TARGET_REFUSED: {
+    status: 400,
+    title: 'The webhook target is refused',
+    when: 'a webhook `url` whose host is, or resolves to, a loopback, private, link-local, unique-local, CGNAT, multicast or cloud metadata address (or does not resolve); allowed with `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`',
+    members: '`reason`',
+  },
   MALFORMED_REQUEST: {
     status: 400,
     title: 'The request is not well-formed HTTP',
@@ -101,6 +112,11 @@ const CATALOGUE = {
     status: 404,
     title: 'API key not found',
     when: "no API key with this id in the tenant(s) the credential manages (another tenant's key answers the same)",
+  },
+  WEBHOOK_NOT_FOUND: {
+    status: 404,
+    title: 'Webhook not found',
+    when: "no webhook with this id in the credential's tenant, or it was deleted (another tenant's webhook answers the same)",
   },
   ROUTE_NOT_FOUND: {
     status: 404,
@@ -134,6 +150,12 @@ const CATALOGUE = {
     title: 'A token with this id exists',
     when: 'a client-supplied token id is taken — token ids are unique across workflows and never reused, even after deletion',
     members: '`tokenId`',
+  },
+  WEBHOOK_LIMIT: {
+    status: 409,
+    title: 'Too many webhooks',
+    when: 'the tenant has 100 webhooks already (delete one first)',
+    members: '`limit`',
   },
   CONFLICT: {
     status: 409,

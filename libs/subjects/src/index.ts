@@ -26,6 +26,7 @@ export {
   type TokenAddress,
   type WorkflowAddress,
   type TokenIndex,
+  WEBHOOK_ID_PATTERN,
 } from './naming';
 export {
   JS_API,

@@ -17,7 +17,13 @@ describe('Naming', () => {
   });
 
   it('keeps command subjects outside the event stream', () => {
-    expect(naming.streamSubjects).toEqual(['cb.wf.*.*', 'cb.tok.*.*.*.*', 'cb.key.*.*']);
+    expect(naming.streamSubjects).toEqual([
+      'cb.wf.*.*',
+      'cb.tok.*.*.*.*',
+      'cb.key.*.*',
+      'cb.hook.*.*',
+    ]);
+    expect(naming.addedStreamSubjects).toEqual(['cb.hook.*.*']);
     expect(naming.legacyStreamSubjects).toEqual(['cb.wf.*', 'cb.tok.*.*.*']);
     expect(naming.tokenCommandSubject(3, 'token.fire')).toBe('cb.cmd.p3.token.fire');
     expect(naming.definitionCommandSubject).toBe('cb.cmd.def.workflow.define');
@@ -27,6 +33,47 @@ describe('Naming', () => {
     expect(naming.commandWildcard).toBe('cb.cmd.>');
     expect(() => naming.tokenCommandSubject(8, 'token.fire')).toThrow(RangeError);
     for (const s of naming.streamSubjects) expect(s.startsWith('cb.cmd')).toBe(false);
+  });
+
+  it('names webhooks: events, commands, buckets, keys, consumers and the deliveries log', () => {
+    const id = 'wh_0123456789abcDEF';
+    expect(naming.webhookSubject('acme', id)).toBe(`cb.hook.acme.${id}`);
+    expect(naming.allWebhooksSubject).toBe('cb.hook.*.*');
+    expect(naming.parseWebhookSubject(`cb.hook.acme.${id}`)).toEqual({
+      tenant: 'acme',
+      hookId: id,
+    });
+    for (const foreign of [
+      'cb.hook.acme',
+      'cb.hook.acme.x',
+      'xx.hook.acme.' + id,
+      'cb.key.acme.' + id,
+    ]) {
+      expect(naming.parseWebhookSubject(foreign)).toBeNull();
+    }
+    expect(() => naming.webhookSubject('acme', 'wh_short')).toThrow(InvalidNameError);
+    expect(() => naming.webhookSubject('acme', 'wh_0123456789abc.EF')).toThrow(InvalidNameError);
+    expect(naming.webhookCommandSubject('webhook.create')).toBe('cb.cmd.def.webhook.create');
+    expect(naming.parseCommandSubject('cb.cmd.def.webhook.delete')).toEqual({
+      kind: 'webhook.delete',
+      route: 'definitions',
+    });
+    expect(naming.parseCommandSubject('cb.cmd.p1.webhook.create')).toBeNull();
+    expect(naming.webhooksBucket).toBe('cb_webhooks');
+    expect(naming.webhookStatusBucket).toBe('cb_webhook_status');
+    expect(naming.webhookKey('acme', id)).toBe(`acme.${id}`);
+    expect(naming.webhooksKeyFilter('acme')).toBe('acme.*');
+    expect(naming.webhooksConsumer).toBe('cb_proj_hooks');
+    expect(naming.webhookDeliveryConsumer('acme', id)).toBe(`cb_hook_acme_${id}`);
+    expect(naming.webhookTokenFilter('acme')).toBe('cb.tok.*.acme.*.*');
+    expect(naming.webhookTokenFilter('acme', 'wf1')).toBe('cb.tok.*.acme.wf1.*');
+    expect(naming.webhookDeliveriesStream).toBe('CB_EVENTS_DELIVERIES');
+    expect(naming.webhookDeliveriesSubjects).toEqual(['cb.whd.>']);
+    expect(naming.webhookDeliverySubject('acme', id)).toBe(`cb.whd.acme.${id}`);
+    // The deliveries log is outside the event stream and the dead letters.
+    for (const s of [...naming.streamSubjects, ...naming.deadLetterSubjects]) {
+      expect(s.split('.')[1]).not.toBe('whd');
+    }
   });
 
   it('keeps the command ping outside the commands and the streams', () => {

@@ -31,14 +31,25 @@ export const COMMAND_KINDS = [
   'workflow.define',
   'key.create',
   'key.revoke',
+  'webhook.create',
+  'webhook.delete',
   'token.create',
   'token.fire',
   'token.update',
   'token.delete',
 ] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
-/** Served by the definitions' lease holder: definitions and API keys (one writer, low volume). */
-export const DEFINITION_COMMAND_KINDS = ['workflow.define', 'key.create', 'key.revoke'] as const;
+/**
+ * Served by the definitions' lease holder: definitions, API keys and webhooks (one writer, low
+ * volume).
+ */
+export const DEFINITION_COMMAND_KINDS = [
+  'workflow.define',
+  'key.create',
+  'key.revoke',
+  'webhook.create',
+  'webhook.delete',
+] as const;
 export type DefinitionCommandKind = (typeof DEFINITION_COMMAND_KINDS)[number];
 export type TokenCommandKind = Exclude<CommandKind, DefinitionCommandKind>;
 
@@ -134,7 +145,20 @@ export class Naming {
    * are deliberately outside.
    */
   get streamSubjects(): string[] {
-    return [this.allWorkflowsSubject, `${this.prefix}.tok.*.*.*.*`, this.allApiKeysSubject];
+    return [
+      this.allWorkflowsSubject,
+      `${this.prefix}.tok.*.*.*.*`,
+      this.allApiKeysSubject,
+      this.allWebhooksSubject,
+    ];
+  }
+
+  /**
+   * Subjects a stream created by an earlier version may lack and that are added to it in place
+   * (adding a subject changes no stored event; see ensureStream).
+   */
+  get addedStreamSubjects(): string[] {
+    return [this.allWebhooksSubject];
   }
 
   /** The stream's subjects before tenants existed (a stream with these needs migrating). */
@@ -269,6 +293,53 @@ export class Naming {
     return isTenant(tenant) && isSafe(keyId) ? { tenant, keyId } : null;
   }
 
+  /** A webhook's registration events (created, deleted): `<prefix>.hook.<tenant>.<hookId>`. */
+  webhookSubject(tenant: string, hookId: string): string {
+    assertTenant(tenant);
+    this.assertWebhookId(hookId);
+    return `${this.prefix}.hook.${tenant}.${hookId}`;
+  }
+
+  /** Every webhook registration event (the webhooks projection's filter). */
+  get allWebhooksSubject(): string {
+    return `${this.prefix}.hook.*.*`;
+  }
+
+  parseWebhookSubject(subject: string): { tenant: string; hookId: string } | null {
+    const parts = subject.split('.');
+    if (parts.length !== 4 || parts[0] !== this.prefix || parts[1] !== 'hook') return null;
+    const [, , tenant, hookId] = parts as [string, string, string, string];
+    return isTenant(tenant) && WEBHOOK_ID.test(hookId) ? { tenant, hookId } : null;
+  }
+
+  /**
+   * The token events a webhook's consumer delivers: `<prefix>.tok.*.<tenant>.<workflowId|*>.*`
+   * (every partition; one workflow, or all of the tenant's).
+   */
+  webhookTokenFilter(tenant: string, workflowId?: string): string {
+    assertTenant(tenant);
+    if (workflowId !== undefined) assertSubjectSafeId('workflow id', workflowId);
+    return `${this.prefix}.tok.*.${tenant}.${workflowId ?? '*'}.*`;
+  }
+
+  // ---- webhook deliveries ---------------------------------------------------------------------
+
+  /** The log of delivery attempts (recent ones per webhook; not the system of record). */
+  get webhookDeliveriesStream(): string {
+    return `${this.stream}_DELIVERIES`;
+  }
+
+  get webhookDeliveriesSubjects(): string[] {
+    return [`${this.prefix}.whd.>`];
+  }
+
+  /** One webhook's delivery attempts: `<prefix>.whd.<tenant>.<hookId>`. */
+  webhookDeliverySubject(tenant: string, hookId: string): string {
+    assertTenant(tenant);
+    this.assertWebhookId(hookId);
+    return `${this.prefix}.whd.${tenant}.${hookId}`;
+  }
+
   // ---- dead letters ---------------------------------------------------------------------------
 
   get deadLetterStream(): string {
@@ -305,6 +376,11 @@ export class Naming {
 
   /** API keys: `<prefix>.cmd.def.key.create|revoke`, served by the definitions' lease holder too. */
   keyCommandSubject(kind: 'key.create' | 'key.revoke'): string {
+    return `${this.prefix}.cmd.def.${kind}`;
+  }
+
+  /** Webhooks: `<prefix>.cmd.def.webhook.create|delete`, served by the definitions' lease holder. */
+  webhookCommandSubject(kind: 'webhook.create' | 'webhook.delete'): string {
     return `${this.prefix}.cmd.def.${kind}`;
   }
 
@@ -403,6 +479,19 @@ export class Naming {
   /** The automation workers' partition leases and heartbeats. */
   get automationBucket(): string {
     return `${this.prefix}_automation`;
+  }
+
+  /**
+   * Webhook registrations by `<tenant>.<hookId>` (written by the webhooks projection, read by
+   * gateways and the automation). Not generational; deleted webhooks keep a tombstone.
+   */
+  get webhooksBucket(): string {
+    return `${this.prefix}_webhooks`;
+  }
+
+  /** Each webhook's delivery status, same keys (written by the automation, read by gateways). */
+  get webhookStatusBucket(): string {
+    return `${this.prefix}_webhook_status`;
   }
 
   /** Rate-limit counters, one per key and fixed window. */
@@ -540,6 +629,26 @@ export class Naming {
     return `${this.prefix}_auto_p${partition}`;
   }
 
+  /** A webhook's record in the webhooks and status buckets: `<tenant>.<hookId>`. */
+  webhookKey(tenant: string, hookId: string): string {
+    assertTenant(tenant);
+    this.assertWebhookId(hookId);
+    return `${tenant}.${hookId}`;
+  }
+
+  /** Key filter of one tenant's webhooks. */
+  webhooksKeyFilter(tenant: string): string {
+    assertTenant(tenant);
+    return `${tenant}.*`;
+  }
+
+  /** The automation's durable consumer of one webhook's token events (on the event stream). */
+  webhookDeliveryConsumer(tenant: string, hookId: string): string {
+    assertTenant(tenant);
+    this.assertWebhookId(hookId);
+    return `${this.prefix}_hook_${tenant}_${hookId}`;
+  }
+
   /** The seq up to which a partition's events are applied, per generation. */
   watermarkKey(generation: number, item: number | 'definitions'): string {
     this.assertGeneration(generation);
@@ -568,6 +677,11 @@ export class Naming {
   /** The API-key projection's consumer: not generational (the keys bucket is not a read model). */
   get keysConsumer(): string {
     return `${this.prefix}_proj_keys`;
+  }
+
+  /** The webhooks projection's consumer: not generational (like the keys'). */
+  get webhooksConsumer(): string {
+    return `${this.prefix}_proj_hooks`;
   }
 
   /** Meta key holding the partition count fixed at stream creation. */
@@ -613,6 +727,12 @@ export class Naming {
     return `${keyId}.${windowStart}`;
   }
 
+  private assertWebhookId(hookId: string): void {
+    if (!WEBHOOK_ID.test(hookId)) {
+      throw new InvalidNameError('webhook id', hookId, 'wh_ and 16 base62 characters');
+    }
+  }
+
   private assertGeneration(generation: number): void {
     if (!Number.isInteger(generation) || generation < 1) {
       throw new RangeError(`read-model generation must be a positive integer, got ${generation}`);
@@ -629,6 +749,9 @@ export class Naming {
 }
 
 const API_KEY_ID = /^[0-9A-Za-z]{16}$/;
+/** Webhook ids: `wh_` and 16 base62 characters (subject-safe). */
+export const WEBHOOK_ID_PATTERN = '^wh_[0-9A-Za-z]{16}$';
+const WEBHOOK_ID = new RegExp(WEBHOOK_ID_PATTERN);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function isSafe(value: string | undefined): boolean {
