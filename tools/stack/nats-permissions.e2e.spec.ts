@@ -206,6 +206,17 @@ describe('the stack under per-service NATS users', () => {
     });
     expect(session.status).toBe(201);
   });
+
+  it('webhooks (webhook events, the webhooks projection, status and deliveries reads) work', async () => {
+    // A public address literal: no DNS lookup needed.
+    const created = await call('POST', '/v1/webhooks', { url: 'https://93.184.215.14/hook' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await call('GET', `/v1/webhooks/${id}`)).status).toBe(200);
+    expect((await call('GET', `/v1/webhooks/${id}/deliveries`)).body).toEqual({ items: [] });
+    expect((await call('GET', '/v1/webhooks')).status).toBe(200);
+    expect((await call('DELETE', `/v1/webhooks/${id}`)).status).toBe(204);
+  });
 });
 
 describe('timers under the automation user', () => {

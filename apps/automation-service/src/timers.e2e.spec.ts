@@ -284,7 +284,11 @@ describe('automation timers (services as processes)', () => {
       workers.map((w) => metric(w, 'cb_automation_timers_fired_total')),
     );
     const byWorker = firedAfter.map((n, i) => n - firedBefore[i]!);
-    expect(byWorker.every((n) => n > 0)).toBe(true);
+    // Said with who owned what, so a failure tells a lease hand-over from a timer gone astray.
+    const ownedAfter = await Promise.all(workers.map(owned));
+    expect({ byWorker, ownedAfter, everyWorkerFired: byWorker.every((n) => n > 0) }).toMatchObject({
+      everyWorkerFired: true,
+    });
     expect(byWorker.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(100);
     expect(second.running).toBe(true);
   });

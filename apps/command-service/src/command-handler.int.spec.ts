@@ -578,3 +578,65 @@ describe('API keys', () => {
     expect(code(reply)).toBe('KEY_NOT_FOUND');
   });
 });
+
+describe('webhooks', () => {
+  const ADMIN: PrincipalRef = { tenant: 'acme', keyId: 'AdminKey00000001' };
+  const webhook = {
+    id: 'wh_NewHook000000001',
+    tenant: 'acme',
+    url: 'https://example.com/hook',
+    secret: `whsec_${'B'.repeat(32)}`,
+  };
+
+  it('records who registered and deleted a webhook, each as one event with the whole record', async () => {
+    const subject = naming.webhookSubject('acme', webhook.id);
+    const created = await handle({ command: { type: 'CreateWebhook', webhook }, principal: ADMIN });
+    expect(created).toMatchObject({
+      ok: true,
+      kind: 'webhook',
+      duplicate: false,
+      webhook: { ...webhook, createdBy: ADMIN },
+    });
+    // The same id again: refused, nothing written.
+    expect(
+      code(await handle({ command: { type: 'CreateWebhook', webhook }, principal: ADMIN })),
+    ).toBe('CONFLICT');
+    const remove = { type: 'DeleteWebhook' as const, tenant: 'acme', webhookId: webhook.id };
+    const deleted = await handle({ command: remove, principal: ADMIN });
+    expect(deleted).toMatchObject({ ok: true, duplicate: false, webhook: { createdBy: ADMIN } });
+    expect(deleted.ok && deleted.kind === 'webhook' && deleted.webhook.deletedAt).toBeTruthy();
+    // Deleting again changes nothing.
+    expect(await handle({ command: remove, principal: ADMIN })).toMatchObject({
+      ok: true,
+      duplicate: true,
+    });
+    const info = await infra.jsm.streams.info(naming.stream, { subjects_filter: subject });
+    expect(info.state.subjects?.[subject]).toBe(2);
+    const last = await infra.jsm.streams.getMessage(naming.stream, { last_by_subj: subject });
+    expect(last?.json()).toMatchObject({
+      type: 'webhook.deleted.v1',
+      principal: ADMIN,
+      tenant: 'acme',
+      webhookId: webhook.id,
+      webhook: { secret: webhook.secret, createdBy: ADMIN },
+    });
+  });
+
+  it("deleting a missing webhook, or another tenant's, is WEBHOOK_NOT_FOUND", async () => {
+    const missing = {
+      type: 'DeleteWebhook' as const,
+      tenant: 'acme',
+      webhookId: 'wh_NoSuch0000000001',
+    };
+    expect(code(await handle({ command: missing, principal: ADMIN }))).toBe('WEBHOOK_NOT_FOUND');
+    const other = {
+      id: 'wh_Other00000000001',
+      tenant: 'other',
+      url: webhook.url,
+      secret: webhook.secret,
+    };
+    expect(
+      code(await handle({ command: { type: 'CreateWebhook', webhook: other }, principal: ADMIN })),
+    ).toBe('WEBHOOK_NOT_FOUND');
+  });
+});

@@ -26,6 +26,7 @@ import type { Naming } from '@cb/subjects';
 import { uuidv7 } from './ids';
 import { KeyCommands } from './key-commands';
 import { KeyedQueue } from './keyed-queue';
+import { WebhookCommands } from './webhook-commands';
 import { commandHash, type IdempotencyRecords } from './idempotency';
 import { failure, replyFromEvent } from './replies';
 import { toStoredEvent } from './stored-event';
@@ -100,17 +101,20 @@ export class CommandHandler {
   private readonly newId: () => string;
 
   private readonly keys: KeyCommands;
+  private readonly webhooks: WebhookCommands;
 
   constructor(private readonly deps: CommandHandlerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.newId = deps.newId ?? (() => uuidv7());
-    this.keys = new KeyCommands({
+    const commandDeps = {
       naming: deps.naming,
       store: deps.store,
       maxRetries: deps.maxRetries,
       clock: this.clock,
       newId: this.newId,
-    });
+    };
+    this.keys = new KeyCommands(commandDeps);
+    this.webhooks = new WebhookCommands(commandDeps);
   }
 
   /**
@@ -145,8 +149,22 @@ export class CommandHandler {
       });
     }
     if (command.type === 'CreateWebhook' || command.type === 'DeleteWebhook') {
-      // Served from the next commit on (WebhookCommands).
-      return failure('INTERNAL_ERROR', 'webhook commands are not served yet');
+      const tenant = command.type === 'CreateWebhook' ? command.webhook.tenant : command.tenant;
+      const id = command.type === 'CreateWebhook' ? command.webhook.id : command.webhookId;
+      return this.serial.run(`hook:${tenant}/${id}`, async () => {
+        try {
+          return await this.webhooks.handle(command, request, {
+            ...(meta.requestId !== undefined ? { requestId: meta.requestId } : {}),
+            assertMayWrite: () => {
+              if (meta.lease !== undefined && !meta.lease.valid()) throw new LeaseLapsedError();
+            },
+            unconfirmed: (cause) => new PublishUnconfirmed(cause),
+          });
+        } catch (err) {
+          if (err instanceof LeaseLapsedError) throw err;
+          return this.unexpected(err, request);
+        }
+      });
     }
     const tenant = request.principal.tenant;
     const key =

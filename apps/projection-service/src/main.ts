@@ -4,6 +4,7 @@ import { bootstrap, exitOnStartupError, onShutdownSignal, startOpsServer } from 
 import { loadProjectionConfig } from './config';
 import { connectProjection } from './connect';
 import { KeyProjection } from './key-projection';
+import { WebhookProjection } from './webhook-projection';
 import { newWorkerId } from '@cb/leases';
 import { workerReadiness } from './readiness';
 import { ProjectionWorker } from './worker';
@@ -27,6 +28,15 @@ async function main(): Promise<void> {
       logger: logger.child({ component: 'keys' }),
     });
     await keys.start();
+    // The webhooks bucket gateways list and the automation delivers to (not generational either).
+    const webhooks = new WebhookProjection({
+      js: infra.js,
+      jsm: infra.jsm,
+      naming,
+      webhooks: infra.webhooks,
+      logger: logger.child({ component: 'webhooks' }),
+    });
+    await webhooks.start();
     const ops = await startOpsServer({
       host: config.PROJECTION_HTTP_HOST,
       port: config.PROJECTION_HTTP_PORT,
@@ -49,6 +59,7 @@ async function main(): Promise<void> {
     onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
       await worker.stop();
       await keys.stop();
+      await webhooks.stop();
       await ops.close();
       await nc.drain();
     });

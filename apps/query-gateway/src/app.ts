@@ -32,6 +32,8 @@ import { opsRoutes } from './routes/ops';
 import { searchRoutes } from './routes/search';
 import { sessionRoutes } from './routes/sessions';
 import { tokenRoutes } from './routes/tokens';
+import { webhookRoutes } from './routes/webhooks';
+import type { WebhookReads } from './read/webhooks';
 import { workflowRoutes } from './routes/workflows';
 
 export interface AppDeps {
@@ -46,6 +48,10 @@ export interface AppDeps {
   projectionWaitMs: number;
   commands: CommandClient;
   reads: Reads;
+  /** Webhook registrations, status and delivery attempts. */
+  webhooks: WebhookReads;
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: accept webhook targets in private and loopback ranges. */
+  webhookAllowPrivateNetworks?: boolean;
   live: LiveEvents;
   store: EventStore;
   naming: Naming;
@@ -123,6 +129,12 @@ export function buildApp(deps: AppDeps): App {
     keys: deps.keys,
     projectionWaitMs: deps.projectionWaitMs,
     ...(deps.keyPepper !== undefined ? { pepper: deps.keyPepper } : {}),
+  });
+  app.register(webhookRoutes, {
+    commands: deps.commands,
+    webhooks: deps.webhooks,
+    allowPrivateNetworks: deps.webhookAllowPrivateNetworks ?? false,
+    projectionWaitMs: deps.projectionWaitMs,
   });
   app.register(sessionRoutes, { authenticator: deps.auth.authenticator });
   app.register(eventRoutes, {

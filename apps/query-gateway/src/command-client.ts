@@ -16,6 +16,7 @@ import {
   type CommandReply,
   type CommandRequest,
   type TokenCommandResult,
+  type WebhookCommandResult,
   type WorkflowCommandResult,
 } from '@cb/schemas';
 import type { Naming } from '@cb/subjects';
@@ -141,6 +142,14 @@ export class CommandClient {
     const reply = await this.send(request, requestId);
     if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
     if (reply.kind !== 'apiKey') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
+    return reply;
+  }
+
+  /** Register or delete a webhook (`webhook.create`, `webhook.delete`). */
+  async webhook(request: CommandRequest, requestId: string): Promise<WebhookCommandResult> {
+    const reply = await this.send(request, requestId);
+    if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message, reply.error.details);
+    if (reply.kind !== 'webhook') throw new ApiError('INTERNAL_ERROR', 'unexpected reply kind');
     return reply;
   }
 

@@ -71,6 +71,11 @@ export const GatewayEnv = Type.Object({
     maximum: 300_000,
     description: 'how long graceful shutdown waits for in-flight requests (100 to 300000 ms)',
   }),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.Boolean({
+    default: false,
+    description:
+      'register webhooks whose URL is or resolves to a loopback, private, link-local or metadata address (local receivers, on-premise); refused by default (set the same on the automation service)',
+  }),
 });
 export type GatewayConfig = Static<typeof GatewayEnv>;
 

@@ -28,6 +28,7 @@ import { LiveHubs } from './read/live-hubs';
 import { registerReadModelLag } from './read/read-model-lag';
 import { ReadView } from './read/read-view';
 import { Reads } from './read/reads';
+import { WebhookReads } from './read/webhooks';
 import { StrongTokenReader } from './token-reader';
 
 const SERVICE = 'query-gateway';
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
       },
       commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS, probe),
       reads,
+      webhooks: new WebhookReads(nc, infra.mux, naming, { scanTimeoutMs: config.SCAN_TIMEOUT_MS }),
+      webhookAllowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       live,
       store,
       naming,

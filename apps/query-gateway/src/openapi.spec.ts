@@ -29,6 +29,11 @@ const CONTRACT: [method: string, path: string][] = [
   ['get', '/v1/admin/keys'],
   ['get', '/v1/admin/keys/{keyId}'],
   ['delete', '/v1/admin/keys/{keyId}'],
+  ['post', '/v1/webhooks'],
+  ['get', '/v1/webhooks'],
+  ['get', '/v1/webhooks/{webhookId}'],
+  ['delete', '/v1/webhooks/{webhookId}'],
+  ['get', '/v1/webhooks/{webhookId}/deliveries'],
   ['post', '/v1/sessions'],
   ['get', '/v1/sessions/current'],
   ['delete', '/v1/sessions/current'],
@@ -173,10 +178,18 @@ describe('OpenAPI document and Swagger UI', () => {
       'GET /v1/tokens': 'read',
       'POST /v1/admin/keys': 'keys:admin',
       'DELETE /v1/admin/keys/{keyId}': 'keys:admin',
+      'POST /v1/webhooks': 'webhooks:admin',
+      'GET /v1/webhooks/{webhookId}/deliveries': 'webhooks:admin',
+      'DELETE /v1/webhooks/{webhookId}': 'webhooks:admin',
       'POST /v1/sessions': 'authenticated',
     });
     for (const [route, scope] of scopes) {
-      if (route.startsWith('GET ') && !route.includes('/admin/') && !route.includes('/sessions')) {
+      if (
+        route.startsWith('GET ') &&
+        !route.includes('/admin/') &&
+        !route.includes('/sessions') &&
+        !route.includes('/webhooks')
+      ) {
         expect({ route, scope }).toEqual({ route, scope: 'read' });
       }
     }
@@ -435,6 +448,12 @@ describe('OpenAPI document and Swagger UI', () => {
     const token = '/v1/workflows/{workflowId}/tokens/{tokenId}';
     expect(codesOf('get', token, '404').sort()).toEqual(['TOKEN_NOT_FOUND', 'WORKFLOW_NOT_FOUND']);
     expect(codesOf('get', '/v1/admin/keys/{keyId}', '404')).toEqual(['KEY_NOT_FOUND']);
+    expect(codesOf('get', '/v1/webhooks/{webhookId}', '404')).toEqual(['WEBHOOK_NOT_FOUND']);
+    expect(codesOf('post', '/v1/webhooks', '400')).toEqual(
+      expect.arrayContaining(['VALIDATION_ERROR', 'WEBHOOK_URL_INVALID', 'WEBHOOK_TARGET_REFUSED']),
+    );
+    expect(codesOf('post', '/v1/webhooks', '409')).toContain('WEBHOOK_LIMIT');
+    expect(codesOf('get', '/v1/webhooks', '400')).not.toContain('WEBHOOK_TARGET_REFUSED');
     expect(codesOf('post', `${token}/fire`, '422')).toEqual(
       expect.arrayContaining(['TRANSITION_NOT_ENABLED', 'GUARD_FAILED']),
     );

@@ -56,6 +56,11 @@ const TAGS = [
       'API keys (`keys:admin`): created and revoked as recorded events; the root credential manages every tenant, a tenant key its own',
   },
   {
+    name: 'webhooks',
+    description:
+      "Webhooks (`webhooks:admin`): the tenant's token events delivered to a URL, signed per Standard Webhooks, retried with back-off; registered and deleted as recorded events",
+  },
+  {
     name: 'sessions',
     description:
       'Short-lived bearer credentials made from an API key: same tenant and scopes, ended by DELETE or with the key',
@@ -70,7 +75,7 @@ const DESCRIPTION = [
   '',
   '## Authentication',
   '',
-  "Every `/v1` operation needs `Authorization: Bearer <credential>`: an API key (`cb_<id>_<secret>`), a session (`cbs_…`) or the root credential (`CB_ADMIN_KEY`). Without a valid, live one the answer is `401 UNAUTHENTICATED` with `WWW-Authenticate: Bearer`, whatever the reason. Each operation names the scope it needs (`read`, `tokens:write`, `workflows:write`, `keys:admin`); a credential without it gets `403 FORBIDDEN`. Every key belongs to one tenant, which every read and write acts in: another tenant's ids answer exactly like unknown ones. Keys are rate limited per window (`429 RATE_LIMITED`, `RateLimit-Limit`/`-Remaining`/`-Reset`, `Retry-After`); the root credential is not. `/health`, `/ready`, `/metrics`, `/docs` and `/openapi.json` are public.",
+  "Every `/v1` operation needs `Authorization: Bearer <credential>`: an API key (`cb_<id>_<secret>`), a session (`cbs_…`) or the root credential (`CB_ADMIN_KEY`). Without a valid, live one the answer is `401 UNAUTHENTICATED` with `WWW-Authenticate: Bearer`, whatever the reason. Each operation names the scope it needs (`read`, `tokens:write`, `workflows:write`, `keys:admin`, `webhooks:admin`); a credential without it gets `403 FORBIDDEN`. Every key belongs to one tenant, which every read and write acts in: another tenant's ids answer exactly like unknown ones. Keys are rate limited per window (`429 RATE_LIMITED`, `RateLimit-Limit`/`-Remaining`/`-Reset`, `Retry-After`); the root credential is not. `/health`, `/ready`, `/metrics`, `/docs` and `/openapi.json` are public.",
   '',
   '## Errors',
   '',

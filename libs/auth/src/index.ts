@@ -55,6 +55,7 @@ export {
   mintApiKey,
   mintSessionToken,
   hashSecret,
+  randomBase62,
   sessionDigest,
   digestsEqual,
   parseAuthorization,

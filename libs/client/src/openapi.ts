@@ -362,6 +362,74 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The tenant's webhooks (never their secrets) with their status, ordered by id
+     * @description Needs the scope `webhooks:admin`.
+     */
+    get: operations['listWebhooks'];
+    put?: never;
+    /**
+     * Register a webhook: the tenant's token events after this moment are delivered to `url`, signed (Standard Webhooks); the response is the only time its secret is shown
+     * @description Needs the scope `webhooks:admin`.
+     */
+    post: operations['createWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{webhookId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One webhook (never its secret) with its delivery status
+     * @description Needs the scope `webhooks:admin`.
+     */
+    get: operations['getWebhook'];
+    put?: never;
+    post?: never;
+    /**
+     * Delete a webhook: nothing more is delivered to it; afterwards it answers 404 like one that never existed
+     * @description Needs the scope `webhooks:admin`.
+     */
+    delete: operations['deleteWebhook'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{webhookId}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A webhook's recent delivery attempts, newest first (the last 200 within 7 days are kept): event id and seq, attempt, outcome, HTTP status or error, duration
+     * @description Needs the scope `webhooks:admin`.
+     */
+    get: operations['listWebhookDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/sessions': {
     parameters: {
       query?: never;
@@ -470,18 +538,22 @@ export interface components {
         | 'GUARD_PATTERN_UNSUPPORTED'
         | 'NUMBER_OUT_OF_RANGE'
         | 'MIN_SEQ_AHEAD'
+        | 'WEBHOOK_URL_INVALID'
+        | 'WEBHOOK_TARGET_REFUSED'
         | 'MALFORMED_REQUEST'
         | 'UNAUTHENTICATED'
         | 'FORBIDDEN'
         | 'WORKFLOW_NOT_FOUND'
         | 'TOKEN_NOT_FOUND'
         | 'KEY_NOT_FOUND'
+        | 'WEBHOOK_NOT_FOUND'
         | 'ROUTE_NOT_FOUND'
         | 'METHOD_NOT_ALLOWED'
         | 'NOT_ACCEPTABLE'
         | 'REQUEST_TIMEOUT'
         | 'WORKFLOW_EXISTS'
         | 'TOKEN_EXISTS'
+        | 'WEBHOOK_LIMIT'
         | 'CONFLICT'
         | 'VERSION_MISMATCH'
         | 'PAYLOAD_TOO_LARGE'
@@ -516,18 +588,22 @@ export interface components {
           | 'GUARD_PATTERN_UNSUPPORTED'
           | 'NUMBER_OUT_OF_RANGE'
           | 'MIN_SEQ_AHEAD'
+          | 'WEBHOOK_URL_INVALID'
+          | 'WEBHOOK_TARGET_REFUSED'
           | 'MALFORMED_REQUEST'
           | 'UNAUTHENTICATED'
           | 'FORBIDDEN'
           | 'WORKFLOW_NOT_FOUND'
           | 'TOKEN_NOT_FOUND'
           | 'KEY_NOT_FOUND'
+          | 'WEBHOOK_NOT_FOUND'
           | 'ROUTE_NOT_FOUND'
           | 'METHOD_NOT_ALLOWED'
           | 'NOT_ACCEPTABLE'
           | 'REQUEST_TIMEOUT'
           | 'WORKFLOW_EXISTS'
           | 'TOKEN_EXISTS'
+          | 'WEBHOOK_LIMIT'
           | 'CONFLICT'
           | 'VERSION_MISMATCH'
           | 'PAYLOAD_TOO_LARGE'
@@ -1016,18 +1092,22 @@ export interface components {
         | 'GUARD_PATTERN_UNSUPPORTED'
         | 'NUMBER_OUT_OF_RANGE'
         | 'MIN_SEQ_AHEAD'
+        | 'WEBHOOK_URL_INVALID'
+        | 'WEBHOOK_TARGET_REFUSED'
         | 'MALFORMED_REQUEST'
         | 'UNAUTHENTICATED'
         | 'FORBIDDEN'
         | 'WORKFLOW_NOT_FOUND'
         | 'TOKEN_NOT_FOUND'
         | 'KEY_NOT_FOUND'
+        | 'WEBHOOK_NOT_FOUND'
         | 'ROUTE_NOT_FOUND'
         | 'METHOD_NOT_ALLOWED'
         | 'NOT_ACCEPTABLE'
         | 'REQUEST_TIMEOUT'
         | 'WORKFLOW_EXISTS'
         | 'TOKEN_EXISTS'
+        | 'WEBHOOK_LIMIT'
         | 'CONFLICT'
         | 'VERSION_MISMATCH'
         | 'PAYLOAD_TOO_LARGE'
@@ -1069,7 +1149,7 @@ export interface components {
       /** @description 1-32 characters of a-z, 0-9, `_` or `-`, starting with a letter or digit */
       tenant: string;
       name?: string;
-      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
+      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin' | 'webhooks:admin')[];
       /** @description the only workflows the key sees (they need not exist yet); absent: all */
       workflows?: string[];
       /** Format: date-time */
@@ -1091,7 +1171,7 @@ export interface components {
       /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
       tenant: string;
       name?: string;
-      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
+      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin' | 'webhooks:admin')[];
       /** @description the only workflows the key sees (they need not exist yet); absent: all */
       workflows?: string[];
       /** Format: date-time */
@@ -1114,7 +1194,7 @@ export interface components {
       /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
       tenant: string;
       name?: string;
-      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
+      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin' | 'webhooks:admin')[];
       /** @description the only workflows the key sees (they need not exist yet); absent: all */
       workflows?: string[];
       /** Format: date-time */
@@ -1133,6 +1213,95 @@ export interface components {
       items: components['schemas']['ApiKey'][];
       nextCursor?: string;
     };
+    CreateWebhookBody: {
+      /** @description an absolute http or https URL without credentials, at most 2048 characters; its host must not resolve to a loopback, private, link-local or metadata address (unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true) */
+      url: string;
+      /** @description the event types delivered; absent: every token event */
+      events?: (
+        'token.created.v1' | 'token.transitioned.v1' | 'token.updated.v1' | 'token.deleted.v1'
+      )[];
+      /** @description only this workflow's token events (it need not exist yet); absent: every workflow */
+      workflowId?: string;
+      description?: string;
+    };
+    WebhookStatusSummary: {
+      /** @description `failing` once deliveries have failed for long (see the README) */
+      state: 'active' | 'failing';
+      consecutiveFailures: number;
+      delivered: number;
+      deadLettered: number;
+      /** Format: date-time */
+      lastAttemptAt?: string;
+      /** Format: date-time */
+      lastSuccessAt?: string;
+      lastError?: string;
+      /** Format: date-time */
+      failingSince?: string;
+    };
+    CreatedWebhook: {
+      /** @description `wh_` and 16 base62 characters */
+      id: string;
+      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+      tenant: string;
+      /** @description an absolute http or https URL without credentials, at most 2048 characters; its host must not resolve to a loopback, private, link-local or metadata address (unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true) */
+      url: string;
+      /** @description the event types delivered; absent: every token event */
+      events?: (
+        'token.created.v1' | 'token.transitioned.v1' | 'token.updated.v1' | 'token.deleted.v1'
+      )[];
+      /** @description only this workflow's token events (it need not exist yet); absent: every workflow */
+      workflowId?: string;
+      description?: string;
+      /** Format: date-time */
+      createdAt: string;
+      createdBy: components['schemas']['PrincipalRef'];
+      status: components['schemas']['WebhookStatusSummary'];
+      /** @description the signing secret (Standard Webhooks `whsec_` form); shown once, at creation */
+      secret: string;
+    };
+    Webhook: {
+      /** @description `wh_` and 16 base62 characters */
+      id: string;
+      /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
+      tenant: string;
+      /** @description an absolute http or https URL without credentials, at most 2048 characters; its host must not resolve to a loopback, private, link-local or metadata address (unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true) */
+      url: string;
+      /** @description the event types delivered; absent: every token event */
+      events?: (
+        'token.created.v1' | 'token.transitioned.v1' | 'token.updated.v1' | 'token.deleted.v1'
+      )[];
+      /** @description only this workflow's token events (it need not exist yet); absent: every workflow */
+      workflowId?: string;
+      description?: string;
+      /** Format: date-time */
+      createdAt: string;
+      createdBy: components['schemas']['PrincipalRef'];
+      status: components['schemas']['WebhookStatusSummary'];
+    };
+    WebhookPage: {
+      items: components['schemas']['Webhook'][];
+      nextCursor?: string;
+    };
+    WebhookDelivery: {
+      /** @description `wh_` and 16 base62 characters */
+      webhookId: string;
+      eventId: string;
+      seq: number;
+      /** @description a token event type */
+      eventType:
+        'token.created.v1' | 'token.transitioned.v1' | 'token.updated.v1' | 'token.deleted.v1';
+      attempt: number;
+      /** Format: date-time */
+      at: string;
+      outcome: 'delivered' | 'failed' | 'dead-lettered' | 'refused';
+      status?: number;
+      error?: string;
+      durationMs: number;
+    };
+    WebhookDeliveryPage: {
+      items: components['schemas']['WebhookDelivery'][];
+      nextCursor?: string;
+    };
     Session: {
       /** @description the bearer credential `cbs_<secret>` */
       session: string;
@@ -1140,7 +1309,7 @@ export interface components {
       expiresAt: string;
       /** @description 1-32 characters of a-z, 0-9, `_` or `-` */
       tenant: string;
-      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin')[];
+      scopes: ('read' | 'tokens:write' | 'workflows:write' | 'keys:admin' | 'webhooks:admin')[];
     };
   };
   responses: {
@@ -1458,6 +1627,45 @@ export interface components {
     };
     /** @description Problem details; `code` is `KEY_NOT_FOUND` (API key not found) */
     KeyNotFound: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `VALIDATION_ERROR` (The request is not valid) or `NUMBER_OUT_OF_RANGE` (A number in the body cannot be kept exactly) or `MIN_SEQ_AHEAD` (minSeq is beyond the last event of the stream) or `WEBHOOK_URL_INVALID` (The webhook URL is not valid) or `WEBHOOK_TARGET_REFUSED` (The webhook target is refused) or `MALFORMED_REQUEST` (The request is not well-formed HTTP) */
+    Error4003: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `WEBHOOK_LIMIT` (Too many webhooks) or `CONFLICT` (The write conflicted with concurrent writes) */
+    WebhookLimitOrConflict: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `WEBHOOK_NOT_FOUND` (Webhook not found) */
+    WebhookNotFound: {
       headers: {
         'X-Request-Id': components['headers']['X-Request-Id'];
         'RateLimit-Limit': components['headers']['RateLimit-Limit'];
@@ -2898,6 +3106,223 @@ export interface operations {
       431: components['responses']['HeadersTooLarge'];
       503: components['responses']['Error503'];
       504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
+    };
+  };
+  listWebhooks: {
+    parameters: {
+      query?: {
+        /** @description page size (1 to 100, default 50) */
+        limit?: number;
+        /** @description the `nextCursor` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookPage'];
+        };
+      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
+    };
+  };
+  createWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "url": "https://orders.example.com/hooks/circuit-breaker",
+         *       "events": [
+         *         "token.transitioned.v1"
+         *       ],
+         *       "workflowId": "order_processing",
+         *       "description": "order status to the shop"
+         *     }
+         */
+        'application/json': components['schemas']['CreateWebhookBody'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          Location: components['headers']['Location'];
+          'Cache-Control': components['headers']['Cache-Control'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedWebhook'];
+        };
+      };
+      400: components['responses']['Error4003'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      409: components['responses']['WebhookLimitOrConflict'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
+    };
+  };
+  getWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description `wh_` and 16 base62 characters
+         * @example wh_7Hq2Lx9Vb4kNw3ZP
+         */
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Webhook'];
+        };
+      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WebhookNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
+    };
+  };
+  deleteWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description `wh_` and 16 base62 characters
+         * @example wh_7Hq2Lx9Vb4kNw3ZP
+         */
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description No Content */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WebhookNotFound'];
+      406: components['responses']['NotAcceptable'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      504: components['responses']['CommandTimeout'];
+      default: components['responses']['InternalError'];
+    };
+  };
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        /** @description page size (1 to 100, default 50) */
+        limit?: number;
+        /** @description the `nextCursor` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        /**
+         * @description `wh_` and 16 base62 characters
+         * @example wh_7Hq2Lx9Vb4kNw3ZP
+         */
+        webhookId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDeliveryPage'];
+        };
+      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WebhookNotFound'];
+      406: components['responses']['NotAcceptable'];
+      414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
       default: components['responses']['InternalError'];
     };
   };

@@ -89,7 +89,8 @@ async function apiOperations(): Promise<
     const path = template
       .replace('{workflowId}', 'order_processing')
       .replace('{tokenId}', 'tok-1')
-      .replace('{keyId}', 'AAAAAAAAAAAAAAAA');
+      .replace('{keyId}', 'AAAAAAAAAAAAAAAA')
+      .replace('{webhookId}', 'wh_AAAAAAAAAAAAAAAA');
     for (const [method, op] of Object.entries(item)) {
       out.push({ method: method.toUpperCase(), path, operationId: op.operationId });
     }

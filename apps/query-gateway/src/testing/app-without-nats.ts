@@ -7,6 +7,7 @@ import { buildApp, type App, type AppDeps } from '../app';
 import type { CommandClient } from '../command-client';
 import { LiveEvents } from '../read/live-events';
 import type { LiveHubs } from '../read/live-hubs';
+import type { WebhookReads } from '../read/webhooks';
 import type { Reads } from '../read/reads';
 
 /** The root credential of `appWithoutNats` (send it as `Authorization: Bearer …`). */
@@ -42,6 +43,7 @@ export function appWithoutNats(overrides: Partial<AppDeps> = {}): App {
     },
     commands: never as CommandClient,
     reads: never as Reads,
+    webhooks: never as WebhookReads,
     live: new LiveEvents({ size: 0 } as LiveHubs, { maxConnections: 1, clientBufferBytes: 65_536 }),
     store: never as EventStore,
     naming,
