@@ -10,6 +10,7 @@ import type { FireClient } from './fire-client';
 import type { AutomationMetrics } from './metrics';
 import { PartitionTimers } from './partition-timers';
 import type { TimerRulesCache } from './timer-rules-cache';
+import type { WebhookDeliveries } from './webhooks';
 
 export interface AutomationWorkerDeps {
   nc: NatsConnection;
@@ -27,12 +28,16 @@ export interface AutomationWorkerDeps {
   logger: Logger;
   workerId: string;
   settings: { leaseTtlMs: number; ackWaitMs: number; fireConcurrency: number };
+  /** The webhooks of each partition held are delivered by this worker too. */
+  webhooks?: WebhookDeliveries;
 }
 
 /**
  * An automation worker: shares the token partitions with the other workers through leases (as
- * the projection workers do) and runs the timers of each partition it holds. A killed worker's
- * partitions are taken over once its leases expire; their timers are loaded from the bucket.
+ * the projection workers do) and runs the timers of each partition it holds, and delivers the
+ * webhooks whose id falls in it. A killed worker's partitions are taken over once its leases
+ * expire; their timers are loaded from the bucket, their webhooks resume at the first event not
+ * acknowledged.
  */
 export class AutomationWorker {
   private readonly partitions = new Map<number, PartitionTimers>();
@@ -68,11 +73,13 @@ export class AutomationWorker {
       onAcquire: (item, lease) => this.startPartition(item, lease),
       onRevoke: (item) => this.stopPartition(item),
     });
+    await this.deps.webhooks?.start();
     await this.leases.start();
   }
 
   async stop(): Promise<void> {
     await this.leases?.stop();
+    await this.deps.webhooks?.stop();
     this.deps.metrics.owned.set(0);
   }
 
@@ -96,6 +103,7 @@ export class AutomationWorker {
     });
     this.partitions.set(item, timers);
     deps.metrics.owned.set(this.partitions.size);
+    deps.webhooks?.acquire(item, lease);
     timers.start().catch((err: unknown) => {
       deps.logger.error({ err, partition: item }, 'partition timers could not start');
     });
@@ -103,6 +111,7 @@ export class AutomationWorker {
 
   private async stopPartition(item: LeaseItem): Promise<void> {
     if (item === 'definitions') return;
+    await this.deps.webhooks?.revoke(item);
     const timers = this.partitions.get(item);
     if (!timers) return;
     this.partitions.delete(item);

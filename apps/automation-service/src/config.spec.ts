@@ -19,7 +19,27 @@ describe('automation config', () => {
     );
   });
 
+  it('delivers webhooks safely by default: no private targets, 8 attempts from 1 s doubling, 5 s timeout', () => {
+    const config = loadAutomationConfig({});
+    expect(config.WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(false);
+    expect(config.WEBHOOK_RETRY_BASE_MS).toBe(1000);
+    expect(config.WEBHOOK_RETRY_MAX_MS).toBe(600_000);
+    expect(config.WEBHOOK_MAX_ATTEMPTS).toBe(8);
+    expect(config.WEBHOOK_FAILING_AFTER).toBe(5);
+    expect(config.WEBHOOK_TIMEOUT_MS).toBe(5000);
+    expect(
+      loadAutomationConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' })
+        .WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    ).toBe(true);
+    expect(() =>
+      loadAutomationConfig({ WEBHOOK_RETRY_BASE_MS: '5000', WEBHOOK_RETRY_MAX_MS: '1000' }),
+    ).toThrow(/WEBHOOK_RETRY_MAX_MS=1000 is invalid/);
+  });
+
   it.each([
+    ['WEBHOOK_MAX_ATTEMPTS', '0'],
+    ['WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'maybe'],
+    ['WEBHOOK_TIMEOUT_MS', '99'],
     ['AUTOMATION_FIRE_CONCURRENCY', '0'],
     ['AUTOMATION_FIRE_CONCURRENCY', '1025'],
     ['AUTOMATION_LEASE_TTL_MS', '999'],

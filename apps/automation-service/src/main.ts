@@ -21,6 +21,7 @@ import { loadAutomationConfig } from './config';
 import { FireClient } from './fire-client';
 import { createAutomationMetrics } from './metrics';
 import { TimerRulesCache } from './timer-rules-cache';
+import { WebhookDeliveries } from './webhooks';
 
 const SERVICE = 'automation-service';
 /** How long /ready waits for JetStream to answer. */
@@ -43,11 +44,33 @@ async function main(): Promise<void> {
     const timersKv = await bucket(naming.timersBucket, 'timers bucket');
     const leasesKv = await bucket(naming.automationBucket, 'automation bucket');
     const metrics = createAutomationMetrics();
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const webhooks = new WebhookDeliveries({
+      js,
+      jsm,
+      naming,
+      webhooksKv: infra.webhooks,
+      statusKv: infra.webhookStatus,
+      metrics,
+      logger: logger.child({ component: 'webhooks' }),
+      settings: {
+        retry: {
+          baseMs: config.WEBHOOK_RETRY_BASE_MS,
+          maxMs: config.WEBHOOK_RETRY_MAX_MS,
+          maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+        },
+        failingAfter: config.WEBHOOK_FAILING_AFTER,
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+        ackWaitMs: config.AUTOMATION_ACK_WAIT_MS,
+      },
+    });
     const worker = new AutomationWorker({
       nc,
       mux: infra.mux,
-      js: jetstream(nc),
-      jsm: await jetstreamManager(nc),
+      js,
+      jsm,
       naming,
       timersKv,
       leasesKv,
@@ -61,6 +84,7 @@ async function main(): Promise<void> {
         ackWaitMs: config.AUTOMATION_ACK_WAIT_MS,
         fireConcurrency: config.AUTOMATION_FIRE_CONCURRENCY,
       },
+      webhooks,
     });
     await worker.start();
     const answers = boundedProbe(() => leasesKv.get(naming.workerKey(workerId)), PROBE_TIMEOUT_MS);

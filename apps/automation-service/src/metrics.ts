@@ -17,6 +17,12 @@ export interface AutomationMetrics {
   owned: Gauge;
   /** Pending timers of the partitions this worker owns, read at every scrape. */
   reportPending(partition: number, pending: () => number): () => void;
+  /** Webhook delivery attempts by outcome (delivered, failed, refused, dead-lettered). */
+  deliveries: Counter<'outcome'>;
+  /** Seconds one delivery attempt took, by outcome. */
+  deliveryLatency: Histogram<'outcome'>;
+  /** The webhooks this worker delivers, and how many of them are failing, read at every scrape. */
+  reportWebhooks(read: () => { active: number; failing: number }): () => void;
 }
 
 export function createAutomationMetrics(): AutomationMetrics {
@@ -34,8 +40,44 @@ export function createAutomationMetrics(): AutomationMetrics {
       this.set(total);
     },
   });
+  let webhooks: (() => { active: number; failing: number }) | null = null;
+  new Gauge({
+    name: 'cb_automation_webhooks_active',
+    help: 'webhooks this worker delivers (those of the partitions it owns)',
+    registers,
+    collect() {
+      this.set(webhooks?.().active ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'cb_automation_webhooks_failing',
+    help: 'webhooks of this worker marked failing (WEBHOOK_FAILING_AFTER consecutive failed attempts)',
+    registers,
+    collect() {
+      this.set(webhooks?.().failing ?? 0);
+    },
+  });
   return {
     registry,
+    deliveries: new Counter({
+      name: 'cb_automation_webhook_deliveries_total',
+      help: 'webhook delivery attempts by outcome (delivered, failed, refused, dead-lettered)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    deliveryLatency: new Histogram({
+      name: 'cb_automation_webhook_delivery_seconds',
+      help: 'seconds one webhook delivery attempt took (connect, send, response), by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    reportWebhooks(read) {
+      webhooks = read;
+      return () => {
+        if (webhooks === read) webhooks = null;
+      };
+    },
     fired: new Counter({
       name: 'cb_automation_timers_fired_total',
       help: 'timers fired (the transition written, or found written by an earlier attempt)',

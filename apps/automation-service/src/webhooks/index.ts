@@ -1,0 +1,2 @@
+export { WebhookDeliveries, type WebhookDeliveriesDeps } from './webhook-deliveries';
+export type { DeliverySettings } from './webhook-deliverer';
