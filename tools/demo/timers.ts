@@ -1,6 +1,7 @@
 import type { CbClient } from '@cb/client';
 import { describe, problem, problemOf, replyOf } from './gateway';
 import { bold, dim, green, heading } from './output';
+import { DemoReceiver, registerDemoWebhook, showDeliveries } from './webhooks';
 
 const WORKFLOW = 'demo_reminder';
 /** How long the demo waits for the timer (due after 2 s) before it calls it a problem. */
@@ -8,10 +9,23 @@ const WAIT_MS = 10_000;
 
 /**
  * A timed transition at work: a token whose `remind` fires by itself 2 s after it entered
- * `open`, shown pending on the token read, then fired by the automation worker as the system.
+ * `open`, shown pending on the token read, then fired by the automation worker as the system;
+ * and a webhook on the workflow receiving both of the token's events, signed.
  */
 export async function showTimer(client: CbClient, runId: string): Promise<void> {
-  heading('Timers');
+  const receiver = new DemoReceiver();
+  try {
+    await showTimerAndWebhook(client, runId, receiver);
+  } finally {
+    await receiver.close();
+  }
+}
+
+async function showTimerAndWebhook(
+  client: CbClient,
+  runId: string,
+  receiver: DemoReceiver,
+): Promise<void> {
   const defined = await client.POST('/v1/workflows', {
     body: {
       id: WORKFLOW,
@@ -26,6 +40,8 @@ export async function showTimer(client: CbClient, runId: string): Promise<void> 
     problem(`defining ${WORKFLOW} failed`, describe('POST', '/v1/workflows'), replyOf(defined));
     return;
   }
+  const webhookId = await registerDemoWebhook(client, receiver, WORKFLOW);
+  heading('Timers');
   const tokenId = `demo-${runId}-timer`;
   const path = { workflowId: WORKFLOW, tokenId };
   const created = await client.POST('/v1/workflows/{workflowId}/tokens', {
@@ -49,6 +65,10 @@ export async function showTimer(client: CbClient, runId: string): Promise<void> 
       console.log(
         `  ${green('fired by itself')}: now in ${bold('reminded')} at ${token.lastTransition?.at ?? '?'} ${dim(`(triggeredBy "${by}")`)}`,
       );
+      if (webhookId !== null) {
+        heading('Webhook deliveries');
+        await showDeliveries(client, receiver, webhookId, tokenId, 2, WAIT_MS);
+      }
       return;
     }
     const timer = token?.timers?.[0];
