@@ -140,7 +140,7 @@ describe('Authenticator', () => {
     expect(await principalOf(auth, ADMIN_KEY)).toEqual({
       tenant: 'default',
       keyId: 'root',
-      scopes: ['read', 'tokens:write', 'workflows:write', 'keys:admin'],
+      scopes: ['read', 'tokens:write', 'workflows:write', 'keys:admin', 'webhooks:admin'],
       root: true,
     });
 
@@ -215,23 +215,31 @@ describe('Authenticator', () => {
     const registry = new Registry();
     const buckets = await d.gateway();
     const auth = await authenticator(d, { registry }, buckets);
-    const expiresAt = new Date(Date.now() + 3000).toISOString();
-    const { key } = await storeKey(buckets, d, { expiresAt });
-    expect(await auth.authenticate(bearer(key))).toMatchObject({ ok: true, expiresAt });
-    // Served from memory before it expires: on a loaded machine the watch's late delivery of the
-    // key's own put drops the first cached entry, and the next lookup caches it again.
-    await waitFor(
-      async () => {
-        const before = await lookups(registry, 'key', 'hit');
-        await auth.authenticate(bearer(key));
-        return (await lookups(registry, 'key', 'hit')) > before;
-      },
-      { timeoutMs: 2500, intervalMs: 50, description: 'the key to be served from memory' },
-    );
-    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now() + 100)));
-    const hits = await lookups(registry, 'key', 'hit');
-    expect(await principalOf(auth, key)).toBe('expired');
-    expect(await lookups(registry, 'key', 'hit')).toBe(hits + 1);
+    // A trial counts when the expired key was answered from memory. On a loaded machine the
+    // watch's late delivery of the key's own put can drop the cached entry just before expiry
+    // (the lookup then reads the bucket, and refuses it as well): such a trial proves nothing
+    // about the cache, so another key is tried. Every trial must refuse the expired key.
+    let servedFromMemory = 0;
+    for (let trial = 0; trial < 3 && servedFromMemory === 0; trial++) {
+      const expiresAt = new Date(Date.now() + 2000).toISOString();
+      const { key } = await storeKey(buckets, d, { expiresAt });
+      expect(await auth.authenticate(bearer(key))).toMatchObject({ ok: true, expiresAt });
+      await waitFor(
+        async () => {
+          const before = await lookups(registry, 'key', 'hit');
+          await auth.authenticate(bearer(key));
+          return (await lookups(registry, 'key', 'hit')) > before;
+        },
+        { timeoutMs: 1500, intervalMs: 50, description: 'the key to be served from memory' },
+      );
+      await new Promise((r) =>
+        setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now() + 100)),
+      );
+      const hits = await lookups(registry, 'key', 'hit');
+      expect(await principalOf(auth, key)).toBe('expired');
+      if ((await lookups(registry, 'key', 'hit')) === hits + 1) servedFromMemory++;
+    }
+    expect(servedFromMemory).toBe(1);
   });
 
   it('issue 12, deliverable 4: a session has its key’s tenant and scopes and dies with it on every gateway', async () => {
@@ -340,7 +348,7 @@ describe('Authenticator', () => {
     expect(await principalOf(auth, session.session)).toEqual({
       tenant: 'default',
       keyId: 'root',
-      scopes: ['read', 'tokens:write', 'workflows:write', 'keys:admin'],
+      scopes: ['read', 'tokens:write', 'workflows:write', 'keys:admin', 'webhooks:admin'],
       root: true,
       sessionId,
     });

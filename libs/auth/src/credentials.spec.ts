@@ -128,7 +128,7 @@ describe('root credential', () => {
     expect(ROOT_PRINCIPAL).toEqual({
       tenant: 'default',
       keyId: 'root',
-      scopes: ['read', 'tokens:write', 'workflows:write', 'keys:admin'],
+      scopes: ['read', 'tokens:write', 'workflows:write', 'keys:admin', 'webhooks:admin'],
       root: true,
     });
     expect(Object.isFrozen(ROOT_PRINCIPAL)).toBe(true);
