@@ -195,6 +195,8 @@ describe('webhook deliveries (services as processes)', () => {
       AUTOMATION_LEASE_TTL_MS: '2000',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       WEBHOOK_RETRY_BASE_MS: '200',
+      WEBHOOK_MAX_ATTEMPTS: '5',
+      WEBHOOK_FAILING_AFTER: '3',
     });
     stack = await startServiceStack(env, { projectionWorkers: 1 });
     nc = await connect({ servers: nats.url });
@@ -289,6 +291,56 @@ describe('webhook deliveries (services as processes)', () => {
       lastError: 'HTTP 500',
     });
     expect(status).not.toHaveProperty('pending');
+  });
+
+  it('an event failing WEBHOOK_MAX_ATTEMPTS times is dead-lettered with its attempts; the webhook is reported failing, then goes on', async () => {
+    await define('dead');
+    answers.set('/dead', (n, res) => res.writeHead(n < 5 ? 503 : 204).end());
+    const { id } = await register('dead', '/dead');
+    await create('dead', 'x1');
+    await create('dead', 'x2');
+    const [first, second] = await streamEvents('dead');
+    // Reported while it fails (3 consecutive failures: WEBHOOK_FAILING_AFTER).
+    const failing = await waitFor(
+      async () => {
+        const res = await call('GET', `/v1/webhooks/${id}`);
+        const status = res.body.status as { state: string; consecutiveFailures: number };
+        return status.state === 'failing' ? status : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, description: 'the webhook reported failing' },
+    );
+    expect(failing.consecutiveFailures).toBeGreaterThanOrEqual(3);
+    const got = await waitFor(
+      () => (received.get('/dead')!.length >= 6 ? received.get('/dead')! : undefined),
+      { timeoutMs: 15_000, description: '5 attempts of the first event, then the second' },
+    );
+    expect(got.map((r) => r.seq)).toEqual([...Array(5).fill(first!.seq), second!.seq]);
+    const log = await attempts(id);
+    expect(log.map((a) => [a.seq, a.attempt, a.outcome])).toEqual([
+      ...[1, 2, 3, 4].map((n) => [first!.seq, n, 'failed']),
+      [first!.seq, 5, 'dead-lettered'],
+      [second!.seq, 1, 'delivered'],
+    ]);
+    // The event itself is kept on the dead-letter stream, with why and after how many attempts.
+    const letter = await directGet(mux, naming.deadLetterStream, {
+      seq: 1,
+      next_by_subj: naming.webhookDeadLetterSubject('default', id),
+    });
+    expect(letter).not.toBeNull();
+    expect(JSON.parse(new TextDecoder().decode(letter!.data))).toMatchObject({
+      eventId: first!.eventId,
+      type: 'token.created.v1',
+    });
+    expect(letter!.header!.get('Cb-Dlq-Seq')).toBe(String(first!.seq));
+    expect(letter!.header!.get('Cb-Dlq-Attempts')).toBe('5');
+    expect(letter!.header!.get('Cb-Dlq-Reason')).toBe('HTTP 503');
+    const after = await call('GET', `/v1/webhooks/${id}`);
+    expect(after.body.status).toMatchObject({
+      state: 'active',
+      consecutiveFailures: 0,
+      delivered: 1,
+      deadLettered: 1,
+    });
   });
 
   it('a deleted webhook is stopped and its consumer removed; its status stays', async () => {

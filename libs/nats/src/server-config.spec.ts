@@ -66,6 +66,7 @@ describe('natsPermissions', () => {
     expect(automation.publish.allow.filter((s) => s.startsWith('acme-x.'))).toEqual([
       'acme-x.cmd.*.token.fire',
       'acme-x.whd.>',
+      'acme-x.dlq.whk.>',
     ]);
     expect(automation.publish.allow.filter((s) => s.startsWith('$KV.')).sort()).toEqual([
       '$KV.acme-x_automation.>',

@@ -176,6 +176,7 @@ export function natsPermissions(naming: Naming): Record<NatsUser, UserPermission
         allow: [
           `${p}.cmd.*.token.fire`,
           ...deliveries,
+          naming.allWebhookDeadLettersSubject,
           kv(naming.timersBucket),
           kv(naming.automationBucket),
           kv(naming.webhookStatusBucket),

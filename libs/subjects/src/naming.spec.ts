@@ -70,6 +70,8 @@ describe('Naming', () => {
     expect(naming.webhookDeliveriesStream).toBe('CB_EVENTS_DELIVERIES');
     expect(naming.webhookDeliveriesSubjects).toEqual(['cb.whd.>']);
     expect(naming.webhookDeliverySubject('acme', id)).toBe(`cb.whd.acme.${id}`);
+    expect(naming.webhookDeadLetterSubject('acme', id)).toBe(`cb.dlq.whk.acme.${id}`);
+    expect(naming.allWebhookDeadLettersSubject).toBe('cb.dlq.whk.>');
     // The deliveries log is outside the event stream and the dead letters.
     for (const s of [...naming.streamSubjects, ...naming.deadLetterSubjects]) {
       expect(s.split('.')[1]).not.toBe('whd');

@@ -350,6 +350,21 @@ export class Naming {
     return [`${this.prefix}.dlq.>`];
   }
 
+  /**
+   * The events a webhook gave up on (`WEBHOOK_MAX_ATTEMPTS` failed): `<prefix>.dlq.whk.<tenant>.<hookId>`,
+   * apart from the projections' letters (`<prefix>.dlq.tok.…`, `<prefix>.dlq.hook.…`).
+   */
+  webhookDeadLetterSubject(tenant: string, hookId: string): string {
+    assertTenant(tenant);
+    this.assertWebhookId(hookId);
+    return `${this.prefix}.dlq.whk.${tenant}.${hookId}`;
+  }
+
+  /** Every webhook dead letter (the automation user may publish these only). */
+  get allWebhookDeadLettersSubject(): string {
+    return `${this.prefix}.dlq.whk.>`;
+  }
+
   /** Dead letters keep the original subject's tokens after `<prefix>.dlq.`. */
   deadLetterSubject(originalSubject: string): string {
     const rest = originalSubject.startsWith(`${this.prefix}.`)

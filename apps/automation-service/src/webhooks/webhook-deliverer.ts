@@ -7,6 +7,7 @@ import type {
 import type { KV } from '@nats-io/kv';
 import type { LeaseHandle } from '@cb/leases';
 import type { Logger } from '@cb/logging';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { decodeEvent, encodeJson, isTokenEvent } from '@cb/nats';
 import {
   compileValidator,
@@ -159,6 +160,7 @@ export class WebhookDeliverer {
           return false;
         }
         const outcome = await this.attempt(m.seq, event.eventId, type, event, attempt);
+        if (outcome === 'dead-lettered' && !(await this.deadLetter(m, attempt))) return false;
         if (outcome === 'delivered' || outcome === 'dead-lettered') {
           if (!this.active) return false;
           await m.ackAck().catch(() => m.ack());
@@ -239,6 +241,38 @@ export class WebhookDeliverer {
     return outcome;
   }
 
+  /**
+   * The event given up on, copied to the dead-letter stream (`<prefix>.dlq.whk.<tenant>.<hookId>`,
+   * kept until an operator deals with it) before it is acknowledged: the deliveries log keeps
+   * only recent attempts, the dead letter keeps the event. Tried until stored or the webhook
+   * stops (false: not acknowledged, so the next owner dead-letters it again — same message id).
+   */
+  private async deadLetter(m: JsMsg, attempts: number): Promise<boolean> {
+    const { naming, js, logger } = this.deps;
+    const { hook } = this;
+    for (let retry = 0; this.active; retry++) {
+      try {
+        await js.publish(naming.webhookDeadLetterSubject(hook.tenant, hook.id), m.data, {
+          msgID: `dlq-whk-${hook.id}-${m.seq}`,
+          headers: deadLetterHeaders({
+            'Cb-Dlq-Kind': 'webhook',
+            'Cb-Dlq-Webhook': hook.id,
+            'Cb-Dlq-Stream': naming.stream,
+            'Cb-Dlq-Seq': String(m.seq),
+            'Cb-Dlq-Subject': m.subject,
+            'Cb-Dlq-Attempts': String(attempts),
+            'Cb-Dlq-Reason': (this.status.lastError ?? 'failed').slice(0, 300),
+          }),
+        });
+        return true;
+      } catch (err) {
+        logger.warn({ err, webhookId: hook.id, seq: m.seq }, 'dead letter not stored; retrying');
+        await this.sleep(Math.min(5000, 250 * 2 ** retry));
+      }
+    }
+    return false;
+  }
+
   /** The attempt on the deliveries stream (a log: a failure to write it does not stop delivery). */
   private async logDelivery(d: WebhookDelivery): Promise<void> {
     const { naming, js, logger } = this.deps;
@@ -275,4 +309,10 @@ export class WebhookDeliverer {
       this.wake = done;
     });
   }
+}
+
+function deadLetterHeaders(values: Record<string, string>): ReturnType<typeof natsHeaders> {
+  const h = natsHeaders();
+  for (const [k, v] of Object.entries(values)) h.set(k, v);
+  return h;
 }
