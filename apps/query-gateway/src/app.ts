@@ -27,6 +27,7 @@ import type { LiveEvents } from './read/live-events';
 import type { Reads } from './read/reads';
 import { adminKeyRoutes } from './routes/admin-keys';
 import { bulkFireRoutes } from './routes/bulk-fire';
+import { consoleRoutes, defaultConsoleDir } from './routes/console';
 import { eventRoutes } from './routes/events';
 import { opsRoutes } from './routes/ops';
 import { searchRoutes } from './routes/search';
@@ -65,6 +66,8 @@ export interface AppDeps {
   registry?: Registry;
   /** Readiness checks answered from memory at every probe (see OpsRouteDeps). */
   liveReadiness?: () => Record<string, boolean>;
+  /** The console's build (CONSOLE_DIR); default apps/console/dist of the repository. */
+  consoleDir?: string;
 }
 
 // The type lives in app-type.ts (the plugins below name it without importing this module).
@@ -143,6 +146,7 @@ export function buildApp(deps: AppDeps): App {
     store: deps.store,
     naming: deps.naming,
   });
+  app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });
   return app;
 }
 
