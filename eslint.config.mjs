@@ -90,7 +90,17 @@ const frameworkImports = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules', '**/dist', '**/.data', '**/.nx', '**/coverage', '**/tmp'] },
+  {
+    ignores: [
+      '**/node_modules',
+      '**/dist',
+      '**/.data',
+      '**/.nx',
+      '**/coverage',
+      '**/tmp',
+      'test-output',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
