@@ -13,6 +13,7 @@ import { ApiError } from './api-error';
 import type { App } from './app-type';
 import { installAuth, type AuthDeps } from './auth/plugin';
 import type { CommandClient } from './command-client';
+import type { GuardCompiler } from './definitions/check-definition';
 import { registerHttpMetrics } from './http-metrics';
 import { clientErrorHandler, frameworkErrors } from './http/client-errors';
 import { installMethodHandling } from './http/methods';
@@ -49,6 +50,8 @@ export interface AppDeps {
   projectionWaitMs: number;
   commands: CommandClient;
   reads: Reads;
+  /** The guard pool's compiler: definition checks compile guards as the command service does. */
+  guards: GuardCompiler;
   /** Webhook registrations, status and delivery attempts. */
   webhooks: WebhookReads;
   /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: accept webhook targets in private and loopback ranges. */
@@ -118,7 +121,11 @@ export function buildApp(deps: AppDeps): App {
     readiness: deps.readiness,
     ...(deps.liveReadiness ? { liveReadiness: deps.liveReadiness } : {}),
   });
-  app.register(workflowRoutes, { commands: deps.commands, reads: deps.reads });
+  app.register(workflowRoutes, {
+    commands: deps.commands,
+    reads: deps.reads,
+    guards: deps.guards,
+  });
   app.register(tokenRoutes, { commands: deps.commands, reads: deps.reads });
   app.register(searchRoutes, { reads: deps.reads });
   app.register(bulkFireRoutes, {

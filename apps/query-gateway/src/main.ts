@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       },
       commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS, probe),
       reads,
+      guards,
       webhooks: new WebhookReads(nc, infra.mux, naming, { scanTimeoutMs: config.SCAN_TIMEOUT_MS }),
       webhookAllowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       live,

@@ -1,6 +1,9 @@
 import type { FunctionComponent } from 'preact';
 import type { RouteName } from '../router';
+import { NewDefinitionPage, NewVersionPage } from './definition-editor';
+import { PlacePage } from './place';
 import { Placeholder } from './placeholder';
+import { TokenPage } from './token';
 
 /** What every page gets: the route's decoded `:params` and the query string. */
 export interface PageProps {
@@ -15,8 +18,8 @@ export interface PageProps {
 export const PAGES: Record<Exclude<RouteName, 'signIn'>, FunctionComponent<PageProps>> = {
   workflows: () => <Placeholder title="Workflows" />,
   workflow: ({ params }) => <Placeholder title={`Workflow ${params['wf'] ?? ''}`} />,
-  place: ({ params }) => <Placeholder title={`Place ${params['place'] ?? ''}`} />,
-  token: ({ params }) => <Placeholder title={`Token ${params['tok'] ?? ''}`} />,
-  newDefinition: () => <Placeholder title="New workflow" />,
-  newVersion: ({ params }) => <Placeholder title={`New version of ${params['wf'] ?? ''}`} />,
+  place: PlacePage,
+  token: TokenPage,
+  newDefinition: NewDefinitionPage,
+  newVersion: NewVersionPage,
 };
