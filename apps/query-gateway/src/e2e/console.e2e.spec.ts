@@ -64,7 +64,12 @@ function buildConsole(): void {
 
 beforeAll(async () => {
   buildConsole();
-  stack = await startE2eStack({}, { projectionWorkers: 1, workflows: [...FIXTURE_WORKFLOWS] });
+  // A browser and the whole stack share the machine: guards get a budget no load exceeds (the
+  // budget is guards.e2e's subject, not this file's), so none is refused as too expensive.
+  stack = await startE2eStack(
+    { GUARD_TIMEOUT_MS: '2000' },
+    { projectionWorkers: 1, workflows: [...FIXTURE_WORKFLOWS] },
+  );
   // Orders: two in cart, two in payment_pending (one for the page's guard failure, one to learn
   // what the API answers for it), one delivered; an article draft.
   for (const name of ['cart-1', 'cart-2']) {
