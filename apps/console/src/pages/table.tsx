@@ -1,6 +1,8 @@
 import type { FunctionComponent } from 'preact';
 import type { RouteName } from '../router';
 import { Placeholder } from './placeholder';
+import { WorkflowPage } from './workflow-page';
+import { WorkflowsListPage } from './workflows-list';
 
 /** What every page gets: the route's decoded `:params` and the query string. */
 export interface PageProps {
@@ -13,8 +15,8 @@ export interface PageProps {
  * the token, place and definition pages are placeholders here until their change lands.
  */
 export const PAGES: Record<Exclude<RouteName, 'signIn'>, FunctionComponent<PageProps>> = {
-  workflows: () => <Placeholder title="Workflows" />,
-  workflow: ({ params }) => <Placeholder title={`Workflow ${params['wf'] ?? ''}`} />,
+  workflows: WorkflowsListPage,
+  workflow: WorkflowPage,
   place: ({ params }) => <Placeholder title={`Place ${params['place'] ?? ''}`} />,
   token: ({ params }) => <Placeholder title={`Token ${params['tok'] ?? ''}`} />,
   newDefinition: () => <Placeholder title="New workflow" />,
