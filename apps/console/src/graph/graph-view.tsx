@@ -15,7 +15,8 @@ export function GraphView({
 }: {
   workflowId: string;
   layout: GraphLayout;
-  counts: Readonly<Record<string, number>>;
+  /** Undefined until the first read: counts show “…”, not a made-up 0. */
+  counts: Readonly<Record<string, number>> | undefined;
   placeHref: (place: string) => string;
 }) {
   const pad = 8;
@@ -80,7 +81,7 @@ export function GraphView({
         ))}
         {layout.nodes.map((n) => {
           const href = placeHref(n.id);
-          const count = counts[n.id] ?? 0;
+          const count = counts ? String(counts[n.id] ?? 0) : '…';
           const marks = [
             n.initial ? 'initial' : '',
             n.final ? 'final' : '',
@@ -131,7 +132,7 @@ export function GraphView({
                   text-anchor="middle"
                   data-count={n.id}
                 >
-                  {String(count)}
+                  {count}
                 </text>
               </a>
             </g>

@@ -166,7 +166,8 @@ export function WorkflowPage({ params, search }: PageProps) {
   if (error) return <ProblemView error={error} title={`Workflow ${wf}`} />;
   if (!def || !layout) return <p class="muted">Loading {wf}…</p>;
 
-  const counts = live.ready ? live.counts : (stats?.places ?? {});
+  const known = live.ready ? live.counts : stats?.places;
+  const counts = known ?? {};
   const analysis = def.analysis;
   const transitionIds = def.transitions.map((t) => t.id);
   return (
@@ -207,7 +208,7 @@ export function WorkflowPage({ params, search }: PageProps) {
       <GraphView
         workflowId={def.id}
         layout={layout}
-        counts={counts}
+        counts={known}
         placeHref={(p) => links.place(def.id, p)}
       />
       <p class="muted legend">
