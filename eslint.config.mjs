@@ -77,6 +77,8 @@ const browserGlobals = {
   AbortController: 'readonly',
   TextDecoder: 'readonly',
   addEventListener: 'readonly',
+  matchMedia: 'readonly',
+  TextDecoderStream: 'readonly',
 };
 
 const frameworkImports = [

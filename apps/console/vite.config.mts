@@ -3,6 +3,11 @@ import preact from '@preact/preset-vite';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+/** `vite` / `vite preview` (development only) pass /v1 to this gateway. */
+const gateway = process.env['CB_GATEWAY_URL'] ?? 'http://127.0.0.1:3000';
+/** The gateway's policy on /console, so `vite preview` shows what it would break. */
+const csp =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
  * The console is served by the gateway at /console/ (apps/query-gateway), so every asset URL
@@ -24,5 +29,6 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
   },
-  server: { proxy: { '/v1': 'http://127.0.0.1:3000' } },
+  server: { proxy: { '/v1': gateway } },
+  preview: { proxy: { '/v1': gateway }, headers: { 'content-security-policy': csp } },
 });

@@ -13,6 +13,22 @@ import { SignInPage } from './pages/sign-in';
 import { Link, ROUTES, links, matchRoute, navigate, useLocation } from './router';
 import { SessionProvider } from './session-context';
 
+/** The sign-in page, with `?next=` the page asked for (an in-app path only). */
+function signInHref(): string {
+  const back = location.pathname + location.search;
+  return back.startsWith(links.signIn()) || back === links.workflows()
+    ? links.signIn()
+    : `${links.signIn()}?next=${encodeURIComponent(back)}`;
+}
+
+/** Where `?next=` may send the app after sign-in: a /console/ path, never another origin. */
+function nextOf(search: URLSearchParams): string {
+  const next = search.get('next');
+  return next && next.startsWith('/console/') && !next.startsWith('//') && !next.includes('\\')
+    ? next
+    : links.workflows();
+}
+
 /**
  * The app: without a session only the sign-in page; with one, the shell and the page of the
  * route. A 401 from any call (expired or revoked session) lands back on sign-in, and after
@@ -26,14 +42,7 @@ export function App() {
   useEffect(() => {
     setUnauthenticatedHandler(() => {
       setSession(undefined);
-      const back = location.pathname + location.search;
-      navigate(
-        links.signIn() +
-          (back.startsWith(links.signIn()) ? '' : `?next=${encodeURIComponent(back)}`),
-        {
-          replace: true,
-        },
-      );
+      navigate(signInHref(), { replace: true });
     });
   }, []);
 
@@ -50,7 +59,7 @@ export function App() {
   }, [session?.session]);
 
   useEffect(() => {
-    if (!session && match?.route !== 'signIn') navigate(links.signIn(), { replace: true });
+    if (!session && match?.route !== 'signIn') navigate(signInHref(), { replace: true });
   }, [session, match?.route]);
 
   if (!session || match?.route === 'signIn') {
@@ -58,15 +67,7 @@ export function App() {
       <SignInPage
         onSignedIn={(s) => {
           setSession(s);
-          const next = loc.search.get('next');
-          navigate(
-            next && next.startsWith('/console/') && !next.startsWith('//')
-              ? next
-              : links.workflows(),
-            {
-              replace: true,
-            },
-          );
+          navigate(nextOf(loc.search), { replace: true });
         }}
       />
     );

@@ -2,8 +2,9 @@ import type { FunctionComponent } from 'preact';
 import type { RouteName } from '../router';
 import { NewDefinitionPage, NewVersionPage } from './definition-editor';
 import { PlacePage } from './place';
-import { Placeholder } from './placeholder';
 import { TokenPage } from './token';
+import { WorkflowPage } from './workflow-page';
+import { WorkflowsListPage } from './workflows-list';
 
 /** What every page gets: the route's decoded `:params` and the query string. */
 export interface PageProps {
@@ -16,8 +17,8 @@ export interface PageProps {
  * the token, place and definition pages are placeholders here until their change lands.
  */
 export const PAGES: Record<Exclude<RouteName, 'signIn'>, FunctionComponent<PageProps>> = {
-  workflows: () => <Placeholder title="Workflows" />,
-  workflow: ({ params }) => <Placeholder title={`Workflow ${params['wf'] ?? ''}`} />,
+  workflows: WorkflowsListPage,
+  workflow: WorkflowPage,
   place: PlacePage,
   token: TokenPage,
   newDefinition: NewDefinitionPage,
