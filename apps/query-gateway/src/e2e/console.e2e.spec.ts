@@ -34,7 +34,7 @@ const WF = ORDERS.id;
 const UI_TIMEOUT_MS = 15_000;
 /** Interactive controls a read-only console must not show (any word of a write). */
 const WRITE_CONTROL =
-  /^(fire\b|bulk|delete|patch|save|create|new workflow|new version|upload|apply|confirm)/i;
+  /^(fire\b|bulk|delete|patch|apply patch|save|create|new workflow|new version|upload|confirm)/i;
 
 let stack: E2eStack;
 let browser: TestBrowser;
