@@ -193,7 +193,7 @@ function DefinitionEditor({ mode, wf }: { mode: 'create' | 'version'; wf?: strin
           {fileError ? <p class="field-error">{fileError}</p> : null}
         </div>
         <div class="field">
-          <label for="definition-json">Definition JSON</label>
+          <label for="definition-json">Definition (JSON)</label>
           <textarea
             id="definition-json"
             rows={22}

@@ -48,12 +48,11 @@ export function TokenPage({ params }: PageProps) {
   async function loadTransitions(minSeq?: number) {
     setTransitionsError(undefined);
     try {
-      setTransitions(
-        await get<TransitionAvailability[]>(
-          `${path}/transitions`,
-          minSeq !== undefined ? { minSeq } : undefined,
-        ),
+      const page = await get<{ items: TransitionAvailability[] }>(
+        `${path}/transitions`,
+        minSeq !== undefined ? { minSeq } : undefined,
       );
+      setTransitions(page.items);
     } catch (err) {
       setTransitionsError(err);
     }
@@ -403,7 +402,7 @@ function PatchEditor({
       </p>
       <div class="two-col">
         <div class="field">
-          <label for="patch-data">Data merge patch</label>
+          <label for="patch-data">Patch data (JSON merge patch)</label>
           <textarea
             id="patch-data"
             rows={4}
@@ -413,7 +412,7 @@ function PatchEditor({
           />
         </div>
         <div class="field">
-          <label for="patch-metadata">Metadata merge patch</label>
+          <label for="patch-metadata">Patch metadata (JSON merge patch)</label>
           <textarea
             id="patch-metadata"
             rows={4}
