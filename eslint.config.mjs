@@ -59,6 +59,28 @@ function boundaries(forTests) {
   };
 }
 
+/** What the console's code may use without importing it (no-undef is off for TS anyway). */
+const browserGlobals = {
+  window: 'readonly',
+  document: 'readonly',
+  location: 'readonly',
+  history: 'readonly',
+  sessionStorage: 'readonly',
+  fetch: 'readonly',
+  console: 'readonly',
+  setTimeout: 'readonly',
+  clearTimeout: 'readonly',
+  setInterval: 'readonly',
+  clearInterval: 'readonly',
+  URL: 'readonly',
+  URLSearchParams: 'readonly',
+  AbortController: 'readonly',
+  TextDecoder: 'readonly',
+  addEventListener: 'readonly',
+  matchMedia: 'readonly',
+  TextDecoderStream: 'readonly',
+};
+
 const frameworkImports = [
   '@nats-io/*',
   'fastify',
@@ -70,7 +92,17 @@ const frameworkImports = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules', '**/dist', '**/.data', '**/.nx', '**/coverage', '**/tmp'] },
+  {
+    ignores: [
+      '**/node_modules',
+      '**/dist',
+      '**/.data',
+      '**/.nx',
+      '**/coverage',
+      '**/tmp',
+      'test-output',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -92,6 +124,22 @@ export default tseslint.config(
         URL: 'readonly',
       },
     },
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', boundaries(false)],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The console (apps/console) runs in the browser: TSX with Preact, browser globals, the same
+    // boundaries as every app (it may import only the client's types).
+    files: ['apps/console/**/*.ts', 'apps/console/**/*.tsx', 'apps/console/**/*.mts'],
+    plugins: { '@nx': nx },
+    languageOptions: { globals: { ...browserGlobals } },
     rules: {
       '@nx/enforce-module-boundaries': ['error', boundaries(false)],
       '@typescript-eslint/no-unused-vars': [

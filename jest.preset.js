@@ -19,8 +19,8 @@ module.exports = {
       },
     ],
   },
-  // Fastify's inject pulls in `cookie`, which is ESM-only: let swc transform it.
-  transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
+  // Fastify's inject pulls in `cookie`, @fastify/static `content-disposition`, both ESM-only: let swc transform them.
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper,
   testMatch: ['**/?(*.)spec.ts'],

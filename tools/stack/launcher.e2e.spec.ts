@@ -62,6 +62,12 @@ describe('npm start (tools/stack/start.ts)', () => {
     const adminKey = h.adminKey();
     expect(adminKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(launcher.lines.join('\n')).toContain(`root key  ${adminKey}`);
+    // The console, built by the launcher when stale (issue 16), is served by its gateway.
+    expect(launcher.lines.join('\n')).toMatch(/console: (build up to date|built into)/);
+    expect(launcher.lines.join('\n')).toMatch(/console {3}http:\/\/localhost:\d+\/console\//);
+    const page = await fetch(`${gateway}/console/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/console/assets/');
     const anonymous = await json<{ code: string }>('/v1/workflows', { authorization: null });
     expect(anonymous).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
     // Its nats-server has a user per service, the passwords generated into the data dir.

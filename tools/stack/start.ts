@@ -1,5 +1,6 @@
 /**
- * `npm start`: the whole stack on one machine. Starts nats-server (unless NATS_URL is set), the
+ * `npm start`: the whole stack on one machine. Builds the console when its build is missing or
+ * stale (`buildConsole`), then starts nats-server (unless NATS_URL is set), the
  * command service, two projection workers, one automation worker and the gateway, waits until
  * each is ready and prints
  * the URLs. It then supervises them: a child that dies is logged and restarted with back-off (see
@@ -25,6 +26,7 @@
  * docker/nats-server.conf): each service connects as its own NATS user, with the passwords of
  * `<CB_DATA_DIR>/nats-credentials.json` (mode 0600; random, made on first start, reused after).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findNatsServerBinary, freePort } from '@cb/ops';
@@ -91,10 +93,26 @@ function serviceSpec(
   };
 }
 
+/**
+ * The console (served by the gateway at /console) is built first when its build is missing or
+ * older than its sources (tools/console/build-if-stale.mjs). A failed build is reported and the
+ * stack starts all the same: the API works, and /console says how to build it.
+ */
+function buildConsole(): void {
+  const run = spawnSync(process.execPath, [resolve(ROOT, 'tools/console/build-if-stale.mjs')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) {
+    sink('launcher', 'the console was not built: /console answers 503 until it is (see above)');
+  }
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const gatewayPort = portOf('GATEWAY_PORT', 1) ?? 3000;
   const natsPort = portOf('NATS_PORT', 1);
+  buildConsole();
   const dataRoot = resolve(env.CB_DATA_DIR?.trim() || resolve(ROOT, '.data'));
   const natsDataDir = resolve(dataRoot, 'nats');
   const servicePidFile = resolve(dataRoot, 'services.pids');
@@ -333,6 +351,7 @@ async function main(): Promise<void> {
       '',
       'Circuit Breaker is ready.',
       `  gateway   ${url}`,
+      `  console   ${url}/console/`,
       `  API docs  ${url}/docs`,
       ...(ownNats ? natsBanner : [`  NATS      ${natsUrl}`]),
       ...adminKeyBanner(admin),

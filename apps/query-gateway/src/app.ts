@@ -13,6 +13,7 @@ import { ApiError } from './api-error';
 import type { App } from './app-type';
 import { installAuth, type AuthDeps } from './auth/plugin';
 import type { CommandClient } from './command-client';
+import type { GuardCompiler } from './definitions/check-definition';
 import { registerHttpMetrics } from './http-metrics';
 import { clientErrorHandler, frameworkErrors } from './http/client-errors';
 import { installMethodHandling } from './http/methods';
@@ -27,6 +28,7 @@ import type { LiveEvents } from './read/live-events';
 import type { Reads } from './read/reads';
 import { adminKeyRoutes } from './routes/admin-keys';
 import { bulkFireRoutes } from './routes/bulk-fire';
+import { consoleRoutes, defaultConsoleDir } from './routes/console';
 import { eventRoutes } from './routes/events';
 import { opsRoutes } from './routes/ops';
 import { searchRoutes } from './routes/search';
@@ -48,6 +50,8 @@ export interface AppDeps {
   projectionWaitMs: number;
   commands: CommandClient;
   reads: Reads;
+  /** The guard pool's compiler: definition checks compile guards as the command service does. */
+  guards: GuardCompiler;
   /** Webhook registrations, status and delivery attempts. */
   webhooks: WebhookReads;
   /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: accept webhook targets in private and loopback ranges. */
@@ -65,6 +69,8 @@ export interface AppDeps {
   registry?: Registry;
   /** Readiness checks answered from memory at every probe (see OpsRouteDeps). */
   liveReadiness?: () => Record<string, boolean>;
+  /** The console's build (CONSOLE_DIR); default apps/console/dist of the repository. */
+  consoleDir?: string;
 }
 
 // The type lives in app-type.ts (the plugins below name it without importing this module).
@@ -115,7 +121,11 @@ export function buildApp(deps: AppDeps): App {
     readiness: deps.readiness,
     ...(deps.liveReadiness ? { liveReadiness: deps.liveReadiness } : {}),
   });
-  app.register(workflowRoutes, { commands: deps.commands, reads: deps.reads });
+  app.register(workflowRoutes, {
+    commands: deps.commands,
+    reads: deps.reads,
+    guards: deps.guards,
+  });
   app.register(tokenRoutes, { commands: deps.commands, reads: deps.reads });
   app.register(searchRoutes, { reads: deps.reads });
   app.register(bulkFireRoutes, {
@@ -143,6 +153,7 @@ export function buildApp(deps: AppDeps): App {
     store: deps.store,
     naming: deps.naming,
   });
+  app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });
   return app;
 }
 

@@ -76,6 +76,13 @@ export const GatewayEnv = Type.Object({
     description:
       'register webhooks whose URL is or resolves to a loopback, private, link-local or metadata address (local receivers, on-premise); refused by default (set the same on the automation service)',
   }),
+  CONSOLE_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'directory of the built console served at /console (default: apps/console/dist of the repository; relative to the working directory)',
+    }),
+  ),
 });
 export type GatewayConfig = Static<typeof GatewayEnv>;
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { Authenticator, FailureSlowdown, KeyStore, RateLimiter, ensureAuthBuckets } from '@cb/auth';
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
       },
       commands: new CommandClient(nc, infra.mux, naming, config.COMMAND_TIMEOUT_MS, probe),
       reads,
+      guards,
       webhooks: new WebhookReads(nc, infra.mux, naming, { scanTimeoutMs: config.SCAN_TIMEOUT_MS }),
       webhookAllowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       live,
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
       bulkFireConcurrency: config.BULK_FIRE_CONCURRENCY,
       idempotencyWindowMs: config.CB_DUPLICATE_WINDOW_MS,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      ...(config.CONSOLE_DIR !== undefined ? { consoleDir: resolve(config.CONSOLE_DIR) } : {}),
       // Read at every probe: the ping's latest answer is already in memory.
       liveReadiness: () => ({
         commandService: probe.answering,

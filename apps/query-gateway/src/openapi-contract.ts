@@ -130,7 +130,7 @@ const ONLY_ON: Partial<Record<ErrorCode, RegExp>> = {
   WEBHOOK_LIMIT: /^POST \/v1\/webhooks$/,
   WORKFLOW_EXISTS: /^POST \/v1\/workflows$/,
   TOKEN_EXISTS: /^POST \/v1\/workflows\/\{workflowId\}\/tokens$/,
-  TRANSITION_NOT_ENABLED: FIRES,
+  TRANSITION_NOT_ENABLED: /\/(fire|bulk-fire|bulk-fire\/preview)$/,
   GUARD_FAILED: FIRES,
   GUARD_TOO_EXPENSIVE: FIRES,
   TOO_MANY_REQUESTS: /\/events$/,

@@ -21,6 +21,8 @@ const CONTRACT: [method: string, path: string][] = [
   ['get', '/v1/workflows/{workflowId}/tokens/{tokenId}/transitions'],
   ['get', '/v1/workflows/{workflowId}/tokens/{tokenId}/history'],
   ['post', '/v1/workflows/{workflowId}/bulk-fire'],
+  ['post', '/v1/workflows/{workflowId}/bulk-fire/preview'],
+  ['post', '/v1/workflow-validations'],
   ['get', '/v1/tokens/{tokenId}'],
   ['get', '/v1/tokens'],
   ['get', '/v1/workflows/{workflowId}/events'],

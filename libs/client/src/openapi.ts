@@ -129,6 +129,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/workflow-validations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Check a definition as `POST /v1/workflows` would, without storing it
+     * @description Needs the scope `workflows:write`.
+     *
+     *     Answers 200 with every problem `POST /v1/workflows` would report (`valid: false` and `errors`, each with a JSON Pointer `path`), shape problems included, and the structural `analysis` (unreachable places, dead ends) once the body has the shape of a definition. Guards are compiled as at define time. Nothing is written; whether the id is taken is not checked. The body limit is that of `POST /v1/workflows`.
+     */
+    post: operations['validateWorkflow'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/workflows/{workflowId}/tokens': {
     parameters: {
       query?: never;
@@ -279,6 +301,28 @@ export interface paths {
     get: operations['searchTokens'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/workflows/{workflowId}/bulk-fire/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * How many tokens a bulk fire with this body would try to fire, firing nothing
+     * @description Needs the scope `read`.
+     *
+     *     Lists the tokens exactly as `POST …/bulk-fire` would (same `transition`, `place` and `filter`, same checks and errors before anything fires) and counts them, up to 10000; `capped: true` when more may match (a bulk fire would answer `truncated`). Guards are not evaluated: a token counted here may still fail with GUARD_FAILED when fired. Writes nothing, so the `read` scope is enough.
+     */
+    post: operations['previewBulkFire'];
     delete?: never;
     options?: never;
     head?: never;
@@ -751,6 +795,70 @@ export interface components {
       };
       window: components['schemas']['StatsWindow'];
     };
+    /** @description a workflow definition, as the body of `POST /v1/workflows` (`WorkflowDefinitionInput`); any JSON object is checked */
+    DefinitionCheckBody: {
+      [key: string]: unknown;
+    };
+    FieldError: {
+      path: string;
+      message: string;
+      /** @description stable machine-readable error code */
+      code?:
+        | 'VALIDATION_ERROR'
+        | 'GUARD_TOO_LARGE'
+        | 'GUARD_TOO_DEEP'
+        | 'GUARD_REF_CYCLE'
+        | 'GUARD_REF_UNSUPPORTED'
+        | 'GUARD_TOO_MANY_PATHS'
+        | 'GUARD_PATTERN_UNSUPPORTED'
+        | 'NUMBER_OUT_OF_RANGE'
+        | 'MIN_SEQ_AHEAD'
+        | 'WEBHOOK_URL_INVALID'
+        | 'WEBHOOK_TARGET_REFUSED'
+        | 'MALFORMED_REQUEST'
+        | 'UNAUTHENTICATED'
+        | 'FORBIDDEN'
+        | 'WORKFLOW_NOT_FOUND'
+        | 'TOKEN_NOT_FOUND'
+        | 'KEY_NOT_FOUND'
+        | 'WEBHOOK_NOT_FOUND'
+        | 'ROUTE_NOT_FOUND'
+        | 'METHOD_NOT_ALLOWED'
+        | 'NOT_ACCEPTABLE'
+        | 'REQUEST_TIMEOUT'
+        | 'WORKFLOW_EXISTS'
+        | 'TOKEN_EXISTS'
+        | 'WEBHOOK_LIMIT'
+        | 'CONFLICT'
+        | 'VERSION_MISMATCH'
+        | 'PAYLOAD_TOO_LARGE'
+        | 'URI_TOO_LONG'
+        | 'UNSUPPORTED_MEDIA_TYPE'
+        | 'TRANSITION_NOT_ENABLED'
+        | 'GUARD_FAILED'
+        | 'GUARD_TOO_EXPENSIVE'
+        | 'IDEMPOTENCY_KEY_REUSED'
+        | 'TOO_MANY_REQUESTS'
+        | 'RATE_LIMITED'
+        | 'HEADERS_TOO_LARGE'
+        | 'INTERNAL_ERROR'
+        | 'PROJECTION_LAGGING'
+        | 'COMMAND_SERVICE_UNAVAILABLE'
+        | 'SERVICE_UNAVAILABLE'
+        | 'COMMAND_TIMEOUT';
+    };
+    DefinitionCheck: {
+      /** @description true when `POST /v1/workflows` would accept the definition (ids aside) */
+      valid: boolean;
+      /** @description every problem, with a JSON Pointer into the definition and, for guard limits and compile errors, the code the create would answer */
+      errors: components['schemas']['FieldError'][];
+      analysis?: {
+        /** @description places no transition path from the initial place reaches */
+        unreachablePlaces: string[];
+        /** @description places with no way out that are not final */
+        deadEndPlaces: string[];
+      };
+    };
     CreateTokenBody: {
       /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
       id?: string;
@@ -1053,6 +1161,28 @@ export interface components {
       items: components['schemas']['SequencedEvent'][];
       /** @description pass as `cursor` for the next page; absent on the last page */
       nextCursor?: string;
+    };
+    BulkFirePreviewBody: {
+      /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
+      transition: string;
+      /** @description fire only tokens in this place (a declared place the transition fires from); default: every `from` place of the transition */
+      place?: string;
+      filter?: {
+        /** @description top-level keys of the token metadata and the value each must equal (at most 16 keys) */
+        metadata?: {
+          [key: string]: string | number | boolean;
+        };
+        /** @description top-level keys of the token data and the value each must equal (at most 16 keys) */
+        data?: {
+          [key: string]: string | number | boolean;
+        };
+      };
+    };
+    BulkFirePreview: {
+      /** @description tokens a bulk fire with this body would try to fire now (counted up to 10000) */
+      matched: number;
+      /** @description true when more tokens may match than `matched` (the count stopped at its bound): a bulk fire would be `truncated` */
+      capped: boolean;
     };
     BulkFireBody: {
       /** @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards) */
@@ -1614,6 +1744,19 @@ export interface components {
     };
     /** @description Problem details; `code` is `TOKEN_NOT_FOUND` (Token not found) */
     TokenNotFound: {
+      headers: {
+        'X-Request-Id': components['headers']['X-Request-Id'];
+        'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+        'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+        'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
+    /** @description Problem details; `code` is `TRANSITION_NOT_ENABLED` (The transition is not enabled) or `IDEMPOTENCY_KEY_REUSED` (Idempotency-Key reused with a different request) */
+    TransitionNotEnabledOrIdempotencyKeyReused: {
       headers: {
         'X-Request-Id': components['headers']['X-Request-Id'];
         'RateLimit-Limit': components['headers']['RateLimit-Limit'];
@@ -2245,6 +2388,46 @@ export interface operations {
       default: components['responses']['InternalError'];
     };
   };
+  validateWorkflow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description a workflow definition, as the body of `POST /v1/workflows` (`WorkflowDefinitionInput`); any JSON object is checked */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DefinitionCheckBody'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DefinitionCheck'];
+        };
+      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      406: components['responses']['NotAcceptable'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
+    };
+  };
   listWorkflowTokens: {
     parameters: {
       query?: {
@@ -2863,6 +3046,56 @@ export interface operations {
       403: components['responses']['Forbidden'];
       406: components['responses']['NotAcceptable'];
       414: components['responses']['UriTooLong'];
+      429: components['responses']['RateLimited'];
+      431: components['responses']['HeadersTooLarge'];
+      503: components['responses']['Error503'];
+      default: components['responses']['InternalError'];
+    };
+  };
+  previewBulkFire: {
+    parameters: {
+      query?: {
+        /** @description answer only once the read model reflects every event with seq ≤ minSeq (e.g. the `version` of your last write); 503 PROJECTION_LAGGING if it does not in time, 400 MIN_SEQ_AHEAD at once if the stream has no such seq yet */
+        minSeq?: number;
+      };
+      header?: never;
+      path: {
+        /**
+         * @description 1-64 characters of A-Z, a-z, 0-9, `_` or `-` (no dots, spaces or wildcards)
+         * @example order_processing
+         */
+        workflowId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BulkFirePreviewBody'];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'RateLimit-Limit': components['headers']['RateLimit-Limit'];
+          'RateLimit-Remaining': components['headers']['RateLimit-Remaining'];
+          'RateLimit-Reset': components['headers']['RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BulkFirePreview'];
+        };
+      };
+      400: components['responses']['Error400'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['WorkflowNotFound'];
+      406: components['responses']['NotAcceptable'];
+      413: components['responses']['PayloadTooLarge'];
+      414: components['responses']['UriTooLong'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['TransitionNotEnabledOrIdempotencyKeyReused'];
       429: components['responses']['RateLimited'];
       431: components['responses']['HeadersTooLarge'];
       503: components['responses']['Error503'];

@@ -115,3 +115,27 @@ export const BulkFireResult = Type.Object({
   ),
 });
 export type BulkFireResult = Static<typeof BulkFireResult>;
+
+/** `POST /v1/workflows/:workflowId/bulk-fire/preview`: which tokens a bulk fire would try. */
+export const BulkFirePreviewBody = Type.Object(
+  {
+    transition: BulkFireBody.properties.transition,
+    place: BulkFireBody.properties.place,
+    filter: BulkFireBody.properties.filter,
+  },
+  { additionalProperties: false },
+);
+export type BulkFirePreviewBody = Static<typeof BulkFirePreviewBody>;
+
+export const BulkFirePreview = Type.Object({
+  matched: Type.Integer({
+    minimum: 0,
+    maximum: BULK_FIRE_MAX_TOKENS,
+    description: `tokens a bulk fire with this body would try to fire now (counted up to ${BULK_FIRE_MAX_TOKENS})`,
+  }),
+  capped: Type.Boolean({
+    description:
+      'true when more tokens may match than `matched` (the count stopped at its bound): a bulk fire would be `truncated`',
+  }),
+});
+export type BulkFirePreview = Static<typeof BulkFirePreview>;

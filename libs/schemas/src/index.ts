@@ -122,6 +122,7 @@ export {
 export { compileValidator, type Validator, type ValidationIssue } from './validate';
 export { DisabledReason, TransitionAvailability } from './transitions';
 export * from './bulk';
+export { DefinitionCheckBody, DefinitionCheck } from './definition-check';
 export {
   SCOPES,
   Scope,

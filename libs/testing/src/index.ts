@@ -55,3 +55,17 @@ export {
   guardedWorkflow,
   pingPongWorkflow,
 } from './hostile-guards';
+export {
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  SCREENSHOT_DIR,
+  TestBrowser,
+  VIEWPORTS,
+  launchBrowser,
+  saveScreenshots,
+  scrollsHorizontally,
+  unnamedControls,
+  type PageProblems,
+  type ViewportName,
+  type WatchedPage,
+} from './browser';

@@ -24,7 +24,14 @@ const v2 = version(
     ['ship', ['paid'], 'shipped'],
   ],
 );
-const v1 = version(1, ['new', 'paid', 'cancelled'], [['pay', ['new'], 'paid'], ['cancel', ['new'], 'cancelled']]);
+const v1 = version(
+  1,
+  ['new', 'paid', 'cancelled'],
+  [
+    ['pay', ['new'], 'paid'],
+    ['cancel', ['new'], 'cancelled'],
+  ],
+);
 
 function refusal(run: () => unknown): ApiError {
   try {

@@ -73,6 +73,77 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+describe('POST /v1/workflows/:workflowId/bulk-fire/preview', () => {
+  const DR = 'document_review';
+  const preview = (body: unknown, query = '') =>
+    call<{ matched: number; capped: boolean }>(
+      'POST',
+      `/v1/workflows/${DR}/bulk-fire/preview${query}`,
+      body,
+    );
+
+  it('counts the tokens a bulk fire would try, and fires none', async () => {
+    let last = 0;
+    for (const [id, batch] of [
+      ['pv-1', 'p1'],
+      ['pv-2', 'p1'],
+      ['pv-3', 'p1'],
+      ['pv-4', 'p2'],
+      ['pv-5', 1],
+    ] as const) {
+      last = Math.max(last, (await createToken(DR, { id, data: {}, metadata: { batch } })).version);
+    }
+    const before = await streamMessages();
+    const q = `?minSeq=${last}`;
+    const p1 = await preview({ transition: 'submit', filter: { metadata: { batch: 'p1' } } }, q);
+    expect(p1.status).toBe(200);
+    expect(p1.body).toEqual({ matched: 3, capped: false });
+    // Typed like the bulk fire: the number 1 is not the text "1".
+    expect(
+      (await preview({ transition: 'submit', filter: { metadata: { batch: '1' } } }, q)).body,
+    ).toEqual({ matched: 0, capped: false });
+    expect((await preview({ transition: 'submit', place: 'draft' }, q)).body).toEqual({
+      matched: 5,
+      capped: false,
+    });
+    // Nothing in pending_review yet: `review` would fire none.
+    expect((await preview({ transition: 'review' }, q)).body.matched).toBe(0);
+    expect(await streamMessages()).toBe(before);
+    expect(await listIds(DR, 'draft', last)).toEqual(['pv-1', 'pv-2', 'pv-3', 'pv-4', 'pv-5']);
+
+    // The same answer as the fire that follows it.
+    const fired = await bulk(DR, { transition: 'submit', filter: { metadata: { batch: 'p1' } } });
+    expect(fired.body).toMatchObject({ matched: 3, succeeded: 3 });
+  });
+
+  it('checks the body, workflow, place and transition like the bulk fire', async () => {
+    expectProblem(
+      await call('POST', '/v1/workflows/nope/bulk-fire/preview', { transition: 'submit' }),
+      404,
+      'WORKFLOW_NOT_FOUND',
+    );
+    expectProblem(
+      await preview({ transition: 'submit', place: 'nowhere' }),
+      400,
+      'VALIDATION_ERROR',
+    );
+    expectProblem(await preview({ transition: 'teleport' }), 422, 'TRANSITION_NOT_ENABLED');
+    expectProblem(
+      await preview({ transition: 'submit', place: 'approved' }),
+      422,
+      'TRANSITION_NOT_ENABLED',
+    );
+    for (const body of [
+      {},
+      { transition: 'submit', limit: 5 },
+      { transition: 'submit', filter: { data: { a: [1] } } },
+      [],
+    ]) {
+      expectProblem(await preview(body), 400, 'VALIDATION_ERROR');
+    }
+  });
+});
+
 describe('POST /v1/workflows/:workflowId/bulk-fire', () => {
   // 60 tokens in draft; the filter keeps batch b1, priority 1 (a number), lang en.
   const fires = range(20, 'bf-ok'); // match, guard passes

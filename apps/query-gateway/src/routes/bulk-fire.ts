@@ -4,6 +4,8 @@ import {
   BULK_FIRE_MAX_TOKENS,
   BulkFireBody,
   BulkFireHeaders,
+  BulkFirePreview,
+  BulkFirePreviewBody,
   BulkFireResult,
   MinSeqQuery,
   Problem,
@@ -47,6 +49,51 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
   { commands, reads, concurrency, idempotencyWindowMs },
 ) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.post(
+    '/v1/workflows/:workflowId/bulk-fire/preview',
+    {
+      config: { scope: 'read' },
+      schema: {
+        operationId: 'previewBulkFire',
+        tags: ['tokens'],
+        summary: 'How many tokens a bulk fire with this body would try to fire, firing nothing',
+        description: `Lists the tokens exactly as \`POST …/bulk-fire\` would (same \`transition\`, \`place\` and \`filter\`, same checks and errors before anything fires) and counts them, up to ${BULK_FIRE_MAX_TOKENS}; \`capped: true\` when more may match (a bulk fire would answer \`truncated\`). Guards are not evaluated: a token counted here may still fail with GUARD_FAILED when fired. Writes nothing, so the \`read\` scope is enough.`,
+        params: WorkflowParams,
+        querystring: MinSeqQuery,
+        body: BulkFirePreviewBody,
+        response: {
+          200: BulkFirePreview,
+          400: Problem,
+          404: Problem,
+          413: Problem,
+          415: Problem,
+          422: Problem,
+          503: Problem,
+        },
+      },
+    },
+    async (req) => {
+      const { workflowId } = req.params;
+      const tenant = tenantOf(req);
+      const { transition, place, filter } = req.body;
+      const versions = await definitionVersions(reads, tenant, workflowId);
+      const scope = resolveScope(workflowId, versions, transition, place);
+      const { batch, nextAfter } = await listCandidates(reads, {
+        tenant,
+        workflowId,
+        transition,
+        scope,
+        filter,
+        key: undefined,
+        since: Date.now(),
+        after: undefined,
+        limit: BULK_FIRE_MAX_TOKENS,
+        minSeq: req.query.minSeq,
+      });
+      return { matched: batch.length, capped: nextAfter !== undefined };
+    },
+  );
 
   api.post(
     '/v1/workflows/:workflowId/bulk-fire',

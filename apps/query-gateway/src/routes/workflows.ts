@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  DefinitionCheck,
+  DefinitionCheckBody,
   PageQuery,
   Problem,
   StatsQuery,
@@ -16,12 +18,15 @@ import {
 import { ApiError } from '../api-error';
 import { assertMayDefine, tenantOf, visibleWorkflows } from '../auth/principal';
 import type { CommandClient } from '../command-client';
+import { checkDefinition, type GuardCompiler } from '../definitions/check-definition';
 import type { Reads } from '../read/reads';
 import { asOfHeader, etag, requestOptions } from '../write-headers';
 
 export interface WorkflowRouteDeps {
   commands: CommandClient;
   reads: Reads;
+  /** Compiles guards for `POST /v1/workflow-validations` (the gateway's guard pool). */
+  guards: GuardCompiler;
 }
 
 const errors = {
@@ -36,7 +41,7 @@ const errors = {
 /** Definitions are immutable and versioned: POST defines version 1, PUT adds a version. */
 export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
   app,
-  { commands, reads },
+  { commands, reads, guards },
 ) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -136,6 +141,34 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRouteDeps> = async (
         .header('location', `/v1/workflows/${wf.id}`)
         .header('etag', etag(wf.version))
         .send(wf);
+    },
+  );
+
+  // Not `/v1/workflows/validate`: "validate" is a legal workflow id.
+  api.post(
+    '/v1/workflow-validations',
+    {
+      config: { scope: 'workflows:write' },
+      schema: {
+        operationId: 'validateWorkflow',
+        tags: ['workflows'],
+        summary: 'Check a definition as `POST /v1/workflows` would, without storing it',
+        description:
+          'Answers 200 with every problem `POST /v1/workflows` would report (`valid: false` and `errors`, each with a JSON Pointer `path`), shape problems included, and the structural `analysis` (unreachable places, dead ends) once the body has the shape of a definition. Guards are compiled as at define time. Nothing is written; whether the id is taken is not checked. The body limit is that of `POST /v1/workflows`.',
+        body: DefinitionCheckBody,
+        response: {
+          200: DefinitionCheck,
+          400: Problem,
+          413: Problem,
+          415: Problem,
+          503: Problem,
+        },
+      },
+    },
+    async (req) => {
+      const body = req.body as Record<string, unknown>;
+      const id = typeof body.id === 'string' ? body.id : '';
+      return checkDefinition(body, guards, `validate:${tenantOf(req)}/${id}`);
     },
   );
 

@@ -5,6 +5,7 @@ import type { EventStore } from '@cb/nats';
 import { Naming } from '@cb/subjects';
 import { buildApp, type App, type AppDeps } from '../app';
 import type { CommandClient } from '../command-client';
+import type { GuardCompiler } from '../definitions/check-definition';
 import { LiveEvents } from '../read/live-events';
 import type { LiveHubs } from '../read/live-hubs';
 import type { WebhookReads } from '../read/webhooks';
@@ -43,6 +44,7 @@ export function appWithoutNats(overrides: Partial<AppDeps> = {}): App {
     },
     commands: never as CommandClient,
     reads: never as Reads,
+    guards: never as GuardCompiler,
     webhooks: never as WebhookReads,
     live: new LiveEvents({ size: 0 } as LiveHubs, { maxConnections: 1, clientBufferBytes: 65_536 }),
     store: never as EventStore,
