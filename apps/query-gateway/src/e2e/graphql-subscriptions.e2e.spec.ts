@@ -101,6 +101,12 @@ async function createToken(id: string): Promise<number> {
     },
   );
   expect(res.status).toBe(201);
+  // tokenUpdates finds the token's workflow in the read model (it has no minSeq argument).
+  await waitFor(
+    async () =>
+      (await stack.call('GET', `/v1/workflows/document_review/tokens/${id}`)).status === 200,
+    { timeoutMs: 5000 },
+  );
   return res.body.version;
 }
 
@@ -204,7 +210,6 @@ describe('GraphQL subscriptions (graphql-transport-ws)', () => {
       const got = subscribe(ws, query, variables as Record<string, unknown>);
       await waitFor(async () => got.errors.length > 0 || got.data.length > 0, { timeoutMs: 5000 });
       await ws.dispose();
-      console.log(JSON.stringify(got.errors), (await (await fetch(stack.baseUrl + '/metrics')).text()).split('\n').filter((l) => l.includes('auth_failures')).join('\n'));
       return got.errors.map((e) => (e as { extensions?: { code?: string } }).extensions?.code);
     };
     // Another tenant's key: the workflow and the token do not exist for it (as REST's 404).

@@ -5,11 +5,12 @@ import { toToken } from '@cb/domain';
 import type { Principal, TokenEvent as CbTokenEvent } from '@cb/schemas';
 import { SUBJECT_SAFE_ID_PATTERN, type Naming } from '@cb/subjects';
 import { ApiError } from '../api-error';
-import { HIDDEN_TENANT, type AuthDeps } from '../auth/plugin';
-import type { LiveEvents } from '../read/live-events';
-import type { Reads } from '../read/reads';
+import { HIDDEN_TENANT } from '../auth/plugin';
 import type { LiveFrame } from '../read/sse-frames';
+import type { GraphqlContext } from './context';
+import type { GraphqlDeps } from './deps';
 import { LiveIterator } from './live-iterator';
+import { toGqlToken, type GqlToken } from './mapping';
 
 export interface SubscriptionLimits {
   /** Subscriptions one WebSocket may hold at once. */
@@ -29,20 +30,13 @@ export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
   recheckMs: 60_000,
 };
 
-export interface SubscriptionDeps {
-  /** The live-event fan-out SSE uses: its hubs, its slots (SSE_MAX_CONNECTIONS), its buffer bound. */
-  live: LiveEvents;
-  reads: Reads;
-  naming: Naming;
-  /** The same authenticator, rate limiter and failure slow-down as REST. */
-  auth: AuthDeps;
-  limits?: Partial<SubscriptionLimits>;
-}
+/** The live-event fan-out SSE uses (hubs, slots, buffer bound) and REST's authenticator. */
+export type SubscriptionDeps = GraphqlDeps & { limits?: Partial<SubscriptionLimits> };
 
 /** `TokenEvent` of the schema: the token is the API token after the event. */
 export interface TokenEventPayload {
   eventType: string;
-  token: ReturnType<typeof toToken>;
+  token: GqlToken;
   timestamp: string;
   source: string;
   seq: number;
@@ -58,10 +52,19 @@ export interface WorkflowEventPayload {
 }
 
 /** What onConnect puts in every subscription's context (merged by mercurius). */
-export interface LiveContext {
-  principal: Principal;
+export interface LiveContext extends GraphqlContext {
   auth: AuthSuccess;
   liveConnection: LiveConnection;
+}
+
+/**
+ * A memo that keeps nothing: a subscription's context lives as long as its socket, and each
+ * event's token must be resolved afresh (its history grows with every event).
+ */
+class NoMemo extends Map<string, Promise<unknown>> {
+  override set(): this {
+    return this;
+  }
 }
 
 /** graphql-transport-ws close codes the gateway uses. */
@@ -129,7 +132,7 @@ const connections = new WeakMap<WebSocket, LiveConnection>();
 /** The bits of mercurius' connection object onConnect is called on (`this`). */
 interface MercuriusConnectionThis {
   socket?: WebSocket;
-  context?: { request?: { ip?: string } };
+  context?: { request?: { ip?: string; id?: string; log?: GraphqlContext['log'] } };
 }
 
 /**
@@ -212,7 +215,16 @@ export function subscriptionOptions(deps: SubscriptionDeps) {
       }
     }
     watchCredential(conn, authorization ?? '', result, deps, limits.recheckMs);
-    return { principal, auth: result, liveConnection: conn };
+    const log = this?.context?.request?.log;
+    return {
+      principal,
+      auth: result,
+      liveConnection: conn,
+      deps,
+      requestId: this?.context?.request?.id ?? 'ws',
+      memo: new NoMemo(),
+      ...(log ? { log } : {}),
+    } as LiveContext;
   }
 
   return {
@@ -290,7 +302,7 @@ export function subscriptionResolvers(deps: SubscriptionDeps) {
     ctx: unknown,
     afterSeq: number | null | undefined,
     resolve: (principal: Principal) => Promise<string>,
-    map: (frame: LiveFrame) => T | null,
+    map: (frame: LiveFrame, naming: Naming, tenant: string) => T | null,
   ): Promise<AsyncIterableIterator<T>> {
     try {
       const { principal, liveConnection: conn } = liveContextOf(ctx);
@@ -317,7 +329,7 @@ export function subscriptionResolvers(deps: SubscriptionDeps) {
       const it: LiveIterator<T> = new LiveIterator<T>(live.hubs, {
         filter,
         afterSeq: afterSeq ?? undefined,
-        map,
+        map: (frame) => map(frame, naming, principal.tenant),
         bufferBytes: live.options.clientBufferBytes,
         onEnd: (reason) => {
           release(reason);
@@ -375,8 +387,10 @@ export function subscriptionResolvers(deps: SubscriptionDeps) {
             if (place !== undefined) assertId('placeName', place);
             return workflowFilter(principal, args.workflowId);
           },
-          (frame) =>
-            place === undefined || touches(frame.event, place) ? tokenEventOf(frame) : null,
+          (frame, n, tenant) =>
+            place === undefined || touches(frame.event, place)
+              ? tokenEventOf(frame, n, tenant)
+              : null,
         );
       },
       resolve: (payload: TokenEventPayload) => payload,
@@ -402,11 +416,12 @@ function touches(event: CbTokenEvent, place: string): boolean {
   );
 }
 
-function tokenEventOf(frame: LiveFrame): TokenEventPayload {
+function tokenEventOf(frame: LiveFrame, naming: Naming, tenant: string): TokenEventPayload {
   const event = frame.event;
+  const subject = naming.tokenSubject(tenant, event.workflowId, event.tokenId);
   return {
     eventType: event.type,
-    token: toToken(event.state, frame.seq),
+    token: toGqlToken(toToken(event.state, frame.seq), subject),
     timestamp: event.occurredAt,
     source: sourceOf(event),
     seq: frame.seq,
