@@ -103,6 +103,12 @@ const CATALOGUE = {
     when: '`/graphql` only: selections nested deeper than `GRAPHQL_MAX_DEPTH` (introspection: 15 levels)',
     members: '`depth`, `maxDepth`',
   },
+  LIVE_CUTOFF: {
+    status: 503,
+    title: 'The subscription was ended by the gateway',
+    when: '`/graphql` subscriptions only: the client read too slowly (its buffer `SSE_CLIENT_BUFFER_BYTES` filled) or the gateway is shutting down; subscribe again with `afterSeq: lastSeq`',
+    members: '`reason` (`slow-client`, `shutdown`, `unavailable`), `lastSeq`',
+  },
   QUERY_TOO_COMPLEX: {
     status: 400,
     title: 'The GraphQL query costs too much',

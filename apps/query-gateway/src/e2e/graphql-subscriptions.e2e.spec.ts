@@ -14,7 +14,11 @@ interface CreatedKey {
 let stack: E2eStack;
 
 beforeAll(async () => {
-  stack = await startE2eStack({ LOG_LEVEL: 'warn' }, { workflows: ['document-review'] });
+  stack = await startE2eStack(
+    // A low depth limit (every subscription below is 3 deep) so one can be refused for it.
+    { LOG_LEVEL: 'warn', GRAPHQL_MAX_DEPTH: '4' },
+    { projectionWorkers: 1, workflows: ['document-review'] },
+  );
 });
 
 afterAll(async () => {
@@ -234,6 +238,15 @@ describe('GraphQL subscriptions (graphql-transport-ws)', () => {
     expect(await codes(stack.authorization, TOKEN_UPDATES, { id: '*' })).toEqual([
       'VALIDATION_ERROR',
     ]);
+
+    // A subscription gets the depth limit of queries (5 deep here, the limit 4).
+    expect(
+      await codes(
+        stack.authorization,
+        `subscription ($id: String!) { tokenUpdates(tokenId: $id) { token { workflow { transitions { id } } } } }`,
+        { id: 'gql-tenant' },
+      ),
+    ).toEqual(['QUERY_TOO_DEEP']);
 
     // Bad, missing and revoked credentials: the socket is closed at connection_init, 4403.
     const revoked = await createKey({ tenant: 'default', scopes: ['read'] });

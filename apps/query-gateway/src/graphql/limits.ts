@@ -139,3 +139,15 @@ export function validationRules(limits: GraphqlLimits) {
     ...(limits.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
 }
+
+/**
+ * The rules a subscription's document gets before it starts (mercurius validates queries and
+ * mutations only): the depth limit and the introspection switch. Its cost is not counted: a
+ * subscription's variables are not at hand there, and each event it sends is one token's worth.
+ */
+export function subscriptionRules(limits: GraphqlLimits): ValidationRule[] {
+  return [
+    depthLimitRule(limits),
+    ...(limits.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
+}

@@ -1,3 +1,4 @@
+import { validate } from 'graphql';
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import mercurius from 'mercurius';
@@ -6,7 +7,7 @@ import { contextOf } from './context';
 import type { GraphqlDeps } from './deps';
 import { errorFormatter, type ToApiError } from './errors';
 import { JsonScalar } from './json-scalar';
-import { validationRules, type GraphqlLimits } from './limits';
+import { subscriptionRules, validationRules, type GraphqlLimits } from './limits';
 import { loaders } from './loaders';
 import { mutationResolvers } from './resolvers/mutations';
 import { queryResolvers } from './resolvers/queries';
@@ -60,6 +61,13 @@ export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (ap
     errorFormatter: errorFormatter(toApiError) as never,
     ...(subscription ? { subscription } : {}),
   } as never);
+  // mercurius runs the validation rules for queries and mutations only: a subscription's document
+  // gets the depth limit and the introspection switch before it starts (refused with their code).
+  const rules = subscriptionRules(limits);
+  app.graphql.addHook('preSubscriptionExecution', async (schema, document) => {
+    const errors = validate(schema, document, rules);
+    if (errors.length > 0) throw errors[0];
+  });
 };
 
 export type { GraphqlContext };

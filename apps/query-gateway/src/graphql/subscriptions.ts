@@ -100,6 +100,8 @@ interface Ending {
  */
 export class LiveConnection {
   readonly subscriptions = new Set<Ending>();
+  /** Subscriptions admitted but still starting (counted against the bound before any await). */
+  starting = 0;
   initialised = false;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -317,14 +319,21 @@ export function subscriptionResolvers(deps: SubscriptionDeps) {
       if (afterSeq !== undefined && afterSeq !== null && afterSeq < 0) {
         throw new ApiError('VALIDATION_ERROR', 'afterSeq must be 0 or more');
       }
-      if (conn.subscriptions.size >= limits.maxPerConnection) {
+      // Admitted before the first await: subscriptions sent together all see the others.
+      if (conn.subscriptions.size + conn.starting >= limits.maxPerConnection) {
         throw new ApiError(
           'TOO_MANY_REQUESTS',
           `a connection holds at most ${limits.maxPerConnection} subscriptions; complete one first`,
           { limit: limits.maxPerConnection },
         );
       }
-      const filter = await resolve(principal);
+      conn.starting++;
+      let filter: string;
+      try {
+        filter = await resolve(principal);
+      } finally {
+        conn.starting--;
+      }
       const release = live.reserve();
       const it: LiveIterator<T> = new LiveIterator<T>(live.hubs, {
         filter,
