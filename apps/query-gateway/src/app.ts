@@ -14,6 +14,9 @@ import type { App } from './app-type';
 import { installAuth, type AuthDeps } from './auth/plugin';
 import type { CommandClient } from './command-client';
 import type { GuardCompiler } from './definitions/check-definition';
+import { DEFAULT_LIMITS, type GraphqlLimits } from './graphql/limits';
+import { graphiqlRoutes } from './graphql/graphiql';
+import { graphqlPlugin } from './graphql/plugin';
 import { registerHttpMetrics } from './http-metrics';
 import { clientErrorHandler, frameworkErrors } from './http/client-errors';
 import { installMethodHandling } from './http/methods';
@@ -71,6 +74,8 @@ export interface AppDeps {
   liveReadiness?: () => Record<string, boolean>;
   /** The console's build (CONSOLE_DIR); default apps/console/dist of the repository. */
   consoleDir?: string;
+  /** GraphQL's limits and introspection switch (GRAPHQL_*); default DEFAULT_LIMITS. */
+  graphql?: GraphqlLimits;
 }
 
 // The type lives in app-type.ts (the plugins below name it without importing this module).
@@ -154,6 +159,23 @@ export function buildApp(deps: AppDeps): App {
     naming: deps.naming,
   });
   app.register(consoleRoutes, { dir: deps.consoleDir ?? defaultConsoleDir() });
+  app.register(graphqlPlugin, {
+    reads: deps.reads,
+    commands: deps.commands,
+    store: deps.store,
+    naming: deps.naming,
+    live: deps.live,
+    auth: deps.auth,
+    bulkFireConcurrency: deps.bulkFireConcurrency,
+    idempotencyWindowMs: deps.idempotencyWindowMs,
+    limits: deps.graphql ?? DEFAULT_LIMITS,
+    // The same answers as REST for what is not GraphQL's own (body limits, NATS outages, …).
+    toApiError: (error, req) =>
+      req !== undefined
+        ? toApiError(error as FastifyError, req)
+        : new ApiError('INTERNAL_ERROR', 'an unexpected error occurred; it was logged'),
+  });
+  app.register(graphiqlRoutes);
   return app;
 }
 

@@ -76,6 +76,25 @@ export const GatewayEnv = Type.Object({
     description:
       'register webhooks whose URL is or resolves to a loopback, private, link-local or metadata address (local receivers, on-premise); refused by default (set the same on the automation service)',
   }),
+  GRAPHQL_INTROSPECTION: Type.Boolean({
+    default: true,
+    description:
+      'answer GraphQL introspection (`__schema`, `__type`) on /graphql; false refuses it (GraphiQL then has no schema)',
+  }),
+  GRAPHQL_MAX_DEPTH: Type.Integer({
+    default: 10,
+    minimum: 2,
+    maximum: 50,
+    description:
+      'deepest selection a GraphQL operation may nest (2 to 50; introspection: 15); deeper is QUERY_TOO_DEEP',
+  }),
+  GRAPHQL_MAX_COST: Type.Integer({
+    default: 20_000,
+    minimum: 100,
+    maximum: 1_000_000,
+    description:
+      'highest estimated cost of a GraphQL operation (each field 1, list selections times `first`; 100 to 1000000); more is QUERY_TOO_COMPLEX',
+  }),
   CONSOLE_DIR: Type.Optional(
     Type.String({
       minLength: 1,

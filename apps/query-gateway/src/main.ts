@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from './graphql/limits';
 import { resolve } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
@@ -139,6 +140,12 @@ async function main(): Promise<void> {
       idempotencyWindowMs: config.CB_DUPLICATE_WINDOW_MS,
       maxBodyBytes: config.MAX_BODY_BYTES,
       ...(config.CONSOLE_DIR !== undefined ? { consoleDir: resolve(config.CONSOLE_DIR) } : {}),
+      graphql: {
+        ...DEFAULT_LIMITS,
+        maxDepth: config.GRAPHQL_MAX_DEPTH,
+        maxCost: config.GRAPHQL_MAX_COST,
+        introspection: config.GRAPHQL_INTROSPECTION,
+      },
       // Read at every probe: the ping's latest answer is already in memory.
       liveReadiness: () => ({
         commandService: probe.answering,

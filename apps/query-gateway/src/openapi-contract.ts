@@ -114,6 +114,12 @@ const FIRES = /\/(fire|bulk-fire)$/;
  */
 const ONLY_ON: Partial<Record<ErrorCode, RegExp>> = {
   ROUTE_NOT_FOUND: /^$/,
+  // GraphQL's own: no REST operation answers them.
+  GRAPHQL_PARSE_FAILED: /^$/,
+  GRAPHQL_VALIDATION_FAILED: /^$/,
+  QUERY_TOO_DEEP: /^$/,
+  QUERY_TOO_COMPLEX: /^$/,
+  TARGET_PLACE_MISMATCH: /^$/,
   METHOD_NOT_ALLOWED: /^$/,
   GUARD_TOO_LARGE: DEFINES,
   GUARD_TOO_DEEP: DEFINES,

@@ -120,10 +120,11 @@ export function registerOpenApi(app: App): void {
       // Every operation needs a credential unless it says otherwise (the public ones: `security: []`).
       security: [{ [SECURITY_SCHEME]: [] }],
     },
-    transform: ({ schema, url, route }) => ({
-      schema: transformRouteSchema(schema, route.method, route.config),
-      url,
-    }),
+    transform: ({ schema, url, route }) =>
+      // GraphQL (and GraphiQL) have their own schema: not operations of this document.
+      url.startsWith('/graphql') || url.startsWith('/graphiql')
+        ? { schema: { ...schema, hide: true }, url }
+        : { schema: transformRouteSchema(schema, route.method, route.config), url },
     transformObject: (doc) => finishDocument((doc as { openapiObject: OpenApiDoc }).openapiObject),
   });
   app.register(swaggerUi, {

@@ -87,6 +87,34 @@ const CATALOGUE = {
     title: 'The request is not well-formed HTTP',
     when: 'not well-formed HTTP: a URL that is not validly percent-encoded (`/x/%ZZ`), a method HTTP does not define, a malformed request line or header',
   },
+  GRAPHQL_PARSE_FAILED: {
+    status: 400,
+    title: 'The GraphQL document does not parse',
+    when: '`/graphql` only: a query that is not GraphQL syntax (`extensions.code` of the error; the HTTP status is 400)',
+  },
+  GRAPHQL_VALIDATION_FAILED: {
+    status: 400,
+    title: 'The GraphQL operation is not valid',
+    when: '`/graphql` only: an operation the schema does not allow (unknown field, wrong argument or variable type, a mutation over GET), or arguments out of bounds',
+  },
+  QUERY_TOO_DEEP: {
+    status: 400,
+    title: 'The GraphQL query nests too deeply',
+    when: '`/graphql` only: selections nested deeper than `GRAPHQL_MAX_DEPTH` (introspection: 15 levels)',
+    members: '`depth`, `maxDepth`',
+  },
+  LIVE_CUTOFF: {
+    status: 503,
+    title: 'The subscription was ended by the gateway',
+    when: '`/graphql` subscriptions only: the client read too slowly (its buffer `SSE_CLIENT_BUFFER_BYTES` filled) or the gateway is shutting down; subscribe again with `afterSeq: lastSeq`',
+    members: '`reason` (`slow-client`, `shutdown`, `unavailable`), `lastSeq`',
+  },
+  QUERY_TOO_COMPLEX: {
+    status: 400,
+    title: 'The GraphQL query costs too much',
+    when: '`/graphql` only: an estimated cost (each field 1, list fields times their `first`) over `GRAPHQL_MAX_COST`, introspection included',
+    members: '`cost`, `maxCost`',
+  },
   UNAUTHENTICATED: {
     status: 401,
     title: 'Authentication required',
@@ -196,6 +224,12 @@ const CATALOGUE = {
     when: "the transition's guard rejects the token (after the request's patches)",
     members:
       '`transition`, `failures: [{ path, message, keyword, schemaPath }]` (the first 20), `failureCount`',
+  },
+  TARGET_PLACE_MISMATCH: {
+    status: 422,
+    title: "The place is not the transition's target",
+    when: '`/graphql` `transitionTokenWithNats` only: `newPlace` is not the place the transition leads to; nothing was written',
+    members: '`transition`, `newPlace`, `toPlace`',
   },
   GUARD_TOO_EXPENSIVE: {
     status: 422,

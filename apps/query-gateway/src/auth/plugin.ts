@@ -31,6 +31,11 @@ export const BEARER_CHALLENGE = 'Bearer realm="circuit-breaker"';
 const UNAUTHENTICATED_DETAIL =
   'a valid credential is required: send Authorization: Bearer <API key or session>';
 
+/** `/graphql` authenticates like the API; its scopes are checked per field (graphql/context.ts). */
+export function isGraphqlPath(path: string): boolean {
+  return path === '/graphql';
+}
+
 /** The API: every route under it needs a credential, also one that does not exist (401, not 404). */
 export function isApiPath(path: string): boolean {
   return path === '/v1' || path.startsWith('/v1/');
@@ -59,15 +64,22 @@ export function installAuth(app: App, deps: AuthDeps): void {
     }
   });
   app.addHook('onRequest', async (req, reply) => {
-    const scope: RouteScope | undefined = req.routeOptions.config?.scope;
-    if (scope === 'public' || !isApiPath(pathOf(req.url))) return;
+    const path = pathOf(req.url);
+    const graphql = isGraphqlPath(path);
+    const scope: RouteScope | undefined = graphql
+      ? 'authenticated'
+      : req.routeOptions.config?.scope;
+    if (scope === 'public' || !(graphql || isApiPath(path))) return;
+    // A GraphQL subscription socket sends its credential in `connection_init` (subscriptions.ts).
+    if (graphql && String(req.headers.upgrade).toLowerCase() === 'websocket') return;
+    const deny = graphql ? sendGraphqlError : sendProblem;
     const result = await deps.authenticator.authenticate(authorizationOf(req)).catch(outage);
     if (!result.ok) {
       req.log.info({ reason: result.reason }, 'authentication failed');
       const delay = deps.slowdown.failed(req.ip);
       if (delay > 0) await sleep(delay);
       reply.header('www-authenticate', BEARER_CHALLENGE);
-      return sendProblem(req, reply, new ApiError('UNAUTHENTICATED', UNAUTHENTICATED_DETAIL));
+      return deny(req, reply, new ApiError('UNAUTHENTICATED', UNAUTHENTICATED_DETAIL));
     }
     const principal = result.principal;
     req.auth = result;
@@ -76,7 +88,7 @@ export function installAuth(app: App, deps: AuthDeps): void {
       const decision = await deps.limiter.take(principal.keyId, result.rateLimit).catch(outage);
       reply.headers(rateLimitHeaders(decision));
       if (!decision.allowed) {
-        return sendProblem(
+        return deny(
           req,
           reply,
           new ApiError(
@@ -100,6 +112,27 @@ export function installAuth(app: App, deps: AuthDeps): void {
     }
     return undefined;
   });
+}
+
+/**
+ * A refusal of `/graphql` before any operation ran, as GraphQL clients read errors: `errors`
+ * with `extensions.code` (and the problem's members), the problem's HTTP status and headers.
+ */
+function sendGraphqlError(req: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+  const retry = error.details?.retryAfterSeconds;
+  if (typeof retry === 'number') reply.header('retry-after', String(retry));
+  return reply
+    .code(error.status)
+    .type('application/json; charset=utf-8')
+    .send({
+      data: null,
+      errors: [
+        {
+          message: error.message,
+          extensions: { ...error.details, code: error.code, requestId: req.id },
+        },
+      ],
+    });
 }
 
 function forbidden(

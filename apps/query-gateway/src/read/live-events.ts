@@ -37,8 +37,12 @@ export class LiveEvents {
     number
   >;
 
+  /** Slots held by clients that are not SSE streams (GraphQL subscriptions), see `reserve`. */
+  private reserved = 0;
+
   constructor(
-    private readonly hubs: LiveHubs,
+    /** The hubs, also followed by GraphQL subscriptions (graphql/subscriptions.ts). */
+    readonly hubs: LiveHubs,
     readonly options: LiveEventsOptions,
   ) {}
 
@@ -47,7 +51,7 @@ export class LiveEvents {
    * of its slot however the response ends, so call it before awaiting anything.
    */
   open(res: ServerResponse, log: FastifyBaseLogger): LiveStream {
-    if (this.streams.size >= this.options.maxConnections) {
+    if (this.streams.size + this.reserved >= this.options.maxConnections) {
       throw new ApiError(
         'TOO_MANY_REQUESTS',
         `the gateway serves at most ${this.options.maxConnections} live event streams; retry later`,
@@ -67,9 +71,32 @@ export class LiveEvents {
     return stream;
   }
 
+  /**
+   * Take a slot for a client that is not an SSE response (a GraphQL subscription): the same
+   * bound as SSE streams. Throws TOO_MANY_REQUESTS when none is free; the returned function
+   * lets go of it (idempotent). A cut-off is counted when it is called with a reason.
+   */
+  reserve(): (reason?: CutoffReason) => void {
+    if (this.streams.size + this.reserved >= this.options.maxConnections) {
+      throw new ApiError(
+        'TOO_MANY_REQUESTS',
+        `the gateway serves at most ${this.options.maxConnections} live event streams and subscriptions; retry later`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+    this.reserved++;
+    let released = false;
+    return (reason) => {
+      if (released) return;
+      released = true;
+      this.reserved--;
+      if (reason) this.cutoffs[reason]++;
+    };
+  }
+
   stats(): LiveEventStats {
     return {
-      streams: this.streams.size,
+      streams: this.streams.size + this.reserved,
       subscriptions: this.hubs.size,
       cutoffs: { ...this.cutoffs },
     };

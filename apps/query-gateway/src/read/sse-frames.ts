@@ -4,6 +4,8 @@ import type { SequencedEvent } from '@cb/schemas';
 export interface LiveFrame {
   readonly seq: number;
   readonly bytes: Buffer;
+  /** The decoded event, for clients that are not SSE (GraphQL subscriptions map it themselves). */
+  readonly event: SequencedEvent['event'];
 }
 
 /**
@@ -28,6 +30,7 @@ export const SSE_HEADERS = {
 export function eventFrame(e: SequencedEvent): LiveFrame {
   return {
     seq: e.seq,
+    event: e.event,
     bytes: Buffer.from(`id: ${e.seq}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e)}\n\n`),
   };
 }

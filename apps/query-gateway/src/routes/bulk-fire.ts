@@ -10,16 +10,13 @@ import {
   MinSeqQuery,
   Problem,
   WorkflowParams,
-  type CommandRequest,
 } from '@cb/schemas';
 import { ApiError } from '../api-error';
 import { principalRefOf, tenantOf } from '../auth/principal';
 import type { CommandClient } from '../command-client';
-import { cursorList, decodeBulkCursor, listCandidates } from '../bulk-fire/candidates';
-import { runFirePool, tokenKey } from '../bulk-fire/fire-pool';
-import { bulkFireReport } from '../bulk-fire/report';
+import { listCandidates } from '../bulk-fire/candidates';
+import { bulkFire } from '../bulk-fire/run';
 import { MAX_VERSIONS, definitionVersions, resolveScope } from '../bulk-fire/scope';
-import { encodeCursor } from '../read/cursor';
 import type { Reads } from '../read/reads';
 
 export interface BulkFireRouteDeps {
@@ -123,8 +120,7 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
     async (req, reply) => {
       const { workflowId } = req.params;
       const tenant = tenantOf(req);
-      const { transition, place, filter, triggeredBy, cursor } = req.body;
-      const limit = req.body.limit ?? BULK_FIRE_MAX_TOKENS;
+      const { transition } = req.body;
       const key = req.headers['idempotency-key'];
       if (req.raw.headers['if-match'] !== undefined) {
         throw new ApiError(
@@ -133,55 +129,24 @@ export const bulkFireRoutes: FastifyPluginAsync<BulkFireRouteDeps> = async (
           { errors: [{ path: 'headers/if-match', message: 'is not supported here' }] },
         );
       }
-      const after = decodeBulkCursor(workflowId, transition, cursor);
-      const versions = await definitionVersions(reads, tenant, workflowId);
-      const scope = resolveScope(workflowId, versions, transition, place);
-      const { batch, kinds, nextAfter } = await listCandidates(reads, {
-        tenant,
-        workflowId,
-        transition,
-        scope,
-        filter,
-        key,
-        since: Date.now() - idempotencyWindowMs,
-        after,
-        limit,
-        minSeq: req.query.minSeq,
-      });
-
       // A client that went away gets no answer: stop firing (a repeat with the key is safe).
       let aborted = false;
       reply.raw.once('close', () => {
         if (!reply.raw.writableEnded) aborted = true;
       });
-      const run = await runFirePool({
-        batch,
-        kinds,
-        concurrency,
-        aborted: () => aborted,
-        unexpected: (err, tokenId) =>
-          req.log.error({ err, tokenId }, 'bulk fire: unexpected error firing a token'),
-        fire: async (tokenId, kind) => {
-          const request: CommandRequest = {
-            command: { type: 'FireTransition', workflowId, tokenId, transition },
-            principal: principalRefOf(req),
-            ...(triggeredBy !== undefined ? { triggeredBy } : {}),
-            ...(key !== undefined ? { idempotencyKey: tokenKey(key, tokenId) } : {}),
-            // A replay candidate must not fire anew: version 0 never matches a live token, and
-            // the command service answers a remembered key with the original result before that.
-            ...(kind === 'replay' ? { expectedVersion: 0 } : {}),
-          };
-          const { token, duplicate } = await commands.token(request, req.id);
-          return { version: token.version, duplicate };
+      const result = await bulkFire(
+        { commands, reads, concurrency, idempotencyWindowMs },
+        {
+          tenant,
+          principal: principalRefOf(req),
+          workflowId,
+          body: req.body,
+          idempotencyKey: key,
+          minSeq: req.query.minSeq,
+          requestId: req.id,
+          aborted: () => aborted,
+          log: req.log,
         },
-      });
-      const result = bulkFireReport(
-        batch,
-        kinds,
-        run,
-        nextAfter === undefined
-          ? undefined
-          : encodeCursor(cursorList(workflowId, transition), nextAfter),
       );
       req.log.info(
         {
