@@ -213,6 +213,29 @@ describe("the original's operations give what REST gives", () => {
   });
 });
 
+describe('bulkTransitionTokens', () => {
+  it('fires like POST …/bulk-fire and reports counts', async () => {
+    const tokens = await Promise.all(
+      [1, 2, 3].map((n) => stack.createToken('document_review', { metadata: { batch: 'b1', n } })),
+    );
+    const seq = Math.max(...tokens.map((t) => t.version));
+    // The listing reads the read model: wait until it has every token.
+    await stack.call('GET', `/v1/workflows/document_review/tokens?minSeq=${seq}`);
+    const answer = await gql(
+      'mutation { bulkTransitionTokens(input: { workflowId: "document_review", fromPlace: "draft", transitionId: "submit", filter: { metadata: { batch: "b1" } } }) { success processedCount failedCount errors succeededIds truncated } }',
+    );
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data!.bulkTransitionTokens).toEqual({
+      success: true,
+      processedCount: 3,
+      failedCount: 0,
+      errors: [],
+      succeededIds: tokens.map((t) => t.id).sort(),
+      truncated: false,
+    });
+  });
+});
+
 describe('errors carry our codes', () => {
   it('TOKEN_NOT_FOUND, UNAUTHENTICATED, validation and parse errors', async () => {
     const missing = await gql('{ natsToken(id: "nope") { id } }');
