@@ -39,6 +39,11 @@ export const DEFAULT_LIMITS: GraphqlLimits = {
 
 /** A list field without `first` (places, transitions, history, introspection's lists) counts as this many. */
 const ASSUMED_LIST_SIZE = 10;
+/**
+ * Introspection's lists (types, fields, arguments) count as this many: they are bounded by the
+ * schema itself, and the introspection query GraphiQL sends stays well within the limit.
+ */
+const INTROSPECTION_LIST_SIZE = 4;
 /** Nested fields that read the stream once per token. */
 const STREAM_READ_COST = 10;
 const STREAM_FIELDS = new Set(['history', 'transitionHistory']);
@@ -116,9 +121,15 @@ export const listEstimator: ComplexityEstimator = ({ field, args, childComplexit
   if (!isListType(getNullableType(field.type))) return own + childComplexity;
   const first = typeof args.first === 'number' && args.first > 0 ? args.first : undefined;
   const takesFirst = field.args.some((a) => a.name === 'first');
-  const size = first ?? (takesFirst ? DEFAULT_FIRST : ASSUMED_LIST_SIZE);
-  // Lists of scalars are counted once: their items have no selections.
   const items = getNamedType(field.type);
+  const size =
+    first ??
+    (takesFirst
+      ? DEFAULT_FIRST
+      : items.name.startsWith('__')
+        ? INTROSPECTION_LIST_SIZE
+        : ASSUMED_LIST_SIZE);
+  // Lists of scalars are counted once: their items have no selections.
   return own + ('getFields' in items ? childComplexity * size : childComplexity);
 };
 
