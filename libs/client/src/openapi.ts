@@ -585,6 +585,11 @@ export interface components {
         | 'WEBHOOK_URL_INVALID'
         | 'WEBHOOK_TARGET_REFUSED'
         | 'MALFORMED_REQUEST'
+        | 'GRAPHQL_PARSE_FAILED'
+        | 'GRAPHQL_VALIDATION_FAILED'
+        | 'QUERY_TOO_DEEP'
+        | 'LIVE_CUTOFF'
+        | 'QUERY_TOO_COMPLEX'
         | 'UNAUTHENTICATED'
         | 'FORBIDDEN'
         | 'WORKFLOW_NOT_FOUND'
@@ -605,6 +610,7 @@ export interface components {
         | 'UNSUPPORTED_MEDIA_TYPE'
         | 'TRANSITION_NOT_ENABLED'
         | 'GUARD_FAILED'
+        | 'TARGET_PLACE_MISMATCH'
         | 'GUARD_TOO_EXPENSIVE'
         | 'IDEMPOTENCY_KEY_REUSED'
         | 'TOO_MANY_REQUESTS'
@@ -635,6 +641,11 @@ export interface components {
           | 'WEBHOOK_URL_INVALID'
           | 'WEBHOOK_TARGET_REFUSED'
           | 'MALFORMED_REQUEST'
+          | 'GRAPHQL_PARSE_FAILED'
+          | 'GRAPHQL_VALIDATION_FAILED'
+          | 'QUERY_TOO_DEEP'
+          | 'LIVE_CUTOFF'
+          | 'QUERY_TOO_COMPLEX'
           | 'UNAUTHENTICATED'
           | 'FORBIDDEN'
           | 'WORKFLOW_NOT_FOUND'
@@ -655,6 +666,7 @@ export interface components {
           | 'UNSUPPORTED_MEDIA_TYPE'
           | 'TRANSITION_NOT_ENABLED'
           | 'GUARD_FAILED'
+          | 'TARGET_PLACE_MISMATCH'
           | 'GUARD_TOO_EXPENSIVE'
           | 'IDEMPOTENCY_KEY_REUSED'
           | 'TOO_MANY_REQUESTS'
@@ -816,6 +828,11 @@ export interface components {
         | 'WEBHOOK_URL_INVALID'
         | 'WEBHOOK_TARGET_REFUSED'
         | 'MALFORMED_REQUEST'
+        | 'GRAPHQL_PARSE_FAILED'
+        | 'GRAPHQL_VALIDATION_FAILED'
+        | 'QUERY_TOO_DEEP'
+        | 'LIVE_CUTOFF'
+        | 'QUERY_TOO_COMPLEX'
         | 'UNAUTHENTICATED'
         | 'FORBIDDEN'
         | 'WORKFLOW_NOT_FOUND'
@@ -836,6 +853,7 @@ export interface components {
         | 'UNSUPPORTED_MEDIA_TYPE'
         | 'TRANSITION_NOT_ENABLED'
         | 'GUARD_FAILED'
+        | 'TARGET_PLACE_MISMATCH'
         | 'GUARD_TOO_EXPENSIVE'
         | 'IDEMPOTENCY_KEY_REUSED'
         | 'TOO_MANY_REQUESTS'
@@ -1225,6 +1243,11 @@ export interface components {
         | 'WEBHOOK_URL_INVALID'
         | 'WEBHOOK_TARGET_REFUSED'
         | 'MALFORMED_REQUEST'
+        | 'GRAPHQL_PARSE_FAILED'
+        | 'GRAPHQL_VALIDATION_FAILED'
+        | 'QUERY_TOO_DEEP'
+        | 'LIVE_CUTOFF'
+        | 'QUERY_TOO_COMPLEX'
         | 'UNAUTHENTICATED'
         | 'FORBIDDEN'
         | 'WORKFLOW_NOT_FOUND'
@@ -1245,6 +1268,7 @@ export interface components {
         | 'UNSUPPORTED_MEDIA_TYPE'
         | 'TRANSITION_NOT_ENABLED'
         | 'GUARD_FAILED'
+        | 'TARGET_PLACE_MISMATCH'
         | 'GUARD_TOO_EXPENSIVE'
         | 'IDEMPOTENCY_KEY_REUSED'
         | 'TOO_MANY_REQUESTS'
@@ -1572,7 +1596,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description Problem details; `code` is `PROJECTION_LAGGING` (The read model is behind the requested sequence) or `COMMAND_SERVICE_UNAVAILABLE` (No command service is available) or `SERVICE_UNAVAILABLE` (Service unavailable) */
+    /** @description Problem details; `code` is `LIVE_CUTOFF` (The subscription was ended by the gateway) or `PROJECTION_LAGGING` (The read model is behind the requested sequence) or `COMMAND_SERVICE_UNAVAILABLE` (No command service is available) or `SERVICE_UNAVAILABLE` (Service unavailable) */
     Error503: {
       headers: {
         'X-Request-Id': components['headers']['X-Request-Id'];
